@@ -1,0 +1,193 @@
+"""The flow engine: one inbound event in, the new state stored and effects out.
+
+``Conversations.handle`` is the whole conversation for the channels. It reads and writes
+through the ``Repositories`` it is given and never commits: the caller stores the
+effects (the outbox) in the same transaction and commits once.
+"""
+
+from __future__ import annotations
+
+from flows import escalation, intake, replacement, resolve
+from flows import text as words
+from flows.model import (
+    ButtonPress,
+    ClearButtons,
+    Command,
+    Conversation,
+    Direction,
+    Effect,
+    Inbound,
+    Media,
+    Reply,
+    State,
+    TextMessage,
+    TicketStatus,
+    TranscriptLine,
+)
+from flows.ports import Clock, Repositories
+from flows.turn import HUMAN, Services, Turn, parse_press
+from knowledge.responses import Html
+
+ACTIVE = (TicketStatus.OPEN, TicketStatus.WAITING_AGENT, TicketStatus.REPLACEMENT_REQUESTED)
+
+
+class Conversations:
+    """Runs the customer conversation over the ports; pure apart from them."""
+
+    def __init__(self, *, services: Services, clock: Clock):
+        self.services = services
+        self.clock = clock
+
+    def handle(self, repos: Repositories, event: Inbound) -> list[Effect]:
+        now = self.clock.now()
+        person = event.person
+        repos.customers.upsert(person, now)
+        conversation = repos.conversations.get(person.chat_id) or Conversation(person.chat_id)
+        turn = Turn(self.services, repos, conversation, person, now)
+        self._record(turn, Direction.IN, _as_text(event))
+        self._dispatch(turn, event)
+        repos.conversations.save(turn.conversation)
+        for effect in turn.effects:
+            if isinstance(effect, Reply):
+                self._record(turn, Direction.OUT, effect.text)
+        return turn.effects
+
+    def _record(self, turn: Turn, direction: Direction, text: str) -> None:
+        line = TranscriptLine(turn.chat_id, direction, text, turn.now, turn.conversation.ticket_id)
+        turn.repos.transcript.add(line)
+
+    def _dispatch(self, turn: Turn, event: Inbound) -> None:
+        if isinstance(event, Command):
+            self._command(turn, event)
+        elif isinstance(event, ButtonPress):
+            self._press(turn, event)
+        elif isinstance(event, Media):
+            typed = intake.media(turn, event)
+            if typed is not None:
+                self._text(turn, typed)
+        elif isinstance(event, TextMessage):
+            self._text(turn, event.text)
+
+    # ---- typed text --------------------------------------------------------------
+    def _text(self, turn: Turn, typed: str) -> None:
+        state = turn.conversation.state
+        if state is State.WITH_AGENT:
+            escalation.with_agent(turn, typed)
+            if turn.conversation.state is State.WITH_AGENT:
+                return
+            state = turn.conversation.state
+        if state is State.CONFIRM:
+            answer = words.yes_or_no(typed)
+            if answer is None:
+                resolve.ask_again(turn)
+            else:
+                resolve.confirm(turn, answer)
+        elif state is State.ORDER_NUMBER:
+            replacement.on_order_number(turn, typed)
+        elif state is State.PURCHASE_DATE:
+            replacement.on_purchase_date(turn, typed)
+        else:  # DESCRIBE, or CHOOSE where typing means describing it anew
+            intake.describe(turn, typed)
+
+    # ---- buttons -----------------------------------------------------------------
+    def _press(self, turn: Turn, event: ButtonPress) -> None:
+        if event.message_id is not None:
+            turn.effects.append(ClearButtons(turn.chat_id, event.message_id))
+        press = parse_press(event.data)
+        state = turn.conversation.state
+        if press is not None and press.action == HUMAN:
+            if state is State.WITH_AGENT:
+                ticket = turn.ticket()
+                if ticket is not None:
+                    turn.say("already_with_agent", ref=ticket.ref)
+                    return
+            escalation.escalate(turn, "asked")
+            return
+        if press is None or press.step != turn.conversation.step:
+            resolve.expired(turn)
+        elif state is State.CHOOSE:
+            resolve.choose(turn, press.action, press.arg)
+        elif state is State.CONFIRM and press.action in ("y", "n"):
+            resolve.confirm(turn, press.action == "y")
+        else:
+            resolve.expired(turn)
+
+    # ---- commands ----------------------------------------------------------------
+    def _command(self, turn: Turn, event: Command) -> None:
+        name = event.name
+        if name == "start":
+            self._start(turn)
+        elif name == "help":
+            turn.say("help")
+        elif name == "cancel":
+            self._cancel(turn)
+        elif name == "status":
+            self._status(turn)
+        elif name in ("human", "agent", "person"):
+            if turn.conversation.state is State.WITH_AGENT and turn.ticket() is not None:
+                turn.say("already_with_agent", ref=turn.ticket().ref)  # type: ignore[union-attr]
+            else:
+                escalation.escalate(turn, "asked")
+        else:
+            turn.say("unknown_command")
+
+    def _start(self, turn: Turn) -> None:
+        name = turn.person.name or "there"
+        ticket = turn.ticket()
+        if turn.conversation.state is State.WITH_AGENT and ticket is not None:
+            turn.say("welcome_back_waiting", name=name, ref=ticket.ref)
+            return
+        if ticket is not None and ticket.status is TicketStatus.OPEN:
+            ticket.status = TicketStatus.CANCELLED
+            turn.touch(ticket)
+        _reset(turn)
+        turn.say("welcome", name=name)
+
+    def _cancel(self, turn: Turn) -> None:
+        ticket = turn.ticket()
+        if ticket is not None and ticket.status in ACTIVE:
+            was_with_team = ticket.status is not TicketStatus.OPEN
+            ticket.status = TicketStatus.CANCELLED
+            turn.touch(ticket)
+            if was_with_team:
+                turn.notify_agents("agent_customer_cancelled", ref=ticket.ref)
+                turn.say("cancelled_request", ref=ticket.ref)
+            else:
+                turn.say("cancelled")
+            _reset(turn)
+        elif turn.conversation.state is not State.DESCRIBE or turn.data:
+            _reset(turn)
+            turn.say("cancelled")
+        else:
+            turn.say("nothing_to_cancel")
+
+    def _status(self, turn: Turn) -> None:
+        tickets = turn.repos.tickets.for_customer(turn.chat_id, limit=5)
+        if not tickets:
+            turn.say("status_none")
+            return
+        responses = turn.responses
+        lines = [responses.text("status_header")]
+        for ticket in tickets:
+            summary = ticket.summary if len(ticket.summary) <= 60 else ticket.summary[:57] + "…"
+            state = responses.text(f"state_{ticket.status.value}")
+            lines.append(
+                responses.text("status_line", ref=ticket.ref, summary=summary, state=state)
+            )
+        turn.say_html(Html("\n".join(lines)))
+
+
+def _reset(turn: Turn) -> None:
+    turn.conversation.state = State.DESCRIBE
+    turn.conversation.ticket_id = None
+    turn.conversation.data = {}
+
+
+def _as_text(event: Inbound) -> str:
+    if isinstance(event, TextMessage):
+        return event.text
+    if isinstance(event, Command):
+        return f"/{event.name} {event.args}".strip()
+    if isinstance(event, ButtonPress):
+        return f"[button {event.data}]"
+    return f"[{event.kind.value}] {event.caption}".strip()

@@ -1,0 +1,39 @@
+"""Taking in the problem: the description, photos, stickers and the like."""
+
+from __future__ import annotations
+
+from flows import escalation, resolve, text
+from flows.model import Media, MediaKind, State
+from flows.turn import Turn
+
+
+def describe(turn: Turn, typed: str) -> None:
+    """The customer said what is wrong (or tried to)."""
+    typed = typed.strip()
+    if text.letters_in(typed) < turn.services.settings.min_letters:
+        turn.say("describe_too_short")
+        return
+    if len(typed) > turn.services.settings.max_match_chars:
+        turn.say("text_shortened")
+    previous = turn.data.get("description")
+    description = f"{previous}\n{typed}" if previous and turn.data.get("rephrased") else typed
+    turn.data["description"] = description[:4000]
+    ticket = escalation.open_ticket(turn, turn.data["description"])
+    ticket.summary = turn.data["description"]
+    turn.touch(ticket)
+    resolve.match(turn, typed)
+
+
+def media(turn: Turn, event: Media) -> str | None:
+    """What a photo or sticker means here: text to handle, or None when answered already."""
+    if event.caption.strip():
+        return event.caption
+    if event.kind in (MediaKind.PHOTO, MediaKind.DOCUMENT, MediaKind.VIDEO):
+        if turn.conversation.state is not State.WITH_AGENT:
+            turn.say("photo_needs_words")
+            return None
+        return f"[{event.kind.value}]"
+    if turn.conversation.state is State.WITH_AGENT:
+        return f"[{event.kind.value}]"
+    turn.say("only_text")
+    return None

@@ -1,0 +1,183 @@
+"""Events in, effects out: the vocabulary between the channels and the flows.
+
+A channel (Telegram, terminal) turns what a person did into one ``Inbound``; the flow
+engine answers with a list of ``Effect`` values. The flows decide; the channels do.
+All message text in effects is Telegram-style HTML: customer words are escaped by the
+responses catalogue before they get here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any, NewType
+
+ChatId = NewType("ChatId", int)
+TicketId = NewType("TicketId", int)
+
+
+# ---- who is talking ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Person:
+    """The customer behind a private chat."""
+
+    chat_id: ChatId
+    user_id: int
+    name: str = ""
+    username: str | None = None
+    language: str | None = None
+
+
+# ---- events in ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TextMessage:
+    person: Person
+    text: str
+    message_id: int | None = None
+
+
+@dataclass(frozen=True)
+class ButtonPress:
+    """A press on an inline button. ``data`` is untrusted: anyone can forge it."""
+
+    person: Person
+    data: str
+    message_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Command:
+    person: Person
+    name: str  # lower case, without the slash or @botname
+    args: str = ""
+
+
+class MediaKind(StrEnum):
+    PHOTO = "photo"
+    DOCUMENT = "document"
+    STICKER = "sticker"
+    VOICE = "voice"
+    VIDEO = "video"
+    OTHER = "other"
+
+
+@dataclass(frozen=True)
+class Media:
+    person: Person
+    kind: MediaKind
+    caption: str = ""
+    file_id: str | None = None
+
+
+Inbound = TextMessage | ButtonPress | Command | Media
+
+
+# ---- effects out --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Button:
+    label: str
+    data: str  # at most 64 bytes (Telegram's callback_data limit)
+
+
+Keyboard = tuple[tuple[Button, ...], ...]
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A message to the customer."""
+
+    chat_id: ChatId
+    text: str
+    buttons: Keyboard = ()
+
+
+@dataclass(frozen=True)
+class ClearButtons:
+    """Remove the keyboard from a message the customer has answered."""
+
+    chat_id: ChatId
+    message_id: int
+
+
+@dataclass(frozen=True)
+class NotifyAgents:
+    """A notice for the support team's chat (``AGENT_CHAT_ID``), when one is set."""
+
+    text: str
+    ticket_id: TicketId | None = None
+
+
+Effect = Reply | ClearButtons | NotifyAgents
+
+
+# ---- records the flows keep ---------------------------------------------------------
+
+
+class State(StrEnum):
+    DESCRIBE = "describe"  # waiting for the customer to say what is wrong
+    CHOOSE = "choose"  # "Did you mean ...?" shown
+    CONFIRM = "confirm"  # a fix shown, "Did this fix it?" asked
+    ORDER_NUMBER = "order_number"  # replacement: waiting for the order number
+    PURCHASE_DATE = "purchase_date"  # replacement: waiting for the purchase date
+    WITH_AGENT = "with_agent"  # handed to a person
+
+
+class TicketStatus(StrEnum):
+    OPEN = "open"  # the bot is working on it with the customer
+    WAITING_AGENT = "waiting_agent"
+    REPLACEMENT_REQUESTED = "replacement_requested"
+    RESOLVED = "resolved"
+    CANCELLED = "cancelled"
+
+
+@dataclass
+class Conversation:
+    """One row per customer chat: where the conversation stands."""
+
+    chat_id: ChatId
+    state: State = State.DESCRIBE
+    step: int = 0  # bumped on every message with buttons; older buttons have expired
+    ticket_id: TicketId | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Ticket:
+    chat_id: ChatId
+    summary: str
+    status: TicketStatus
+    created_at: datetime
+    updated_at: datetime
+    id: TicketId | None = None
+    entry_id: str | None = None  # the knowledge entry the customer confirmed or tried last
+    order_number: str | None = None
+    purchase_date: date | None = None
+    tried: list[dict[str, Any]] = field(default_factory=list)  # [{"id":..., "score":...}]
+
+    @property
+    def ref(self) -> str:
+        """The reference the customer sees."""
+        return f"T-{self.id or 0:05d}"
+
+
+class Direction(StrEnum):
+    IN = "in"  # from the customer
+    OUT = "out"  # from the bot
+    AGENT = "agent"  # from a person on the support team
+    NOTE = "note"  # internal note, never shown to the customer
+
+
+@dataclass(frozen=True)
+class TranscriptLine:
+    chat_id: ChatId
+    direction: Direction
+    text: str
+    at: datetime
+    ticket_id: TicketId | None = None

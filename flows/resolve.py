@@ -1,0 +1,158 @@
+"""Finding the fix: match the description, show fixes, ask "Did this fix it?"."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flows import escalation, replacement
+from flows.model import State, TicketStatus
+from flows.turn import NO, NONE, PICK, YES, Turn
+from knowledge.schema import Band, MatchResult
+
+
+def match(turn: Turn, description: str) -> None:
+    """Run the matcher on a fresh description and act on its band."""
+    settings = turn.services.settings
+    result: MatchResult = turn.services.matcher.match(description[: settings.max_match_chars])
+    floor = turn.services.thresholds.suggest
+    candidates = [
+        {"id": str(c.entry_id), "score": round(c.score, 1)}
+        for c in result.candidates
+        if c.score >= floor and turn.entry(c.entry_id) is not None
+    ]
+    turn.data["candidates"] = candidates
+    turn.data["tried"] = []
+    if result.band is Band.ANSWER and candidates:
+        show_fix(turn, 0)
+    elif result.band is not Band.UNKNOWN and candidates:
+        did_you_mean(turn, candidates)
+    elif not turn.data.get("rephrased"):
+        turn.data["rephrased"] = True
+        turn.conversation.state = State.DESCRIBE
+        turn.ask(turn.responses.text("no_match_rephrase"), [turn.human_row()])
+    else:
+        escalation.escalate(turn, "no_match")
+
+
+def did_you_mean(turn: Turn, candidates: list[dict[str, Any]]) -> None:
+    turn.conversation.state = State.CHOOSE
+    rows: list[list[tuple[str, str, int | None]]] = []
+    for index, candidate in enumerate(candidates):
+        entry = turn.entry(candidate["id"])
+        if entry is not None:
+            rows.append([(turn.responses.label("pick_button", title=entry.title), PICK, index)])
+    rows.append([(turn.responses.label("none_button"), NONE, None)])
+    rows.append(turn.human_row())
+    turn.ask(turn.responses.text("did_you_mean"), rows)
+
+
+def show_fix(turn: Turn, index: int) -> None:
+    """Show candidate ``index``'s fix and ask whether it worked."""
+    candidate = turn.data["candidates"][index]
+    entry = turn.entry(candidate["id"])
+    if entry is None:  # the knowledge changed under us: treat as not found
+        escalation.escalate(turn, "no_match")
+        return
+    tried: list[int] = turn.data.setdefault("tried", [])
+    key = "fix_next" if tried else "fix"
+    tried.append(index)
+    turn.data["current"] = index
+    ticket = escalation.open_ticket(turn, turn.data.get("description", entry.title))
+    ticket.entry_id = entry.id
+    ticket.tried = [*ticket.tried, {"id": entry.id, "score": candidate["score"]}]
+    turn.touch(ticket)
+    turn.conversation.state = State.CONFIRM
+    text = turn.responses.text(key, title=entry.title, fix=entry.fix.strip())
+    turn.say_html(text)
+    turn.ask(
+        turn.responses.text("fixed_question"),
+        [
+            [
+                (turn.responses.label("yes_button"), YES, None),
+                (turn.responses.label("no_button"), NO, None),
+            ],
+            turn.human_row(),
+        ],
+    )
+
+
+def choose(turn: Turn, action: str, arg: int | None) -> None:
+    """A press on a "Did you mean ...?" button."""
+    candidates = turn.data.get("candidates", [])
+    if action == PICK and arg is not None and 0 <= arg < len(candidates):
+        show_fix(turn, arg)
+    elif action == NONE:
+        if turn.data.get("rephrased"):
+            escalation.escalate(turn, "no_match")
+        else:
+            turn.data["rephrased"] = True
+            turn.conversation.state = State.DESCRIBE
+            turn.ask(turn.responses.text("none_rephrase"), [turn.human_row()])
+    else:
+        expired(turn)
+
+
+def confirm(turn: Turn, fixed: bool) -> None:
+    """The answer to "Did this fix it?"."""
+    if fixed:
+        ticket = turn.ticket()
+        if ticket is not None:
+            ticket.status = TicketStatus.RESOLVED
+            turn.touch(ticket)
+            turn.say("glad_fixed", ref=ticket.ref)
+        turn.conversation.state = State.DESCRIBE
+        turn.conversation.ticket_id = None
+        turn.conversation.data = {}
+        return
+    candidates = turn.data.get("candidates", [])
+    tried: list[int] = turn.data.get("tried", [])
+    untried = [i for i in range(len(candidates)) if i not in tried]
+    if untried and len(tried) < turn.services.settings.max_attempts:
+        show_fix(turn, untried[0])
+        return
+    rule_entry = next(
+        (
+            entry
+            for i in tried
+            if (entry := turn.entry(candidates[i]["id"])) is not None and entry.replacement
+        ),
+        None,
+    )
+    if rule_entry is not None:
+        replacement.offer(turn, rule_entry)
+    else:
+        escalation.escalate(turn, "not_fixed")
+
+
+def ask_again(turn: Turn) -> None:
+    """Typed text while "Did this fix it?" is open and it is neither yes nor no."""
+    turn.ask(
+        turn.responses.text("fixed_question_again"),
+        [
+            [
+                (turn.responses.label("yes_button"), YES, None),
+                (turn.responses.label("no_button"), NO, None),
+            ],
+            turn.human_row(),
+        ],
+    )
+
+
+def expired(turn: Turn) -> None:
+    """A press on an old or unknown button: say so, and show where we are."""
+    turn.say("choice_expired")
+    state = turn.conversation.state
+    if state is State.CONFIRM:
+        ask_again(turn)
+    elif state is State.CHOOSE:
+        did_you_mean(turn, turn.data.get("candidates", []))
+    elif state is State.WITH_AGENT:
+        ticket = turn.ticket()
+        if ticket is not None:
+            turn.say("already_with_agent", ref=ticket.ref)
+    elif state is State.ORDER_NUMBER:
+        turn.say("replacement_offer")
+    elif state is State.PURCHASE_DATE:
+        turn.say("purchase_date_question")
+    else:
+        turn.say("describe_prompt")

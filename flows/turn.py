@@ -1,0 +1,141 @@
+"""One turn of a conversation: what a stage reads, and how it answers.
+
+A stage function takes a ``Turn``, looks at ``turn.conversation`` and ``turn.repos``, and
+answers through ``turn.say``/``turn.ask``; the effects it collects are the turn's result.
+Button data is ``"<step>|<action>|<arg>"``; a press whose step is not the conversation's
+current step comes from an old message and has expired.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from flows.model import (
+    Button,
+    ChatId,
+    Conversation,
+    Effect,
+    Keyboard,
+    NotifyAgents,
+    Person,
+    Reply,
+    Ticket,
+)
+from flows.ports import Matcher, Repositories
+from knowledge.responses import Html, Responses
+from knowledge.schema import Entry, KnowledgeBase, Thresholds
+
+# button actions
+YES = "y"
+NO = "n"
+PICK = "p"
+NONE = "x"
+HUMAN = "h"
+_ACTIONS = {YES, NO, PICK, NONE, HUMAN}
+
+
+@dataclass(frozen=True)
+class FlowSettings:
+    max_attempts: int = 3  # fixes shown before a replacement or a person
+    max_match_chars: int = 1000  # longer text is matched on its start, stored in full
+    min_letters: int = 3  # fewer letters or digits than this: "tell me a little more"
+
+
+@dataclass(frozen=True)
+class Press:
+    """Button data after parsing; never trusted beyond its own conversation."""
+
+    step: int
+    action: str
+    arg: int | None = None
+
+
+def parse_press(data: str) -> Press | None:
+    """Parse button data; None when it is not ours (forged, truncated, from another bot)."""
+    parts = data.split("|")
+    if len(parts) not in (2, 3) or parts[1] not in _ACTIONS:
+        return None
+    try:
+        step = int(parts[0])
+        arg = int(parts[2]) if len(parts) == 3 else None
+    except ValueError:
+        return None
+    if step < 0 or (arg is not None and not 0 <= arg < 10):
+        return None
+    return Press(step, parts[1], arg)
+
+
+@dataclass(frozen=True)
+class Services:
+    """What every turn may use; built once by the composition root."""
+
+    knowledge: KnowledgeBase
+    matcher: Matcher
+    responses: Responses
+    thresholds: Thresholds
+    settings: FlowSettings
+
+
+@dataclass
+class Turn:
+    services: Services
+    repos: Repositories
+    conversation: Conversation
+    person: Person
+    now: datetime
+    effects: list[Effect] = field(default_factory=list)
+
+    # ---- shortcuts ---------------------------------------------------------------
+    @property
+    def chat_id(self) -> ChatId:
+        return self.conversation.chat_id
+
+    @property
+    def responses(self) -> Responses:
+        return self.services.responses
+
+    @property
+    def data(self) -> dict[str, Any]:
+        return self.conversation.data
+
+    def ticket(self) -> Ticket | None:
+        tid = self.conversation.ticket_id
+        return self.repos.tickets.get(tid) if tid is not None else None
+
+    def entry(self, entry_id: str) -> Entry | None:
+        return self.services.knowledge.get(entry_id)
+
+    def touch(self, ticket: Ticket) -> None:
+        ticket.updated_at = self.now
+        self.repos.tickets.save(ticket)
+
+    # ---- answering ---------------------------------------------------------------
+    def say(self, key: str, **params: object) -> None:
+        """A message without buttons (older buttons stay valid)."""
+        self.effects.append(Reply(self.chat_id, self.responses.text(key, **params)))
+
+    def say_html(self, text: Html, buttons: Keyboard = ()) -> None:
+        self.effects.append(Reply(self.chat_id, text, buttons))
+
+    def ask(self, text: Html, rows: list[list[tuple[str, str, int | None]]]) -> None:
+        """A message with buttons; every older button expires."""
+        self.conversation.step += 1
+        step = self.conversation.step
+        keyboard = tuple(
+            tuple(Button(label, _data(step, action, arg)) for label, action, arg in row)
+            for row in rows
+        )
+        self.effects.append(Reply(self.chat_id, text, keyboard))
+
+    def human_row(self) -> list[tuple[str, str, int | None]]:
+        return [(self.responses.label("human_button"), HUMAN, None)]
+
+    def notify_agents(self, key: str, **params: object) -> None:
+        ticket_id = self.conversation.ticket_id
+        self.effects.append(NotifyAgents(self.responses.text(key, **params), ticket_id))
+
+
+def _data(step: int, action: str, arg: int | None) -> str:
+    return f"{step}|{action}" if arg is None else f"{step}|{action}|{arg}"

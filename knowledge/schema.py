@@ -1,0 +1,87 @@
+"""The shape of the knowledge base: entries of known problems and their fixes.
+
+Values only; loading and validation live in ``knowledge.loader``, matching in
+``knowledge.matcher``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import NewType
+
+EntryId = NewType("EntryId", str)
+
+
+@dataclass(frozen=True)
+class ReplacementRule:
+    """A replacement is allowed when the purchase is at most ``within_days`` old."""
+
+    within_days: int
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One known problem: how customers say it, and how to fix it."""
+
+    id: EntryId
+    title: str
+    product: str
+    symptoms: tuple[str, ...]
+    fix: str
+    replacement: ReplacementRule | None = None
+    tests: tuple[str, ...] = ()
+    source: str = ""  # the file it came from, for error messages
+
+
+@dataclass(frozen=True)
+class KnowledgeBase:
+    """All entries, in file order; ids are unique."""
+
+    entries: tuple[Entry, ...]
+    _by_id: Mapping[str, Entry] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_by_id", {e.id: e for e in self.entries})
+
+    def get(self, entry_id: str) -> Entry | None:
+        return self._by_id.get(entry_id)
+
+    def __iter__(self) -> Iterator[Entry]:
+        return iter(self.entries)
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+
+class Band(str, Enum):
+    """How sure the matcher is: show the fix, suggest a few, or say it does not know."""
+
+    ANSWER = "answer"
+    SUGGEST = "suggest"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Calibrated-score limits (0..100) that split the three bands."""
+
+    answer: float = 70.0
+    suggest: float = 45.0
+
+
+@dataclass(frozen=True)
+class Candidate:
+    entry_id: EntryId
+    score: float  # 0..100, comparable across queries
+
+
+@dataclass(frozen=True)
+class MatchResult:
+    band: Band
+    candidates: tuple[Candidate, ...]  # best first
+
+    @property
+    def best(self) -> Candidate | None:
+        return self.candidates[0] if self.candidates else None

@@ -1,0 +1,208 @@
+"""Hand-written fakes of the flows' ports (no mocks)."""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+
+from flows.engine import Conversations
+from flows.model import (
+    ButtonPress,
+    ChatId,
+    Command,
+    Conversation,
+    Effect,
+    Media,
+    MediaKind,
+    NotifyAgents,
+    Person,
+    Reply,
+    TextMessage,
+    Ticket,
+    TicketId,
+    TranscriptLine,
+)
+from flows.turn import FlowSettings, Services
+from knowledge.responses import Responses
+from knowledge.schema import (
+    Band,
+    Candidate,
+    Entry,
+    EntryId,
+    KnowledgeBase,
+    MatchResult,
+    ReplacementRule,
+    Thresholds,
+)
+
+
+class FixedClock:
+    def __init__(self, now: datetime | None = None):
+        self.current = now or datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+
+    def now(self) -> datetime:
+        return self.current
+
+    def advance(self, **kwargs: float) -> None:
+        self.current += timedelta(**kwargs)
+
+
+class ScriptedMatcher:
+    """Answers each query from a table: query -> list of (entry id, score)."""
+
+    def __init__(self, table: dict[str, list[tuple[str, float]]], thresholds: Thresholds):
+        self.table = table
+        self.thresholds = thresholds
+        self.queries: list[str] = []
+
+    def match(self, text: str, limit: int = 3) -> MatchResult:
+        self.queries.append(text)
+        scored = self.table.get(text, [])[:limit]
+        candidates = tuple(Candidate(EntryId(i), s) for i, s in scored)
+        best = candidates[0].score if candidates else 0.0
+        band = (
+            Band.ANSWER
+            if best >= self.thresholds.answer
+            else Band.SUGGEST
+            if best >= self.thresholds.suggest
+            else Band.UNKNOWN
+        )
+        return MatchResult(band, candidates)
+
+
+@dataclass
+class FakeCustomers:
+    people: dict[int, Person] = field(default_factory=dict)
+
+    def upsert(self, person: Person, at: datetime) -> None:
+        self.people[person.chat_id] = person
+
+
+@dataclass
+class FakeConversations:
+    rows: dict[int, Conversation] = field(default_factory=dict)
+
+    def get(self, chat_id: ChatId) -> Conversation | None:
+        row = self.rows.get(chat_id)
+        return copy.deepcopy(row) if row else None
+
+    def save(self, conversation: Conversation) -> None:
+        self.rows[conversation.chat_id] = copy.deepcopy(conversation)
+
+
+@dataclass
+class FakeTickets:
+    rows: dict[int, Ticket] = field(default_factory=dict)
+
+    def add(self, ticket: Ticket) -> Ticket:
+        stored = replace(ticket, id=TicketId(len(self.rows) + 1))
+        self.rows[stored.id] = copy.deepcopy(stored)  # type: ignore[index]
+        return stored
+
+    def get(self, ticket_id: TicketId) -> Ticket | None:
+        row = self.rows.get(ticket_id)
+        return copy.deepcopy(row) if row else None
+
+    def save(self, ticket: Ticket) -> None:
+        assert ticket.id in self.rows
+        self.rows[ticket.id] = copy.deepcopy(ticket)
+
+    def for_customer(self, chat_id: ChatId, limit: int = 10) -> list[Ticket]:
+        mine = [t for t in self.rows.values() if t.chat_id == chat_id]
+        return sorted(mine, key=lambda t: t.id or 0, reverse=True)[:limit]
+
+
+@dataclass
+class FakeTranscript:
+    lines: list[TranscriptLine] = field(default_factory=list)
+
+    def add(self, line: TranscriptLine) -> None:
+        self.lines.append(line)
+
+
+@dataclass
+class FakeRepositories:
+    customers: FakeCustomers = field(default_factory=FakeCustomers)
+    conversations: FakeConversations = field(default_factory=FakeConversations)
+    tickets: FakeTickets = field(default_factory=FakeTickets)
+    transcript: FakeTranscript = field(default_factory=FakeTranscript)
+
+
+FIX_STEPS = "1. Hold the power button for 7 seconds.\n2. Pair again."
+
+ENTRIES = (
+    Entry(
+        EntryId("pairing"),
+        "Headphones do not pair",
+        "Headphones",
+        ("headphones won't pair",),
+        FIX_STEPS,
+        replacement=ReplacementRule(30),
+    ),
+    Entry(EntryId("reset"), "Reset the headphones", "Headphones", ("reset",), "Reset them."),
+    Entry(EntryId("charging"), "Case does not charge", "Headphones", ("no charge",), "Use USB-C."),
+    Entry(EntryId("delivery"), "Where is my order", "Orders", ("where is it",), "Track it."),
+)
+
+
+class Harness:
+    """A conversation with one customer over the fakes."""
+
+    def __init__(self, table: dict[str, list[tuple[str, float]]] | None = None, **settings: int):
+        self.thresholds = Thresholds(answer=70, suggest=45)
+        self.clock = FixedClock()
+        self.matcher = ScriptedMatcher(table or {}, self.thresholds)
+        services = Services(
+            knowledge=KnowledgeBase(ENTRIES),
+            matcher=self.matcher,
+            responses=Responses.load(),
+            thresholds=self.thresholds,
+            settings=FlowSettings(**settings),
+        )
+        self.engine = Conversations(services=services, clock=self.clock)
+        self.repos = FakeRepositories()
+        self.person = Person(ChatId(42), 42, name="Ann <b>", username="ann")
+        self.last: list[Effect] = []
+
+    def _run(self, event: TextMessage | ButtonPress | Command | Media) -> list[Effect]:
+        self.last = self.engine.handle(self.repos, event)
+        return self.last
+
+    def text(self, text: str) -> list[Effect]:
+        return self._run(TextMessage(self.person, text))
+
+    def command(self, name: str) -> list[Effect]:
+        return self._run(Command(self.person, name))
+
+    def press(self, data: str, message_id: int | None = 1) -> list[Effect]:
+        return self._run(ButtonPress(self.person, data, message_id))
+
+    def media(self, kind: MediaKind, caption: str = "") -> list[Effect]:
+        return self._run(Media(self.person, kind, caption))
+
+    def button(self, label_part: str) -> str:
+        """The data of the button in the last replies whose label contains ``label_part``."""
+        for effect in self.last:
+            if isinstance(effect, Reply):
+                for row in effect.buttons:
+                    for b in row:
+                        if label_part.lower() in b.label.lower():
+                            return b.data
+        raise AssertionError(f"no button with {label_part!r} in {self.replies()}")
+
+    def replies(self) -> list[str]:
+        return [e.text for e in self.last if isinstance(e, Reply)]
+
+    def said(self) -> str:
+        return "\n".join(self.replies())
+
+    def notices(self) -> list[str]:
+        return [e.text for e in self.last if isinstance(e, NotifyAgents)]
+
+    @property
+    def conversation(self) -> Conversation:
+        return self.repos.conversations.rows[42]
+
+    def tickets(self) -> list[Ticket]:
+        return list(self.repos.tickets.rows.values())

@@ -1,0 +1,310 @@
+"""Every conversation transition, on fakes of the ports."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from flows.model import ClearButtons, MediaKind, Reply, State, TicketStatus
+from knowledge.responses import Responses
+
+from .fakes import Harness
+
+PAIRING = "my headphones will not pair with my phone"
+TABLE = {
+    PAIRING: [("pairing", 88.0), ("reset", 60.0), ("charging", 30.0)],
+    "something about sound": [("reset", 55.0), ("pairing", 50.0), ("delivery", 20.0)],
+    "the moon is made of cheese": [("delivery", 12.0)],
+}
+
+
+@pytest.fixture
+def bot() -> Harness:
+    return Harness(TABLE)
+
+
+def test_start_greets_by_name_escaped(bot: Harness) -> None:
+    bot.command("start")
+    assert "Hi Ann &lt;b&gt;!" in bot.said()
+    assert bot.conversation.state is State.DESCRIBE
+
+
+def test_confident_match_shows_fix_and_asks(bot: Harness) -> None:
+    bot.text(PAIRING)
+    said = bot.said()
+    assert "Headphones do not pair" in said and "Hold the power button" in said
+    assert "Did this fix it?" in said
+    assert bot.conversation.state is State.CONFIRM
+    [ticket] = bot.tickets()
+    assert ticket.status is TicketStatus.OPEN and ticket.entry_id == "pairing"
+    assert ticket.summary == PAIRING
+
+
+def test_yes_resolves_ticket(bot: Harness) -> None:
+    bot.text(PAIRING)
+    bot.press(bot.button("Yes"))
+    assert "glad it works" in bot.said()
+    [ticket] = bot.tickets()
+    assert ticket.status is TicketStatus.RESOLVED
+    assert bot.conversation.state is State.DESCRIBE and bot.conversation.ticket_id is None
+    assert ClearButtons(bot.person.chat_id, 1) in bot.last
+
+
+def test_typed_yes_and_no_count_as_answers(bot: Harness) -> None:
+    bot.text(PAIRING)
+    bot.text("Nope")
+    assert "Reset the headphones" in bot.said()
+    bot.text("yes!")
+    assert bot.tickets()[0].status is TicketStatus.RESOLVED
+
+
+def test_other_text_while_confirming_asks_again_with_buttons(bot: Harness) -> None:
+    bot.text(PAIRING)
+    bot.text("the light blinks red")
+    assert "did that fix it" in bot.said().lower()
+    assert bot.button("Yes")
+    assert bot.conversation.state is State.CONFIRM
+
+
+def test_no_shows_next_candidate_then_replacement(bot: Harness) -> None:
+    bot.text(PAIRING)
+    bot.press(bot.button("No"))
+    assert "Let's try something else" in bot.said() and "Reset the headphones" in bot.said()
+    bot.press(bot.button("No"))
+    # "charging" scored under the suggest floor, so it is not offered; pairing allows replacement
+    assert "order number" in bot.said()
+    assert bot.conversation.state is State.ORDER_NUMBER
+    tried = [t["id"] for t in bot.tickets()[0].tried]
+    assert tried == ["pairing", "reset"]
+
+
+def test_replacement_within_window_is_recorded_with_reference(bot: Harness) -> None:
+    bot.text(PAIRING)
+    bot.press(bot.button("No"))
+    bot.press(bot.button("No"))
+    bot.text("what?")
+    assert "couldn't read that as an order number" in bot.said()
+    bot.text("#nw-123456")
+    assert "When did you buy it?" in bot.said()
+    bot.text("next year")
+    assert "couldn't read that date" in bot.said()
+    bot.text((bot.clock.now() + timedelta(days=3)).date().isoformat())
+    assert "in the future" in bot.said()
+    bot.text("10 days ago")
+    [ticket] = bot.tickets()
+    assert ticket.status is TicketStatus.REPLACEMENT_REQUESTED
+    assert ticket.order_number == "NW-123456"
+    assert f"reference is <b>{ticket.ref}</b>" in bot.said()
+    assert "NW-123456" in bot.notices()[0] and "10 days ago" in bot.notices()[0]
+    assert bot.conversation.state is State.WITH_AGENT
+
+
+def test_replacement_outside_window_goes_to_a_person(bot: Harness) -> None:
+    bot.text(PAIRING)
+    bot.press(bot.button("No"))
+    bot.press(bot.button("No"))
+    bot.text("NW-1")  # too short
+    bot.text("NW-99999")
+    bot.text("2026-01-02")
+    assert "past the 30-day replacement window" in bot.said()
+    assert "passed this to our support team" in bot.said()
+    assert bot.tickets()[0].status is TicketStatus.WAITING_AGENT
+    assert "outside the replacement window" in bot.notices()[0]
+
+
+def test_no_on_entry_without_replacement_escalates(bot: Harness) -> None:
+    h = Harness({"sound": [("reset", 90.0)]})
+    h.text("sound")
+    h.press(h.button("No"))
+    assert h.conversation.state is State.WITH_AGENT
+    assert h.tickets()[0].status is TicketStatus.WAITING_AGENT
+    card = h.notices()[0]
+    assert "reset (90)" in card and "did not help" in card
+
+
+def test_attempts_are_capped(bot: Harness) -> None:
+    h = Harness({"x y z": [("reset", 90.0), ("charging", 80.0), ("delivery", 75.0)]}, max_attempts=1)
+    h.text("x y z")
+    h.press(h.button("No"))
+    assert h.conversation.state is State.WITH_AGENT
+
+
+def test_middle_band_offers_did_you_mean(bot: Harness) -> None:
+    bot.text("something about sound")
+    assert "Did you mean" in bot.said()
+    labels = [b.label for r in bot.last[0].buttons for b in r]  # type: ignore[union-attr]
+    assert labels[:2] == ["Reset the headphones", "Headphones do not pair"]
+    assert "None of these" in labels and any("person" in label for label in labels)
+    assert bot.conversation.state is State.CHOOSE
+    bot.press(bot.button("Headphones do not pair"))
+    assert "Hold the power button" in bot.said()
+    assert bot.tickets()[0].entry_id == "pairing"
+
+
+def test_none_of_these_asks_to_rephrase_then_escalates(bot: Harness) -> None:
+    bot.text("something about sound")
+    bot.press(bot.button("None of these"))
+    assert "describe it another way" in bot.said()
+    assert bot.conversation.state is State.DESCRIBE
+    bot.text("something about sound")
+    bot.press(bot.button("None of these"))
+    assert bot.conversation.state is State.WITH_AGENT
+    [ticket] = bot.tickets()
+    assert ticket.summary == "something about sound\nsomething about sound"
+
+
+def test_unknown_asks_to_rephrase_once_then_escalates(bot: Harness) -> None:
+    bot.text("the moon is made of cheese")
+    assert "don't have an answer for that yet" in bot.said()
+    assert bot.conversation.state is State.DESCRIBE
+    bot.text("the moon is made of cheese")
+    assert "couldn't find the answer myself" in bot.said()
+    assert "no matching fix" in bot.notices()[0]
+    assert bot.conversation.state is State.WITH_AGENT
+
+
+def test_talk_to_a_person_works_from_any_message(bot: Harness) -> None:
+    bot.text(PAIRING)
+    human = bot.button("person")
+    bot.text("the light blinks red")  # newer buttons now; the old one still works
+    bot.press(human)
+    assert bot.conversation.state is State.WITH_AGENT
+    assert "the customer asked for a person" in bot.notices()[0]
+    bot.press(human)
+    assert "already with our team" in bot.said()
+
+
+def test_messages_while_with_agent_are_passed_on(bot: Harness) -> None:
+    bot.command("human")
+    ref = bot.tickets()[0].ref
+    bot.text("hello <script>")
+    assert f"added this to request <b>{ref}</b>" in bot.said()
+    assert "hello &lt;script&gt;" in bot.notices()[0]
+    bot.media(MediaKind.PHOTO)
+    assert "[photo]" in bot.notices()[0]
+    bot.command("start")
+    assert "Welcome back" in bot.said() and ref in bot.said()
+
+
+def test_old_button_has_expired(bot: Harness) -> None:
+    bot.text(PAIRING)
+    old_yes = bot.button("Yes")
+    bot.press(bot.button("No"))
+    bot.press(old_yes)
+    assert "That choice has expired" in bot.said()
+    assert bot.tickets()[0].status is TicketStatus.OPEN
+    assert bot.button("Yes") != old_yes  # re-asked with fresh buttons
+
+
+@pytest.mark.parametrize("data", ["", "garbage", "1|p|99", "x|y", "1|y|1|2", "-1|y", "9" * 70])
+def test_forged_or_broken_button_data_changes_nothing(bot: Harness, data: str) -> None:
+    bot.text("something about sound")
+    before = bot.conversation.state, bot.tickets()[0].status
+    bot.press(data)
+    assert "That choice has expired" in bot.said()
+    assert (bot.conversation.state, bot.tickets()[0].status) == before
+
+
+def test_pick_index_out_of_range_is_refused(bot: Harness) -> None:
+    bot.text("something about sound")
+    step = bot.conversation.step
+    bot.press(f"{step}|p|7")
+    assert "That choice has expired" in bot.said()
+    assert bot.conversation.state is State.CHOOSE
+
+
+@pytest.mark.parametrize("text", ["", "   ", "??", "😀😀😀", "a"])
+def test_too_short_or_empty_is_asked_again(bot: Harness, text: str) -> None:
+    bot.text(text)
+    assert "tell me a little more" in bot.said()
+    assert bot.tickets() == [] and bot.matcher.queries == []
+
+
+def test_very_long_text_is_matched_on_its_start_and_kept(bot: Harness) -> None:
+    long = "my headphones " * 400
+    bot.text(long)
+    assert "read the first part closely" in bot.said()
+    assert len(bot.matcher.queries[0]) == 1000
+    assert bot.repos.transcript.lines[0].text == long
+
+
+def test_photo_without_words_asks_for_words_and_caption_is_text(bot: Harness) -> None:
+    bot.media(MediaKind.PHOTO)
+    assert "Thanks for the photo" in bot.said()
+    bot.media(MediaKind.PHOTO, caption=PAIRING)
+    assert "Hold the power button" in bot.said()
+
+
+@pytest.mark.parametrize("kind", [MediaKind.STICKER, MediaKind.VOICE, MediaKind.OTHER])
+def test_stickers_and_voice_get_a_clear_answer(bot: Harness, kind: MediaKind) -> None:
+    bot.media(kind)
+    assert "only read text" in bot.said()
+
+
+def test_unknown_command_and_help(bot: Harness) -> None:
+    bot.command("frobnicate")
+    assert "don't know that command" in bot.said()
+    bot.command("help")
+    assert "/status" in bot.said() and "/cancel" in bot.said()
+
+
+def test_cancel_in_the_middle_and_with_nothing(bot: Harness) -> None:
+    bot.command("cancel")
+    assert "nothing in progress" in bot.said()
+    bot.text(PAIRING)
+    bot.command("cancel")
+    assert "stopped there" in bot.said()
+    assert bot.tickets()[0].status is TicketStatus.CANCELLED
+    assert bot.conversation.state is State.DESCRIBE
+
+
+def test_cancel_while_with_agent_tells_the_team(bot: Harness) -> None:
+    bot.command("human")
+    bot.command("cancel")
+    assert "closed request" in bot.said()
+    assert "closed by the customer" in bot.notices()[0]
+
+
+def test_status_lists_tickets_newest_first_escaped(bot: Harness) -> None:
+    bot.command("status")
+    assert "don't have any requests" in bot.said()
+    bot.text(PAIRING)
+    bot.press(bot.button("Yes"))
+    bot.command("human")
+    bot.command("status")
+    said = bot.said()
+    assert said.index("T-00002") < said.index("T-00001")
+    assert "waiting for a person" in said and "solved" in said
+
+
+def test_every_reply_and_inbound_is_in_the_transcript(bot: Harness) -> None:
+    bot.text(PAIRING)
+    lines = bot.repos.transcript.lines
+    assert [line.direction.value for line in lines] == ["in", "out", "out"]
+    assert all(line.ticket_id == 1 for line in lines[1:])
+
+
+def test_every_reply_is_valid_for_telegram(bot: Harness) -> None:
+    bot.text("something about sound")
+    for effect in bot.last:
+        if isinstance(effect, Reply):
+            for row in effect.buttons:
+                for button in row:
+                    assert len(button.data.encode()) <= 64 and len(button.label) <= 64
+
+
+def test_responses_file_has_every_id_the_flows_use() -> None:
+    import re
+    from pathlib import Path
+
+    responses = Responses.load()
+    used: set[str] = set()
+    for path in Path("flows").glob("*.py"):
+        source = path.read_text()
+        used |= set(re.findall(r'(?:say|text|label|notify_agents)\(\s*"([a-z_]+)"', source))
+    used |= {f"state_{s.value}" for s in TicketStatus}
+    used |= {f"agent_reason_{r}" for r in ("asked", "no_match", "not_fixed", "not_eligible")}
+    missing = used - responses.ids()
+    assert not missing
+    assert len(used) > 30
