@@ -55,7 +55,14 @@ class TranscriptRepository(Protocol):
 class Repositories(Protocol):
     """What one unit of work offers the flows. The caller commits; flows never do."""
 
-    customers: CustomerRepository
-    conversations: ConversationRepository
-    tickets: TicketRepository
-    transcript: TranscriptRepository
+    @property
+    def customers(self) -> CustomerRepository: ...
+
+    @property
+    def conversations(self) -> ConversationRepository: ...
+
+    @property
+    def tickets(self) -> TicketRepository: ...
+
+    @property
+    def transcript(self) -> TranscriptRepository: ...

@@ -124,7 +124,8 @@ def test_no_on_entry_without_replacement_escalates(bot: Harness) -> None:
 
 
 def test_attempts_are_capped(bot: Harness) -> None:
-    h = Harness({"x y z": [("reset", 90.0), ("charging", 80.0), ("delivery", 75.0)]}, max_attempts=1)
+    table = {"x y z": [("reset", 90.0), ("charging", 80.0), ("delivery", 75.0)]}
+    h = Harness(table, max_attempts=1)
     h.text("x y z")
     h.press(h.button("No"))
     assert h.conversation.state is State.WITH_AGENT

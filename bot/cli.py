@@ -1,0 +1,166 @@
+"""The ``supportbot`` command.
+
+supportbot                 Telegram when TELEGRAM_BOT_TOKEN is set, else the terminal chat
+supportbot run             serve customers in Telegram (long polling)
+supportbot chat            the same conversation in this terminal
+supportbot kb validate     check the knowledge files; names file › entry › field
+supportbot kb match TEXT   ranked candidates with scores and the band
+supportbot db upgrade      create or migrate the database
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import TextIO
+
+from bot import logs
+from bot.settings import Settings, SettingsError, load_settings
+from bot.storage import StorageError, make_engine, upgrade
+from knowledge.loader import KnowledgeError, load_knowledge, validate_knowledge
+from knowledge.matcher import Matcher
+
+log = logging.getLogger("supportbot")
+
+
+class UsageError(Exception):
+    """Something the person at the terminal can fix; printed without a traceback."""
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings()
+        logs.configure(settings.log_level, settings.token)
+        return int(args.handler(args, settings))
+    except (SettingsError, UsageError, StorageError) as exc:
+        print(f"supportbot: {exc}", file=sys.stderr)
+        return 2
+    except KnowledgeError as exc:
+        print(
+            f"supportbot: the knowledge files have {len(exc.problems)} problem(s):", file=sys.stderr
+        )
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="supportbot", description=__doc__.split("\n\n")[0])
+    parser.set_defaults(handler=_auto)
+    sub = parser.add_subparsers(title="commands")
+    sub.add_parser("run", help="serve customers in Telegram").set_defaults(handler=_run)
+    sub.add_parser("chat", help="the conversation in this terminal").set_defaults(handler=_chat)
+
+    kb = sub.add_parser("kb", help="knowledge files").add_subparsers(title="kb commands")
+    validate = kb.add_parser("validate", help="check the knowledge files")
+    validate.add_argument("--knowledge", type=Path, help="directory (default KNOWLEDGE_DIR)")
+    validate.set_defaults(handler=_kb_validate)
+    match = kb.add_parser("match", help="how a phrase matches; one query a line on stdin")
+    match.add_argument("text", nargs="?", help="the phrase; omit to read stdin")
+    match.add_argument("--knowledge", type=Path, help="directory (default KNOWLEDGE_DIR)")
+    match.add_argument("--top", type=int, default=3, help="candidates to show (default 3)")
+    match.add_argument("--json", action="store_true", help="one JSON object a line")
+    match.set_defaults(handler=_kb_match)
+
+    db = sub.add_parser("db", help="the database").add_subparsers(title="db commands")
+    db.add_parser("upgrade", help="create or migrate the schema").set_defaults(handler=_db_upgrade)
+    return parser
+
+
+def _auto(args: argparse.Namespace, settings: Settings) -> int:
+    if settings.token:
+        return _run(args, settings)
+    print(
+        "No TELEGRAM_BOT_TOKEN set: starting the terminal chat (see README to connect Telegram).",
+        file=sys.stderr,
+    )
+    return _chat(args, settings)
+
+
+def _run(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.app import build
+    from bot.telegram.channel import ChannelError, TelegramChannel, build_bot
+
+    if not settings.token:
+        raise UsageError("TELEGRAM_BOT_TOKEN is not set: get one from @BotFather (see README)")
+    app = build(settings)
+    bot = build_bot(settings.token, settings.telegram_base_url, settings.base_file_url)
+    channel = TelegramChannel(
+        bot=bot,
+        new_uow=app.new_uow,
+        conversations=app.conversations,
+        responses=app.responses,
+        clock=app.clock,
+        agent_chat_id=settings.agent_chat_id,
+        poll_timeout=settings.poll_timeout,
+    )
+    try:
+        asyncio.run(channel.run())
+    except ChannelError as exc:
+        print(f"supportbot: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _chat(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.app import build
+    from bot.console import Console
+
+    app = build(settings)
+    Console(app, interactive=sys.stdin.isatty()).run(sys.stdin)
+    return 0
+
+
+def _kb_validate(args: argparse.Namespace, settings: Settings) -> int:
+    directory = args.knowledge or settings.knowledge_dir
+    problems = validate_knowledge(directory, settings.thresholds())
+    if problems:
+        print(f"{len(problems)} problem(s) in {directory}:")
+        for problem in problems:
+            print(f"  {problem}")
+        return 1
+    knowledge = load_knowledge(directory)
+    products = {entry.product for entry in knowledge}
+    print(f"OK: {len(knowledge)} entries, {len(products)} products, in {directory}")
+    return 0
+
+
+def _kb_match(args: argparse.Namespace, settings: Settings) -> int:
+    if args.top < 1:
+        raise UsageError("--top must be at least 1")
+    knowledge = load_knowledge(args.knowledge or settings.knowledge_dir)
+    matcher = Matcher(knowledge, settings.thresholds())
+    queries: list[str] | TextIO = [args.text] if args.text is not None else sys.stdin
+    out = sys.stdout
+    for raw in queries:
+        query = raw.rstrip("\n")
+        result = matcher.match(query, limit=args.top)
+        if args.json:
+            matches = [{"id": c.entry_id, "score": round(c.score, 2)} for c in result.candidates]
+            line = {"query": query, "band": result.band.value, "matches": matches}
+            out.write(json.dumps(line, ensure_ascii=False) + "\n")
+            continue
+        out.write(f"{query!r}: {result.band.value}\n")
+        for rank, candidate in enumerate(result.candidates, 1):
+            entry = knowledge.get(candidate.entry_id)
+            title = entry.title if entry else ""
+            out.write(f"  {rank}. {candidate.score:5.1f}  {candidate.entry_id}  {title}\n")
+    return 0
+
+
+def _db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
+    upgrade(make_engine(settings.database_url))
+    print("database is up to date")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

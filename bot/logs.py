@@ -1,0 +1,42 @@
+"""Logging set-up: one format, and the bot token never written anywhere.
+
+httpx logs every request URL at INFO, and python-telegram-bot logs its base URL at DEBUG;
+both contain the token. httpx is quietened, and a filter on every handler replaces the
+token with ``[token]`` in whatever a record would print.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+
+class RedactToken(logging.Filter):
+    def __init__(self, secret: str):
+        super().__init__()
+        self.secret = secret
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if self.secret in message:
+            record.msg = message.replace(self.secret, "[token]")
+            record.args = None
+        if record.exc_info and record.exc_info[1] is not None:
+            text = logging.Formatter().formatException(record.exc_info)
+            if self.secret in text:
+                record.exc_text = text.replace(self.secret, "[token]")
+        return True
+
+
+def configure(level: str, token: str | None) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    if token:
+        handler.addFilter(RedactToken(token))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("httpcore").setLevel(logging.WARNING)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    logging.getLogger("alembic").setLevel(logging.WARNING)

@@ -1,0 +1,130 @@
+"""Settings, read once from the environment and ``.env``: the only module that reads them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import (
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from knowledge.loader import default_knowledge_dir
+from knowledge.schema import Thresholds
+
+TELEGRAM_API = "https://api.telegram.org/bot"
+
+
+class SettingsError(Exception):
+    """A setting has a wrong value; the message names it, for the person starting the bot."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    telegram_bot_token: SecretStr | None = None
+    telegram_base_url: str = TELEGRAM_API
+    agent_chat_id: int | None = None
+    admin_ids: Annotated[tuple[int, ...], NoDecode] = ()
+    database_url: str = "sqlite:///supportbot.db"
+    knowledge_dir: Path = Field(default_factory=default_knowledge_dir)
+    # None: the matcher's calibrated defaults (knowledge.schema.Thresholds)
+    match_answer_threshold: float | None = Field(default=None, ge=0.0, le=100.0)
+    match_suggest_threshold: float | None = Field(default=None, ge=0.0, le=100.0)
+    max_fix_attempts: int = Field(default=3, ge=1, le=10)
+    poll_timeout: int = Field(default=25, ge=0, le=50)  # long-polling seconds
+    log_level: str = "INFO"
+
+    @field_validator(
+        "telegram_bot_token",
+        "agent_chat_id",
+        "match_answer_threshold",
+        "match_suggest_threshold",
+        mode="before",
+    )
+    @classmethod
+    def _blank_is_none(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("knowledge_dir", mode="before")
+    @classmethod
+    def _blank_is_bundled(cls, value: object) -> object:
+        return default_knowledge_dir() if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("database_url", "telegram_base_url", "log_level", mode="before")
+    @classmethod
+    def _blank_is_default(cls, value: object, info: ValidationInfo) -> object:
+        if isinstance(value, str) and not value.strip():
+            return cls.model_fields[info.field_name or ""].default
+        return value
+
+    @field_validator("admin_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            parts = [p.strip() for p in value.replace(";", ",").split(",") if p.strip()]
+            return tuple(parts)
+        return value
+
+    @field_validator("telegram_base_url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/") if "{token}" in value else value
+
+    @field_validator("log_level")
+    @classmethod
+    def _level(cls, value: str) -> str:
+        level = value.upper()
+        if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+            raise ValueError("must be DEBUG, INFO, WARNING or ERROR")
+        return level
+
+    @model_validator(mode="after")
+    def _thresholds(self) -> Settings:
+        answer, suggest = self.match_answer_threshold, self.match_suggest_threshold
+        if answer is not None and suggest is not None and suggest > answer:
+            raise ValueError(
+                "MATCH_SUGGEST_THRESHOLD must not be above MATCH_ANSWER_THRESHOLD"
+                f" (got {suggest} > {answer})"
+            )
+        return self
+
+    def thresholds(self) -> Thresholds:
+        default = Thresholds()
+        answer = self.match_answer_threshold
+        suggest = self.match_suggest_threshold
+        answer = default.answer if answer is None else answer
+        suggest = min(default.suggest, answer) if suggest is None else suggest
+        return Thresholds(answer=answer, suggest=suggest)
+
+    @property
+    def token(self) -> str | None:
+        return self.telegram_bot_token.get_secret_value() if self.telegram_bot_token else None
+
+    @property
+    def base_file_url(self) -> str:
+        """The file URL that goes with ``telegram_base_url`` (``.../bot`` -> ``.../file/bot``)."""
+        base = self.telegram_base_url
+        head, sep, tail = base.rpartition("/bot")
+        return f"{head}/file/bot{tail}" if sep else base
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the settings; a wrong value raises ``SettingsError`` naming the variable."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = str(first["loc"][0]).upper() if first["loc"] else "settings"
+        given = first.get("input")
+        shown = "" if "token" in name.lower() or isinstance(given, dict) else f" (got {given!r})"
+        message = str(first["msg"]).removeprefix("Value error, ")
+        raise SettingsError(f"Setting {name}: {message}{shown}") from None

@@ -1,0 +1,135 @@
+"""The Telegram channel: builds the Bot API client and runs poller, worker and sender."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from typing import Any
+
+from telegram import BotCommand
+from telegram.error import InvalidToken, NetworkError, TelegramError
+from telegram.ext import AIORateLimiter, ExtBot
+from telegram.request import HTTPXRequest
+
+from bot.clock import Clock
+from bot.storage import UnitOfWorkFactory
+from bot.telegram.poller import Poller
+from bot.telegram.sender import Sender
+from bot.telegram.worker import Worker
+from flows.engine import Conversations
+from knowledge.responses import Responses
+
+log = logging.getLogger(__name__)
+
+COMMANDS = [
+    BotCommand("start", "Start over"),
+    BotCommand("status", "My requests and where they stand"),
+    BotCommand("cancel", "Stop what we're doing"),
+    BotCommand("help", "How I can help"),
+]
+
+
+class ChannelError(Exception):
+    """The Telegram channel cannot start; the message says why, for the operator."""
+
+
+def build_bot(token: str, base_url: str, base_file_url: str) -> ExtBot[Any]:
+    return ExtBot(
+        token,
+        base_url=base_url,
+        base_file_url=base_file_url,
+        rate_limiter=AIORateLimiter(max_retries=0),  # 429s are retried by the sender
+        request=HTTPXRequest(connection_pool_size=8, connect_timeout=10, read_timeout=20),
+        get_updates_request=HTTPXRequest(connect_timeout=10, read_timeout=40),
+    )
+
+
+class TelegramChannel:
+    def __init__(
+        self,
+        *,
+        bot: ExtBot[Any],
+        new_uow: UnitOfWorkFactory,
+        conversations: Conversations,
+        responses: Responses,
+        clock: Clock,
+        agent_chat_id: int | None,
+        poll_timeout: int = 25,
+    ):
+        self.bot = bot
+        self.sender = Sender(bot=bot, new_uow=new_uow, clock=clock)
+        self.worker = Worker(
+            bot=bot,
+            new_uow=new_uow,
+            conversations=conversations,
+            responses=responses,
+            clock=clock,
+            agent_chat_id=agent_chat_id,
+            on_outbox=self.sender.wake,
+        )
+        self.poller = Poller(
+            bot=bot, new_uow=new_uow, clock=clock, on_stored=self.worker.wake, timeout=poll_timeout
+        )
+
+    async def run(self) -> None:
+        """Serve until SIGINT/SIGTERM; then finish the update in hand and stop."""
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError):
+                loop.add_signal_handler(sig, stop.set)
+        await self._connect()
+        try:
+            await self._set_commands()
+            log.info("connected as @%s; waiting for customers", self.bot.username)
+            poller = asyncio.create_task(self.poller.run(stop), name="poller")
+            worker = asyncio.create_task(self.worker.run(stop), name="worker")
+            sender = asyncio.create_task(self.sender.run(stop), name="sender")
+            stopped = asyncio.create_task(stop.wait())
+            done, _ = await asyncio.wait(
+                {poller, worker, sender, stopped}, return_when=asyncio.FIRST_COMPLETED
+            )
+            stop.set()
+            # a getUpdates in flight holds nothing yet: cancelling it loses no update
+            poller.cancel()
+            self.worker.wake.set()
+            self.sender.wake.set()
+            await asyncio.gather(poller, worker, sender, return_exceptions=True)
+            for task in done:
+                if task is not stopped and task.exception() is not None:
+                    raise ChannelError(f"the {task.get_name()} stopped: {task.exception()}")
+            with contextlib.suppress(Exception):
+                await self.worker.drain()
+                await self.sender.send_due()
+        finally:
+            with contextlib.suppress(Exception):
+                await self.bot.shutdown()
+            log.info("stopped")
+
+    async def _connect(self) -> None:
+        attempt = 0
+        while True:
+            try:
+                await self.bot.initialize()
+                return
+            except InvalidToken:
+                raise ChannelError(
+                    "TELEGRAM_BOT_TOKEN was refused by the Bot API: check the token from"
+                    " @BotFather (and TELEGRAM_BASE_URL)."
+                ) from None
+            except NetworkError as exc:
+                attempt += 1
+                if attempt >= 5:
+                    raise ChannelError(
+                        f"cannot reach the Bot API at TELEGRAM_BASE_URL: {exc.message}"
+                    ) from None
+                log.warning("cannot reach the Bot API (%s); trying again", exc.message)
+                await asyncio.sleep(min(2.0**attempt, 10.0))
+
+    async def _set_commands(self) -> None:
+        try:
+            await self.bot.set_my_commands(COMMANDS)
+        except TelegramError as exc:  # a nicety: the menu of commands
+            log.info("setMyCommands failed: %s", exc)

@@ -1,0 +1,87 @@
+"""Settings: defaults, blank values, and one clear line for a wrong value."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from bot.settings import Settings, SettingsError, load_settings
+from knowledge.loader import default_knowledge_dir
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.chdir(tmp_path)  # no stray .env
+    for name in Settings.model_fields:
+        monkeypatch.delenv(name.upper(), raising=False)
+
+
+def test_defaults_run_the_demo_without_anything_set() -> None:
+    settings = load_settings()
+    assert settings.token is None
+    assert settings.database_url == "sqlite:///supportbot.db"
+    assert settings.knowledge_dir == default_knowledge_dir()
+    assert settings.base_file_url == "https://api.telegram.org/file/bot"
+
+
+def test_blank_values_mean_the_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("TELEGRAM_BOT_TOKEN", "AGENT_CHAT_ID", "KNOWLEDGE_DIR", "DATABASE_URL"):
+        monkeypatch.setenv(name, "")
+    monkeypatch.setenv("MATCH_ANSWER_THRESHOLD", " ")
+    settings = load_settings()
+    assert settings.token is None and settings.agent_chat_id is None
+    assert settings.knowledge_dir == default_knowledge_dir()
+    assert settings.database_url == "sqlite:///supportbot.db"
+
+
+def test_values_are_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123:abc")
+    monkeypatch.setenv("TELEGRAM_BASE_URL", "http://127.0.0.1:8081/bot")
+    monkeypatch.setenv("AGENT_CHAT_ID", "-1001234567890")
+    monkeypatch.setenv("ADMIN_IDS", "11, 22;33")
+    monkeypatch.setenv("MATCH_ANSWER_THRESHOLD", "80")
+    monkeypatch.setenv("MATCH_SUGGEST_THRESHOLD", "50")
+    settings = load_settings()
+    assert settings.token == "123:abc"
+    assert settings.base_file_url == "http://127.0.0.1:8081/file/bot"
+    assert settings.agent_chat_id == -1001234567890
+    assert settings.admin_ids == (11, 22, 33)
+    thresholds = settings.thresholds()
+    assert (thresholds.answer, thresholds.suggest) == (80, 50)
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "expected"),
+    [
+        ("AGENT_CHAT_ID", "abc", "Setting AGENT_CHAT_ID: "),
+        ("ADMIN_IDS", "1,x", "Setting ADMIN_IDS: "),
+        ("MATCH_ANSWER_THRESHOLD", "150", "Setting MATCH_ANSWER_THRESHOLD: "),
+        ("MAX_FIX_ATTEMPTS", "0", "Setting MAX_FIX_ATTEMPTS: "),
+        ("TELEGRAM_BASE_URL", "api.telegram.org", "Setting TELEGRAM_BASE_URL: must start with"),
+        ("LOG_LEVEL", "LOUD", "Setting LOG_LEVEL: must be DEBUG"),
+    ],
+)
+def test_a_wrong_value_names_the_setting(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str, expected: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(SettingsError) as caught:
+        load_settings()
+    message = str(caught.value)
+    assert message.startswith(expected) and "\n" not in message
+
+
+def test_suggest_above_answer_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MATCH_ANSWER_THRESHOLD", "40")
+    monkeypatch.setenv("MATCH_SUGGEST_THRESHOLD", "60")
+    with pytest.raises(SettingsError, match="MATCH_SUGGEST_THRESHOLD must not be above"):
+        load_settings()
+
+
+def test_every_setting_is_documented_in_env_example() -> None:
+    documented = set(re.findall(r"^([A-Z_]+)=", (ROOT / ".env.example").read_text(), re.M))
+    assert documented == {name.upper() for name in Settings.model_fields}
