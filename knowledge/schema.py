@@ -65,10 +65,16 @@ class Band(str, Enum):
 
 @dataclass(frozen=True)
 class Thresholds:
-    """Calibrated-score limits (0..100) that split the three bands."""
+    """Calibrated-score limits (0..100) that split the three bands.
+
+    ``margin``: a best score at or above ``answer`` is only an ANSWER when it leads the runner-up
+    by at least this much; otherwise two entries explain the text equally well ("my headphones")
+    and the customer is asked to choose (SUGGEST).
+    """
 
     answer: float = 70.0
     suggest: float = 45.0
+    margin: float = 5.0
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,52 @@
+"""The knowledge base: known problems, their fixes, and matching customer text against them.
+
+Public names::
+
+    load_knowledge(directory) -> KnowledgeBase      raises KnowledgeError
+    validate_knowledge(directory, thresholds) -> list[Problem]
+    default_knowledge_dir() -> Path                 the shipped demo knowledge
+    Matcher(knowledge, thresholds).match(text, limit) -> MatchResult
+
+Errors::
+
+    KnowledgeBaseError
+    └── KnowledgeError      .problems: list[Problem]
+"""
+
+from knowledge.loader import (
+    KnowledgeBaseError,
+    KnowledgeError,
+    Problem,
+    default_knowledge_dir,
+    load_knowledge,
+    validate_knowledge,
+)
+from knowledge.matcher import Matcher
+from knowledge.schema import (
+    Band,
+    Candidate,
+    Entry,
+    EntryId,
+    KnowledgeBase,
+    MatchResult,
+    ReplacementRule,
+    Thresholds,
+)
+
+__all__ = [
+    "Band",
+    "Candidate",
+    "Entry",
+    "EntryId",
+    "KnowledgeBase",
+    "KnowledgeBaseError",
+    "KnowledgeError",
+    "MatchResult",
+    "Matcher",
+    "Problem",
+    "ReplacementRule",
+    "Thresholds",
+    "default_knowledge_dir",
+    "load_knowledge",
+    "validate_knowledge",
+]

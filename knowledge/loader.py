@@ -1,0 +1,287 @@
+"""Read knowledge files (YAML, one per product area) into a ``KnowledgeBase``.
+
+Every problem is collected, across all files, and named file › entry › field, so an admin can
+fix them all in one go. Exceptions::
+
+    KnowledgeBaseError          base of this package's errors
+    └── KnowledgeError          the files do not load; ``problems`` lists why
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from knowledge.schema import Band, Entry, EntryId, KnowledgeBase, ReplacementRule, Thresholds
+
+__all__ = [
+    "KnowledgeBaseError",
+    "KnowledgeError",
+    "Problem",
+    "default_knowledge_dir",
+    "load_knowledge",
+    "validate_knowledge",
+]
+
+MAX_ID_LENGTH = 60  # a prefix plus the id must fit Telegram's 64-byte callback data
+_ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+_ENTRY_KEYS = ("id", "title", "symptoms", "fix", "replacement", "tests")
+_FILE_KEYS = ("product", "entries")
+
+_Report = Callable[[str, str], None]  # (field, message) → records a problem
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong in the knowledge files, located as file › entry › field."""
+
+    file: str
+    entry: str | None
+    field: str | None
+    message: str
+
+    def __str__(self) -> str:
+        where = " › ".join(p for p in (self.file, self.entry, self.field) if p)
+        return f"{where}: {self.message}" if where else self.message
+
+
+class KnowledgeBaseError(Exception):
+    """Base of the errors raised by the ``knowledge`` package."""
+
+
+class KnowledgeError(KnowledgeBaseError):
+    """The knowledge files do not load; ``problems`` says where and why."""
+
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        self.problems: list[Problem] = list(problems)
+        count = len(self.problems)
+        heading = f"The knowledge files have {count} problem{'s' if count != 1 else ''}:"
+        super().__init__("\n".join([heading, *(f"  {p}" for p in self.problems)]))
+
+
+def default_knowledge_dir() -> Path:
+    """The demo knowledge shipped with the package."""
+    return Path(__file__).parent / "entries"
+
+
+def load_knowledge(directory: Path) -> KnowledgeBase:
+    """Load every ``*.yaml`` / ``*.yml`` file in ``directory``; raise ``KnowledgeError``."""
+    knowledge, problems = _load(directory)
+    if problems or knowledge is None:
+        raise KnowledgeError(problems)
+    return knowledge
+
+
+def validate_knowledge(directory: Path, thresholds: Thresholds | None = None) -> list[Problem]:
+    """All load problems; if it loads, also every ``tests:`` phrasing that misses its entry."""
+    knowledge, problems = _load(directory)
+    if problems or knowledge is None:
+        return problems
+    from knowledge.matcher import Matcher  # the matcher is only needed once the files load
+
+    matcher = Matcher(knowledge, thresholds or Thresholds())
+    for entry in knowledge:
+        for phrasing in entry.tests:
+            result = matcher.match(phrasing)
+            best = result.best
+            if best is not None and best.entry_id == entry.id and result.band != Band.UNKNOWN:
+                continue
+            if best is None:
+                found = "nothing matched"
+            elif best.entry_id == entry.id:
+                found = f"it matched with score {best.score:g}, below the suggest threshold"
+            else:
+                found = f"{best.entry_id!r} ranked first with score {best.score:g}"
+            problems.append(
+                Problem(
+                    entry.source,
+                    entry.id,
+                    "tests",
+                    f"{phrasing!r} should match this entry, but {found}; "
+                    "add a symptom phrased like it",
+                )
+            )
+    return problems
+
+
+def _load(directory: Path) -> tuple[KnowledgeBase | None, list[Problem]]:
+    name = str(directory)
+    if not directory.is_dir():
+        return None, [Problem(name, None, None, "no such directory")]
+    files = sorted(
+        p for p in directory.iterdir() if p.is_file() and p.suffix.lower() in (".yaml", ".yml")
+    )
+    if not files:
+        return None, [Problem(name, None, None, "no knowledge files (*.yaml) in this directory")]
+    problems: list[Problem] = []
+    entries: list[Entry] = []
+    seen: dict[str, str] = {}  # id → file that defined it first
+    for path in files:
+        for entry in _read_file(path, problems):
+            if entry.id in seen:
+                first = seen[entry.id]
+                where = "earlier in this file" if first == entry.source else f"in {first}"
+                problems.append(
+                    Problem(entry.source, entry.id, "id", f"duplicate id, already used {where}")
+                )
+                continue
+            seen[entry.id] = entry.source
+            entries.append(entry)
+    if problems:
+        return None, problems
+    return KnowledgeBase(tuple(entries)), []
+
+
+def _read_file(path: Path, problems: list[Problem]) -> list[Entry]:
+    file = path.name
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        reason = getattr(error, "problem", None) or "not valid YAML"
+        line = f"line {mark.line + 1}: " if mark is not None else ""
+        problems.append(Problem(file, None, None, f"{line}{reason} (not valid YAML)"))
+        return []
+    except (OSError, UnicodeDecodeError) as error:
+        problems.append(Problem(file, None, None, f"cannot read the file ({error})"))
+        return []
+    if not isinstance(document, Mapping):
+        problems.append(
+            Problem(file, None, None, "must be a mapping with 'product' and 'entries' keys")
+        )
+        return []
+    for key in document:
+        if key not in _FILE_KEYS:
+            problems.append(Problem(file, None, str(key), _unknown_key(str(key), _FILE_KEYS)))
+    product = document.get("product")
+    if not isinstance(product, str) or not product.strip():
+        problems.append(Problem(file, None, "product", "must name the product or area"))
+        product = ""
+    raw_entries = document.get("entries")
+    if raw_entries is None:
+        problems.append(Problem(file, None, "entries", "missing; list the entries here"))
+        return []
+    if not isinstance(raw_entries, list):
+        problems.append(Problem(file, None, "entries", "must be a list of entries"))
+        return []
+    entries: list[Entry] = []
+    for number, raw in enumerate(raw_entries, start=1):
+        entry = _read_entry(file, number, raw, product.strip(), problems)
+        if entry is not None:
+            entries.append(entry)
+    return entries
+
+
+def _read_entry(
+    file: str, number: int, raw: object, product: str, problems: list[Problem]
+) -> Entry | None:
+    label = f"entry #{number}"
+    if not isinstance(raw, Mapping):
+        problems.append(Problem(file, label, None, "must be a mapping (id, title, symptoms, fix)"))
+        return None
+    before = len(problems)
+
+    raw_id = raw.get("id")
+    entry_id = ""
+    if raw_id is None or (isinstance(raw_id, str) and not raw_id.strip()):
+        problems.append(Problem(file, label, "id", "missing; give the entry a stable id"))
+    elif not isinstance(raw_id, str):
+        problems.append(Problem(file, label, "id", "must be text"))
+    else:
+        entry_id = raw_id.strip()
+        label = entry_id
+        if len(entry_id) > MAX_ID_LENGTH:
+            problems.append(
+                Problem(file, label, "id", f"too long: at most {MAX_ID_LENGTH} characters")
+            )
+        if not _ID_PATTERN.match(entry_id):
+            problems.append(
+                Problem(
+                    file,
+                    label,
+                    "id",
+                    "use lowercase letters, digits and single dashes only, "
+                    "like 'headphones-bluetooth-pairing'",
+                )
+            )
+
+    def problem(field: str, message: str) -> None:
+        problems.append(Problem(file, label, field, message))
+
+    for key in raw:
+        if key not in _ENTRY_KEYS:
+            problem(str(key), _unknown_key(str(key), _ENTRY_KEYS))
+
+    title = raw.get("title")
+    if not isinstance(title, str) or not title.strip():
+        problem("title", "missing; give a short title customers will recognise")
+        title = ""
+
+    symptoms = _phrasings(raw.get("symptoms"), "symptoms", required=True, report=problem)
+    tests = _phrasings(raw.get("tests"), "tests", required=False, report=problem)
+
+    fix = raw.get("fix")
+    if not isinstance(fix, str) or not fix.strip():
+        problem("fix", "missing or blank; write the steps that fix the problem")
+        fix = ""
+
+    replacement: ReplacementRule | None = None
+    if "replacement" in raw and raw["replacement"] is not None:
+        rule = raw["replacement"]
+        if not isinstance(rule, Mapping):
+            problem("replacement", "must be a mapping like {within_days: 30}")
+        else:
+            days = rule.get("within_days")
+            if isinstance(days, bool) or not isinstance(days, int) or days <= 0:
+                problem("replacement", "within_days must be a whole number of days above 0")
+            else:
+                replacement = ReplacementRule(within_days=days)
+            for key in rule:
+                if key != "within_days":
+                    problem("replacement", _unknown_key(str(key), ("within_days",)))
+
+    if len(problems) > before:
+        return None
+    return Entry(
+        id=EntryId(entry_id),
+        title=str(title).strip(),
+        product=product,
+        symptoms=symptoms,
+        fix=str(fix).strip() + "\n",
+        replacement=replacement,
+        tests=tests,
+        source=file,
+    )
+
+
+def _phrasings(value: object, field: str, *, required: bool, report: _Report) -> tuple[str, ...]:
+    if value is None:
+        if required:
+            report(field, "must have at least one phrasing")
+        return ()
+    if not isinstance(value, list):
+        report(field, "must be a list of phrasings, one per line starting with '- '")
+        return ()
+    if required and not value:
+        report(field, "must have at least one phrasing")
+        return ()
+    result: list[str] = []
+    for number, item in enumerate(value, start=1):
+        if not isinstance(item, str):
+            report(field, f"item {number} must be text (put it in quotes)")
+        elif not item.strip():
+            report(field, f"item {number} is blank")
+        else:
+            result.append(item.strip())
+    return tuple(result)
+
+
+def _unknown_key(key: str, known: Sequence[str]) -> str:
+    close = difflib.get_close_matches(key, known, n=1, cutoff=0.5)
+    hint = f"; did you mean '{close[0]}'?" if close else f"; known keys: {', '.join(known)}"
+    return f"unknown key '{key}'{hint}"
