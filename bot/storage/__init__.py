@@ -1,0 +1,44 @@
+"""Storage: the tables, the engine, migrations and the unit of work.
+
+The only package that imports sqlmodel, sqlalchemy or alembic. Everything else uses
+``SqlUnitOfWork`` through the Protocols in ``flows.ports`` and the records below.
+"""
+
+from bot.storage.engine import make_engine
+from bot.storage.errors import DatabaseUnavailable, NotFound, StorageError
+from bot.storage.factory import UnitOfWorkFactory
+from bot.storage.migrate import current_revision, downgrade, schema_drift, upgrade
+from bot.storage.records import (
+    CANCELLED,
+    CLEAR_BUTTONS,
+    FAILED,
+    PENDING,
+    SEND,
+    SENT,
+    InboxItem,
+    OutboxItem,
+    OutgoingMessage,
+)
+from bot.storage.uow import SqlUnitOfWork
+
+__all__ = [
+    "CANCELLED",
+    "CLEAR_BUTTONS",
+    "FAILED",
+    "PENDING",
+    "SEND",
+    "SENT",
+    "DatabaseUnavailable",
+    "InboxItem",
+    "NotFound",
+    "OutboxItem",
+    "OutgoingMessage",
+    "SqlUnitOfWork",
+    "StorageError",
+    "UnitOfWorkFactory",
+    "current_revision",
+    "downgrade",
+    "make_engine",
+    "schema_drift",
+    "upgrade",
+]

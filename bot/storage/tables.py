@@ -1,0 +1,147 @@
+"""The tables, as SQLModel classes: one module for the whole schema.
+
+Telegram ids (chat, user, message) are ``BIGINT``: chat ids do not fit in 32 bits.
+Every timestamp is stored in UTC and comes back timezone-aware UTC, on SQLite too.
+Schema changes go through Alembic (``bot/storage/migrations``); a test compares this module
+with the migrated database so the two cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Date, DateTime, Integer, String, Text
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel
+
+# Constraint names that Alembic can find again (SQLite batch migrations need names).
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(table_name)s_%(column_0_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# Surrogate keys: BIGINT on PostgreSQL; INTEGER on SQLite, where only "INTEGER PRIMARY KEY"
+# autoincrements.
+SurrogateKey = BigInteger().with_variant(Integer(), "sqlite")
+
+# Primary keys that are Telegram's ids, never generated here.
+NOT_GENERATED = {"autoincrement": False}
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A timestamp stored in UTC and read back timezone-aware UTC.
+
+    SQLite keeps no time zone, so UTC is attached again on the way out. Naive datetimes are
+    refused on the way in: the clock hands out aware ones, and a naive one is a bug.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"naive datetime {value!r}: pass a timezone-aware UTC datetime")
+        value = value.astimezone(UTC)
+        if dialect.name == "sqlite":
+            return value.replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        assert isinstance(value, datetime)
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+class CustomerRow(SQLModel, table=True):
+    __tablename__ = "customer"
+
+    chat_id: int = Field(sa_type=BigInteger, primary_key=True, sa_column_kwargs=NOT_GENERATED)
+    user_id: int = Field(sa_type=BigInteger)
+    name: str = Field(default="", sa_type=String(256))
+    username: str | None = Field(default=None, sa_type=String(64))
+    language: str | None = Field(default=None, sa_type=String(16))
+    blocked: bool = False
+    created_at: datetime = Field(sa_type=UtcDateTime)
+    updated_at: datetime = Field(sa_type=UtcDateTime)
+
+
+class ConversationRow(SQLModel, table=True):
+    __tablename__ = "conversation"
+
+    chat_id: int = Field(sa_type=BigInteger, primary_key=True, sa_column_kwargs=NOT_GENERATED)
+    state: str = Field(sa_type=String(32))
+    step: int = 0
+    ticket_id: int | None = Field(default=None, sa_type=BigInteger)
+    data: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    updated_at: datetime = Field(sa_type=UtcDateTime)
+
+
+class TicketRow(SQLModel, table=True):
+    __tablename__ = "ticket"
+
+    id: int | None = Field(default=None, sa_type=SurrogateKey, primary_key=True)
+    chat_id: int = Field(sa_type=BigInteger, index=True)
+    summary: str = Field(sa_type=Text)
+    status: str = Field(sa_type=String(32), index=True)
+    entry_id: str | None = Field(default=None, sa_type=String(128))
+    order_number: str | None = Field(default=None, sa_type=Text)
+    purchase_date: date | None = Field(default=None, sa_type=Date)
+    tried: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSON)
+    created_at: datetime = Field(sa_type=UtcDateTime)
+    updated_at: datetime = Field(sa_type=UtcDateTime)
+
+
+class MessageRow(SQLModel, table=True):
+    """One line of the transcript."""
+
+    __tablename__ = "message"
+
+    id: int | None = Field(default=None, sa_type=SurrogateKey, primary_key=True)
+    chat_id: int = Field(sa_type=BigInteger, index=True)
+    ticket_id: int | None = Field(default=None, sa_type=BigInteger, index=True)
+    direction: str = Field(sa_type=String(16))
+    text: str = Field(sa_type=Text)
+    at: datetime = Field(sa_type=UtcDateTime)
+
+
+class InboxRow(SQLModel, table=True):
+    """Raw Telegram updates, stored before they are handled; the key drops duplicates."""
+
+    __tablename__ = "inbox"
+
+    update_id: int = Field(sa_type=BigInteger, primary_key=True, sa_column_kwargs=NOT_GENERATED)
+    payload: str = Field(sa_type=Text)
+    received_at: datetime = Field(sa_type=UtcDateTime)
+    processed_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    error: str | None = Field(default=None, sa_type=Text)
+
+
+class OutboxRow(SQLModel, table=True):
+    """Messages to deliver, written in the same transaction as the state that caused them."""
+
+    __tablename__ = "outbox"
+
+    id: int | None = Field(default=None, sa_type=SurrogateKey, primary_key=True)
+    chat_id: int = Field(sa_type=BigInteger, index=True)
+    kind: str = Field(sa_type=String(32))
+    text: str = Field(default="", sa_type=Text)
+    buttons: list[list[dict[str, str]]] | None = Field(default=None, sa_type=JSON)
+    message_thread_id: int | None = Field(default=None, sa_type=BigInteger)
+    target_message_id: int | None = Field(default=None, sa_type=BigInteger)
+    status: str = Field(default="pending", sa_type=String(16), index=True)
+    attempts: int = 0
+    next_attempt_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    created_at: datetime = Field(sa_type=UtcDateTime)
+    sent_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    telegram_message_id: int | None = Field(default=None, sa_type=BigInteger)
+    error: str | None = Field(default=None, sa_type=Text)

@@ -1,0 +1,512 @@
+"""The unit of work: one short-lived session, one transaction, per update.
+
+::
+
+    with SqlUnitOfWork(engine) as uow:
+        uow.conversations.save(conversation)
+        uow.outbox.add(message, at=now)
+        uow.commit()
+
+Leaving the block without ``commit()`` (or by an exception) rolls everything back. After
+``commit()`` the unit of work is closed; open a new one for the next piece of work.
+
+The repositories implement the Protocols in ``flows.ports`` on SQL and map between the
+``flows.model`` dataclasses and the tables; ``inbox`` and ``outbox`` are the bot's own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Self
+
+from sqlalchemy import Engine, func
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+from sqlmodel import col, select
+
+from bot.storage.errors import NotFound, StorageError
+from bot.storage.records import (
+    CANCELLED,
+    FAILED,
+    PENDING,
+    SENT,
+    InboxItem,
+    OutboxItem,
+    OutgoingMessage,
+)
+from bot.storage.tables import (
+    ConversationRow,
+    CustomerRow,
+    InboxRow,
+    MessageRow,
+    OutboxRow,
+    TicketRow,
+)
+from flows.model import (
+    ChatId,
+    Conversation,
+    Direction,
+    Person,
+    State,
+    Ticket,
+    TicketId,
+    TicketStatus,
+    TranscriptLine,
+)
+
+if TYPE_CHECKING:
+    from flows.ports import Repositories
+
+SessionSource = Callable[[], Session]
+
+
+def _insert(session: Session, table: Any) -> Any:
+    """``INSERT`` with ``ON CONFLICT`` support for the session's dialect."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "sqlite":
+        return sqlite.insert(table)
+    if dialect == "postgresql":
+        return postgresql.insert(table)
+    raise StorageError(f"unsupported database dialect: {dialect}")
+
+
+# ---- the flows' repositories --------------------------------------------------------
+
+
+class SqlCustomerRepository:
+    def __init__(self, session: SessionSource) -> None:
+        self._session = session
+
+    def upsert(self, person: Person, at: datetime) -> None:
+        """Create the customer or refresh their name; clears a 'blocked' mark."""
+        stmt = _insert(self._session(), CustomerRow).values(
+            chat_id=person.chat_id,
+            user_id=person.user_id,
+            name=person.name[:256],
+            username=person.username[:64] if person.username else person.username,
+            language=person.language[:16] if person.language else person.language,
+            blocked=False,
+            created_at=at,
+            updated_at=at,
+        )
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["chat_id"],
+            set_={
+                "user_id": stmt.excluded.user_id,
+                "name": stmt.excluded.name,
+                "username": stmt.excluded.username,
+                "language": stmt.excluded.language,
+                "blocked": False,
+                "updated_at": stmt.excluded.updated_at,
+            },
+        )
+        self._session().execute(stmt)
+
+    def get(self, chat_id: ChatId) -> Person | None:
+        row = self._row(chat_id)
+        if row is None:
+            return None
+        return Person(
+            chat_id=ChatId(row.chat_id),
+            user_id=row.user_id,
+            name=row.name,
+            username=row.username,
+            language=row.language,
+        )
+
+    def mark_blocked(self, chat_id: int, blocked: bool, at: datetime) -> None:
+        """Record that the customer blocked the bot (403) or came back. Unknown chats: no-op."""
+        row = self._row(chat_id)
+        if row is not None:
+            row.blocked = blocked
+            row.updated_at = at
+
+    def is_blocked(self, chat_id: int) -> bool:
+        row = self._row(chat_id)
+        return row is not None and row.blocked
+
+    def _row(self, chat_id: int) -> CustomerRow | None:
+        return self._session().get(CustomerRow, chat_id, populate_existing=True)
+
+
+class SqlConversationRepository:
+    def __init__(self, session: SessionSource) -> None:
+        self._session = session
+
+    def get(self, chat_id: ChatId) -> Conversation | None:
+        row = self._session().get(ConversationRow, chat_id, populate_existing=True)
+        if row is None:
+            return None
+        return Conversation(
+            chat_id=ChatId(row.chat_id),
+            state=State(row.state),
+            step=row.step,
+            ticket_id=TicketId(row.ticket_id) if row.ticket_id is not None else None,
+            data=dict(row.data),
+        )
+
+    def save(self, conversation: Conversation) -> None:
+        """Insert or replace the conversation; ``updated_at`` is the wall clock (bookkeeping)."""
+        stmt = _insert(self._session(), ConversationRow).values(
+            chat_id=conversation.chat_id,
+            state=State(conversation.state).value,
+            step=conversation.step,
+            ticket_id=conversation.ticket_id,
+            data=dict(conversation.data),
+            updated_at=datetime.now(UTC),
+        )
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["chat_id"],
+            set_={
+                name: getattr(stmt.excluded, name)
+                for name in ("state", "step", "ticket_id", "data", "updated_at")
+            },
+        )
+        self._session().execute(stmt)
+
+
+class SqlTicketRepository:
+    def __init__(self, session: SessionSource) -> None:
+        self._session = session
+
+    def add(self, ticket: Ticket) -> Ticket:
+        """Store a new ticket; sets ``ticket.id`` and returns the same object."""
+        if ticket.id is not None:
+            raise StorageError(f"ticket {ticket.ref} is already stored; use save()")
+        row = TicketRow(
+            chat_id=ticket.chat_id,
+            summary=ticket.summary,
+            status=TicketStatus(ticket.status).value,
+            created_at=ticket.created_at,
+            updated_at=ticket.updated_at,
+        )
+        self._copy(ticket, row)
+        session = self._session()
+        session.add(row)
+        session.flush()
+        assert row.id is not None
+        ticket.id = TicketId(row.id)
+        return ticket
+
+    def get(self, ticket_id: TicketId) -> Ticket | None:
+        row = self._session().get(TicketRow, ticket_id)
+        return self._ticket(row) if row is not None else None
+
+    def save(self, ticket: Ticket) -> None:
+        row = self._session().get(TicketRow, ticket.id) if ticket.id is not None else None
+        if row is None:
+            raise NotFound(f"ticket {ticket.ref} is not stored; use add()")
+        self._copy(ticket, row)
+        self._session().flush()
+
+    def for_customer(self, chat_id: ChatId, limit: int = 10) -> list[Ticket]:
+        """The customer's tickets, newest first."""
+        stmt = (
+            select(TicketRow)
+            .where(col(TicketRow.chat_id) == chat_id)
+            .order_by(col(TicketRow.created_at).desc(), col(TicketRow.id).desc())
+            .limit(limit)
+        )
+        return [self._ticket(row) for row in self._session().scalars(stmt)]
+
+    @staticmethod
+    def _copy(ticket: Ticket, row: TicketRow) -> None:
+        row.chat_id = ticket.chat_id
+        row.summary = ticket.summary
+        row.status = TicketStatus(ticket.status).value
+        row.entry_id = ticket.entry_id
+        row.order_number = ticket.order_number
+        row.purchase_date = ticket.purchase_date
+        row.tried = [dict(item) for item in ticket.tried]
+        row.created_at = ticket.created_at
+        row.updated_at = ticket.updated_at
+
+    @staticmethod
+    def _ticket(row: TicketRow) -> Ticket:
+        assert row.id is not None
+        return Ticket(
+            id=TicketId(row.id),
+            chat_id=ChatId(row.chat_id),
+            summary=row.summary,
+            status=TicketStatus(row.status),
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+            entry_id=row.entry_id,
+            order_number=row.order_number,
+            purchase_date=row.purchase_date,
+            tried=[dict(item) for item in row.tried],
+        )
+
+
+class SqlTranscriptRepository:
+    def __init__(self, session: SessionSource) -> None:
+        self._session = session
+
+    def add(self, line: TranscriptLine) -> None:
+        self._session().add(
+            MessageRow(
+                chat_id=line.chat_id,
+                ticket_id=line.ticket_id,
+                direction=line.direction.value,
+                text=line.text,
+                at=line.at,
+            )
+        )
+
+    def for_chat(self, chat_id: int, limit: int = 100) -> list[TranscriptLine]:
+        """The chat's latest transcript lines, oldest first."""
+        stmt = (
+            select(MessageRow)
+            .where(col(MessageRow.chat_id) == chat_id)
+            .order_by(col(MessageRow.id).desc())
+            .limit(limit)
+        )
+        rows = list(self._session().scalars(stmt))
+        return [
+            TranscriptLine(
+                chat_id=ChatId(row.chat_id),
+                direction=Direction(row.direction),
+                text=row.text,
+                at=row.at,
+                ticket_id=TicketId(row.ticket_id) if row.ticket_id is not None else None,
+            )
+            for row in reversed(rows)
+        ]
+
+
+# ---- the bot's repositories ---------------------------------------------------------
+
+
+class SqlInbox:
+    """Raw Telegram updates, stored before they are handled."""
+
+    def __init__(self, session: SessionSource) -> None:
+        self._session = session
+
+    def add(self, update_id: int, payload: str, at: datetime) -> bool:
+        """Store the update; ``False`` if this ``update_id`` was stored already (a duplicate)."""
+        stmt = (
+            _insert(self._session(), InboxRow)
+            .values(update_id=update_id, payload=payload, received_at=at)
+            .on_conflict_do_nothing(index_elements=["update_id"])
+            .returning(col(InboxRow.update_id))
+        )
+        # RETURNING yields the row only when it was inserted (rowcount is unreliable here:
+        # psycopg reports -1 for this statement).
+        return self._session().execute(stmt).first() is not None
+
+    def pending(self, limit: int = 100) -> list[InboxItem]:
+        """Updates not yet handled, oldest ``update_id`` first."""
+        stmt = (
+            select(InboxRow)
+            .where(col(InboxRow.processed_at).is_(None))
+            .order_by(col(InboxRow.update_id))
+            .limit(limit)
+            .execution_options(populate_existing=True)
+        )
+        return [
+            InboxItem(update_id=row.update_id, payload=row.payload)
+            for row in self._session().scalars(stmt)
+        ]
+
+    def mark_done(self, update_id: int, at: datetime, error: str | None = None) -> None:
+        """The update was handled (``error`` set: it failed and will not be retried)."""
+        row = self._session().get(InboxRow, update_id, populate_existing=True)
+        if row is None:
+            raise NotFound(f"no update {update_id} in the inbox")
+        row.processed_at = at
+        row.error = error
+        self._session().flush()
+
+    def last_update_id(self) -> int | None:
+        """The highest ``update_id`` ever stored, handled or not."""
+        stmt = select(func.max(col(InboxRow.update_id)))
+        value = self._session().execute(stmt).scalar()
+        return int(value) if value is not None else None
+
+
+class SqlOutbox:
+    """Messages to deliver, in order of ``id``."""
+
+    def __init__(self, session: SessionSource) -> None:
+        self._session = session
+
+    def add(self, message: OutgoingMessage, at: datetime) -> int:
+        """Queue a message; returns its outbox id."""
+        row = OutboxRow(
+            chat_id=message.chat_id,
+            kind=message.kind,
+            text=message.text,
+            buttons=[[dict(button) for button in line] for line in message.buttons]
+            if message.buttons is not None
+            else None,
+            message_thread_id=message.message_thread_id,
+            target_message_id=message.target_message_id,
+            status=PENDING,
+            attempts=0,
+            created_at=at,
+        )
+        session = self._session()
+        session.add(row)
+        session.flush()
+        assert row.id is not None
+        return row.id
+
+    def pending(self, limit: int = 100) -> list[OutboxItem]:
+        """Pending messages by id, whatever their ``next_attempt_at``; the sender paces them."""
+        stmt = (
+            select(OutboxRow)
+            .where(col(OutboxRow.status) == PENDING)
+            .order_by(col(OutboxRow.id))
+            .limit(limit)
+        )
+        return self._items(self._session().scalars(stmt).all())
+
+    def for_chat(self, chat_id: int, status: str | None = None) -> list[OutboxItem]:
+        """A chat's messages by id, optionally only those with ``status``."""
+        stmt = select(OutboxRow).where(col(OutboxRow.chat_id) == chat_id)
+        if status is not None:
+            stmt = stmt.where(col(OutboxRow.status) == status)
+        return self._items(self._session().scalars(stmt.order_by(col(OutboxRow.id))).all())
+
+    def mark_sent(self, id: int, at: datetime, telegram_message_id: int | None) -> None:
+        row = self._row(id)
+        row.status = SENT
+        row.sent_at = at
+        row.telegram_message_id = telegram_message_id
+        self._session().flush()
+
+    def mark_retry(self, id: int, next_attempt_at: datetime, error: str) -> None:
+        """A try failed and may be repeated: stays pending, ``attempts`` + 1."""
+        row = self._row(id)
+        row.attempts += 1
+        row.next_attempt_at = next_attempt_at
+        row.error = error
+        self._session().flush()
+
+    def mark_failed(self, id: int, error: str) -> None:
+        """A try failed for good (terminal): ``attempts`` + 1, never sent."""
+        row = self._row(id)
+        row.status = FAILED
+        row.attempts += 1
+        row.error = error
+        self._session().flush()
+
+    def cancel_for_chat(self, chat_id: int, reason: str) -> int:
+        """Cancel every pending message to the chat (e.g. the customer blocked the bot)."""
+        stmt = select(OutboxRow).where(
+            col(OutboxRow.chat_id) == chat_id, col(OutboxRow.status) == PENDING
+        )
+        rows = self._session().scalars(stmt).all()
+        for row in rows:
+            row.status = CANCELLED
+            row.error = reason
+        self._session().flush()
+        return len(rows)
+
+    def _row(self, id: int) -> OutboxRow:
+        row = self._session().get(OutboxRow, id)
+        if row is None:
+            raise NotFound(f"no message {id} in the outbox")
+        return row
+
+    @staticmethod
+    def _items(rows: Sequence[OutboxRow]) -> list[OutboxItem]:
+        items = []
+        for row in rows:
+            assert row.id is not None
+            items.append(
+                OutboxItem(
+                    id=row.id,
+                    chat_id=row.chat_id,
+                    kind=row.kind,
+                    text=row.text,
+                    buttons=row.buttons,
+                    message_thread_id=row.message_thread_id,
+                    target_message_id=row.target_message_id,
+                    status=row.status,
+                    attempts=row.attempts,
+                    next_attempt_at=row.next_attempt_at,
+                    created_at=row.created_at,
+                    error=row.error,
+                    telegram_message_id=row.telegram_message_id,
+                )
+            )
+        return items
+
+
+# ---- the unit of work ---------------------------------------------------------------
+
+
+class SqlUnitOfWork:
+    """One session and one transaction; rolled back unless ``commit()`` is called."""
+
+    customers: SqlCustomerRepository
+    conversations: SqlConversationRepository
+    tickets: SqlTicketRepository
+    transcript: SqlTranscriptRepository
+    inbox: SqlInbox
+    outbox: SqlOutbox
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._session_: Session | None = None
+        self._used = False
+        source = self._session
+        self.customers = SqlCustomerRepository(source)
+        self.conversations = SqlConversationRepository(source)
+        self.tickets = SqlTicketRepository(source)
+        self.transcript = SqlTranscriptRepository(source)
+        self.inbox = SqlInbox(source)
+        self.outbox = SqlOutbox(source)
+
+    def __enter__(self) -> Self:
+        if self._used:
+            raise StorageError("a unit of work can be used once; open a new one")
+        self._used = True
+        self._session_ = Session(self._engine, expire_on_commit=False, autoflush=True)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.rollback()
+
+    def commit(self) -> None:
+        """Commit everything done in this unit of work, then close it."""
+        session = self._session()
+        try:
+            session.commit()
+        finally:
+            self._close()
+
+    def rollback(self) -> None:
+        """Throw away everything done in this unit of work, then close it. Safe to repeat."""
+        if self._session_ is not None:
+            try:
+                self._session_.rollback()
+            finally:
+                self._close()
+
+    def _close(self) -> None:
+        if self._session_ is not None:
+            session, self._session_ = self._session_, None
+            session.close()
+
+    def _session(self) -> Session:
+        if self._session_ is None:
+            state = "closed" if self._used else "not entered (use 'with')"
+            raise StorageError(f"the unit of work is {state}")
+        return self._session_
+
+
+if TYPE_CHECKING:
+
+    def _implements_ports(uow: SqlUnitOfWork) -> Repositories:
+        """mypy checks here that a unit of work is what the flows need."""
+        return uow

@@ -1,0 +1,556 @@
+"""bot.storage on real databases: migrations, every repository, transactions, concurrency."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, date, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, inspect, text
+
+from bot.storage import (
+    CANCELLED,
+    CLEAR_BUTTONS,
+    FAILED,
+    PENDING,
+    SEND,
+    SENT,
+    DatabaseUnavailable,
+    InboxItem,
+    NotFound,
+    OutgoingMessage,
+    SqlUnitOfWork,
+    StorageError,
+    current_revision,
+    downgrade,
+    make_engine,
+    schema_drift,
+    upgrade,
+)
+from flows.model import (
+    ChatId,
+    Conversation,
+    Direction,
+    Person,
+    State,
+    Ticket,
+    TicketId,
+    TicketStatus,
+    TranscriptLine,
+)
+
+T0 = datetime(2025, 3, 1, 12, 0, 0, 123456, tzinfo=UTC)
+BIG_CHAT = ChatId(-1_002_345_678_901)  # supergroup ids are far beyond 32 bits
+BIG_USER = 9_876_543_210
+TABLES = {"customer", "conversation", "ticket", "message", "inbox", "outbox"}
+
+
+def person(chat_id: int = 42, name: str = "Ada") -> Person:
+    return Person(chat_id=ChatId(chat_id), user_id=BIG_USER, name=name, username="ada")
+
+
+def new_ticket(chat_id: int = 42, summary: str = "printer jams", at: datetime = T0) -> Ticket:
+    return Ticket(
+        chat_id=ChatId(chat_id),
+        summary=summary,
+        status=TicketStatus.OPEN,
+        created_at=at,
+        updated_at=at,
+    )
+
+
+def assert_utc(value: datetime | None) -> None:
+    assert value is not None
+    assert value.tzinfo is not None
+    assert value.utcoffset() == timedelta(0)
+
+
+# ---- engine -------------------------------------------------------------------------
+
+
+def test_sqlite_engine_makes_the_directory_and_sets_pragmas(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'new' / 'dir' / 'bot.db'}")
+    try:
+        assert (tmp_path / "new" / "dir").is_dir()
+        with engine.connect() as connection:
+            assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 5000
+            assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+            assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
+    finally:
+        engine.dispose()
+
+
+def test_in_memory_sqlite_is_one_database_for_every_session() -> None:
+    engine = make_engine("sqlite://")
+    upgrade(engine)
+    with SqlUnitOfWork(engine) as uow:
+        uow.inbox.add(1, "{}", T0)
+        uow.commit()
+    with SqlUnitOfWork(engine) as uow:
+        assert uow.inbox.last_update_id() == 1
+
+
+def test_unopenable_sqlite_file_raises_database_unavailable(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    with pytest.raises(DatabaseUnavailable, match="cannot open database sqlite:///"):
+        make_engine(f"sqlite:///{blocker / 'bot.db'}")
+
+
+def test_unreachable_postgresql_names_the_url_without_password() -> None:
+    with pytest.raises(DatabaseUnavailable) as caught:
+        make_engine("postgresql://bot:s3cret@127.0.0.1:1/supportbot?connect_timeout=2")
+    message = str(caught.value)
+    assert "postgresql://bot:***@127.0.0.1:1/supportbot" in message
+    assert "s3cret" not in message
+
+
+def test_nonsense_url_is_a_storage_error_that_does_not_echo_it() -> None:
+    with pytest.raises(StorageError) as caught:
+        make_engine("no:password@here")
+    assert "password" not in str(caught.value)
+
+
+def test_drivers(engine: Engine) -> None:
+    """SQLite through the standard library, PostgreSQL through psycopg 3."""
+    expected = {"sqlite": "pysqlite", "postgresql": "psycopg"}
+    assert engine.dialect.driver == expected[engine.dialect.name]
+
+
+# ---- migrations ---------------------------------------------------------------------
+
+
+def test_upgrade_creates_the_schema_on_an_empty_database(bare_engine: Engine) -> None:
+    assert current_revision(bare_engine) is None
+    upgrade(bare_engine)
+    assert current_revision(bare_engine) == "0001"
+    assert set(inspect(bare_engine).get_table_names()) >= TABLES
+    upgrade(bare_engine)  # already at head: nothing to do
+    assert current_revision(bare_engine) == "0001"
+
+
+def test_downgrade_to_base_and_up_again(engine: Engine) -> None:
+    downgrade(engine)
+    assert current_revision(engine) is None
+    assert not TABLES & set(inspect(engine).get_table_names())
+    upgrade(engine)
+    assert current_revision(engine) == "0001"
+    with SqlUnitOfWork(engine) as uow:
+        assert uow.inbox.add(1, "{}", T0)
+        uow.commit()
+
+
+def test_migrations_match_the_models(engine: Engine) -> None:
+    assert schema_drift(engine) == []
+
+
+# ---- units of work: commit and rollback ---------------------------------------------
+
+
+def test_leaving_without_commit_stores_nothing(engine: Engine) -> None:
+    with SqlUnitOfWork(engine) as uow:
+        uow.customers.upsert(person(), T0)
+        uow.inbox.add(7, "{}", T0)
+        uow.outbox.add(OutgoingMessage(chat_id=42, kind=SEND, text="hi"), T0)
+    with SqlUnitOfWork(engine) as uow:
+        assert uow.customers.get(ChatId(42)) is None
+        assert uow.inbox.last_update_id() is None
+        assert uow.outbox.pending() == []
+
+
+def test_an_exception_rolls_back_and_propagates(engine: Engine) -> None:
+    with pytest.raises(RuntimeError, match="boom"), SqlUnitOfWork(engine) as uow:
+        uow.tickets.add(new_ticket())
+        uow.conversations.save(Conversation(chat_id=ChatId(42)))
+        raise RuntimeError("boom")
+    with SqlUnitOfWork(engine) as uow:
+        assert uow.tickets.for_customer(ChatId(42)) == []
+        assert uow.conversations.get(ChatId(42)) is None
+
+
+def test_commit_stores_and_closes(engine: Engine) -> None:
+    with SqlUnitOfWork(engine) as uow:
+        uow.inbox.add(1, "{}", T0)
+        uow.commit()
+        with pytest.raises(StorageError, match="closed"):
+            uow.inbox.pending()
+        with pytest.raises(StorageError, match="closed"):
+            uow.commit()
+    with SqlUnitOfWork(engine) as uow:
+        assert uow.inbox.pending() == [InboxItem(update_id=1, payload="{}")]
+
+
+def test_a_unit_of_work_is_used_once(engine: Engine) -> None:
+    uow = SqlUnitOfWork(engine)
+    with pytest.raises(StorageError, match="not entered"):
+        uow.inbox.pending()
+    with uow:
+        pass
+    with pytest.raises(StorageError, match="used once"), uow:
+        pass
+
+
+def test_naive_datetimes_are_refused(engine: Engine) -> None:
+    with SqlUnitOfWork(engine) as uow, pytest.raises(Exception, match="naive datetime"):
+        uow.inbox.add(1, "{}", datetime(2025, 1, 1, 12, 0))
+
+
+# ---- customers ----------------------------------------------------------------------
+
+
+def test_customer_upsert_creates_then_refreshes(engine: Engine) -> None:
+    with SqlUnitOfWork(engine) as uow:
+        uow.customers.upsert(person(BIG_CHAT, "Ada"), T0)
+        uow.commit()
+    with SqlUnitOfWork(engine) as uow:
+        uow.customers.upsert(
+            Person(chat_id=BIG_CHAT, user_id=BIG_USER, name="Ada L.", language="en"), T0
+        )
+        uow.commit()
+    with SqlUnitOfWork(engine) as uow:
+        assert uow.customers.get(BIG_CHAT) == Person(
+            chat_id=BIG_CHAT, user_id=BIG_USER, name="Ada L.", username=None, language="en"
+        )
+        assert uow.customers.get(ChatId(1)) is None
+
+
+def test_customer_blocked_mark_and_upsert_clears_it(engine: Engine) -> None:
+    with SqlUnitOfWork(engine) as uow:
+        uow.customers.upsert(person(BIG_CHAT), T0)
+        assert not uow.customers.is_blocked(BIG_CHAT)
+        uow.customers.mark_blocked(BIG_CHAT, True, T0)
+        assert uow.customers.is_blocked(BIG_CHAT)
+        uow.commit()
+    with SqlUnitOfWork(engine) as uow:
+        assert uow.customers.is_blocked(BIG_CHAT)
+        assert not uow.customers.is_blocked(12345)  # unknown chat
+        uow.customers.mark_blocked(12345, True, T0)  # unknown chat: no-op
+        uow.customers.upsert(person(BIG_CHAT), T0 + timedelta(hours=1))
+        assert not uow.customers.is_blocked(BIG_CHAT)
+        uow.commit()
+    with SqlUnitOfWork(engine) as uow:
+        assert not uow.customers.is_blocked(BIG_CHAT)
+
+
+# ---- conversations ------------------------------------------------------------------
+
+
+def test_conversation_round_trip_with_json_data(engine: Engine) -> None:
+    data = {
+        "candidates": [{"id": "printer-jam", "score": 91.5}, {"id": "wifi", "score": 70}],
+        "text": "Drucker — klemmt 🖨️",
+        "nested": {"ok": True, "none": None},
+    }
+    with SqlUnitOfWork(engine) as uow:
+        assert uow.conversations.get(BIG_CHAT) is None
+        uow.conversations.save(
+            Conversation(
+                chat_id=BIG_CHAT, state=State.CHOOSE, step=3, ticket_id=TicketId(5), data=data
+            )
+        )
+        uow.commit()
+    with SqlUnitOfWork(engine) as uow:
+        loaded = uow.conversations.get(BIG_CHAT)
+        assert loaded == Conversation(
+            chat_id=BIG_CHAT, state=State.CHOOSE, step=3, ticket_id=TicketId(5), data=data
+        )
+        assert loaded is not None
+        assert loaded.state is State.CHOOSE
+        loaded.state = State.DESCRIBE
+        loaded.step = 4
+        loaded.ticket_id = None
+        loaded.data = {}
+        uow.conversations.save(loaded)
+        assert uow.conversations.get(BIG_CHAT) == Conversation(chat_id=BIG_CHAT, step=4)
+        uow.commit()
+    with SqlUnitOfWork(engine) as uow:
+        assert uow.conversations.get(BIG_CHAT) == Conversation(chat_id=BIG_CHAT, step=4)
+
+
+# ---- tickets ------------------------------------------------------------------------
+
+
+def test_ticket_ids_are_assigned_on_add(engine: Engine) -> None:
+    with SqlUnitOfWork(engine) as uow:
+        first = uow.tickets.add(new_ticket())
+        second_input = new_ticket(summary="wifi drops")
+        second = uow.tickets.add(second_input)
+        uow.commit()
+    assert first.id is not None and second.id is not None
+    assert second.id > first.id
+    assert second is second_input
+    assert first.ref == f"T-{first.id:05d}"
+    with SqlUnitOfWork(engine) as uow, pytest.raises(StorageError, match="already stored"):
+        uow.tickets.add(first)
+
+
+def test_ticket_round_trip_and_save(engine: Engine) -> None:
+    tried = [{"id": "printer-jam", "score": 88.2}, {"id": "printer-driver", "score": 61}]
+    with SqlUnitOfWork(engine) as uow:
+        ticket = uow.tickets.add(new_ticket(BIG_CHAT))
+        uow.commit()
+    assert ticket.id is not None
+    later = T0 + timedelta(minutes=5)
+    with SqlUnitOfWork(engine) as uow:
+        loaded = uow.tickets.get(ticket.id)
+        assert loaded == ticket
+        assert loaded is not None
+        loaded.status = TicketStatus.REPLACEMENT_REQUESTED
+        loaded.entry_id = "printer-jam"
+        loaded.order_number = "A-10042"
+        loaded.purchase_date = date(2025, 2, 14)
+        loaded.tried = tried
+        loaded.updated_at = later
+        uow.tickets.save(loaded)
+        uow.commit()
+    with SqlUnitOfWork(engine) as uow:
+        again = uow.tickets.get(ticket.id)
+    assert again is not None
+    assert again.chat_id == BIG_CHAT
+    assert again.status is TicketStatus.REPLACEMENT_REQUESTED
+    assert again.entry_id == "printer-jam"
+    assert again.order_number == "A-10042"
+    assert again.purchase_date == date(2025, 2, 14)
+    assert again.tried == tried
+    assert again.created_at == T0
+    assert again.updated_at == later
+    assert_utc(again.created_at)
+    assert_utc(again.updated_at)
+
+
+def test_ticket_get_and_save_unknown(engine: Engine) -> None:
+    with SqlUnitOfWork(engine) as uow:
+        assert uow.tickets.get(TicketId(999)) is None
+        stray = new_ticket()
+        stray.id = TicketId(999)
+        with pytest.raises(NotFound):
+            uow.tickets.save(stray)
+        with pytest.raises(NotFound):
+            uow.tickets.save(new_ticket())
+
+
+def test_tickets_for_customer_newest_first(engine: Engine) -> None:
+    with SqlUnitOfWork(engine) as uow:
+        for hours in (0, 2, 1):
+            uow.tickets.add(new_ticket(42, f"t{hours}", T0 + timedelta(hours=hours)))
+        uow.tickets.add(new_ticket(43, "someone else"))
+        uow.commit()
+    with SqlUnitOfWork(engine) as uow:
+        assert [t.summary for t in uow.tickets.for_customer(ChatId(42))] == ["t2", "t1", "t0"]
+        assert [t.summary for t in uow.tickets.for_customer(ChatId(42), limit=2)] == ["t2", "t1"]
+        assert uow.tickets.for_customer(ChatId(44)) == []
+
+
+# ---- transcript ---------------------------------------------------------------------
+
+
+def test_transcript_round_trip(engine: Engine) -> None:
+    lines = [
+        TranscriptLine(BIG_CHAT, Direction.IN, "it jams", T0),
+        TranscriptLine(BIG_CHAT, Direction.OUT, "try this", T0, ticket_id=TicketId(3)),
+        TranscriptLine(BIG_CHAT, Direction.NOTE, "internal", T0 + timedelta(seconds=1)),
+    ]
+    with SqlUnitOfWork(engine) as uow:
+        for line in lines:
+            uow.transcript.add(line)
+        uow.transcript.add(TranscriptLine(ChatId(1), Direction.IN, "other chat", T0))
+        uow.commit()
+    with SqlUnitOfWork(engine) as uow:
+        assert uow.transcript.for_chat(BIG_CHAT) == lines
+        assert uow.transcript.for_chat(BIG_CHAT, limit=1) == lines[-1:]
+
+
+# ---- inbox --------------------------------------------------------------------------
+
+
+def test_inbox_drops_duplicates(engine: Engine) -> None:
+    with SqlUnitOfWork(engine) as uow:
+        assert uow.inbox.add(10, '{"n": 1}', T0) is True
+        assert uow.inbox.add(10, '{"n": 2}', T0) is False
+        uow.commit()
+    with SqlUnitOfWork(engine) as uow:
+        assert uow.inbox.add(10, '{"n": 3}', T0) is False
+        assert uow.inbox.pending() == [InboxItem(update_id=10, payload='{"n": 1}')]
+
+
+def test_inbox_pending_mark_done_and_last_update_id(engine: Engine) -> None:
+    big = 2**40
+    with SqlUnitOfWork(engine) as uow:
+        assert uow.inbox.last_update_id() is None
+        for update_id in (big, 3, 5):
+            uow.inbox.add(update_id, f"u{update_id}", T0)
+        uow.commit()
+    with SqlUnitOfWork(engine) as uow:
+        assert [i.update_id for i in uow.inbox.pending()] == [3, 5, big]
+        assert [i.update_id for i in uow.inbox.pending(limit=2)] == [3, 5]
+        uow.inbox.mark_done(3, T0)
+        uow.inbox.mark_done(big, T0, error="ValueError: bad update")
+        with pytest.raises(NotFound):
+            uow.inbox.mark_done(4, T0)
+        uow.commit()
+    with SqlUnitOfWork(engine) as uow:
+        assert uow.inbox.pending() == [InboxItem(update_id=5, payload="u5")]
+        assert uow.inbox.last_update_id() == big
+
+
+def test_inbox_concurrent_duplicates_store_one_row(engine: Engine) -> None:
+    """Two writers race on the same update_id: both finish, exactly one stored it."""
+    results: list[bool] = []
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(2)
+
+    def insert() -> None:
+        try:
+            barrier.wait()
+            with SqlUnitOfWork(engine) as uow:
+                stored = uow.inbox.add(777, "{}", T0)
+                uow.commit()
+            results.append(stored)
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=insert) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert errors == []
+    assert sorted(results) == [False, True]
+    with SqlUnitOfWork(engine) as uow:
+        assert uow.inbox.pending() == [InboxItem(update_id=777, payload="{}")]
+
+
+def test_concurrent_read_then_write_units_do_not_fail(engine: Engine) -> None:
+    """Readers that then write (the classic SQLite lock upgrade) wait instead of failing."""
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(6)
+
+    def work(worker: int) -> None:
+        try:
+            barrier.wait()
+            for n in range(15):
+                with SqlUnitOfWork(engine) as uow:
+                    uow.outbox.pending()
+                    uow.inbox.add(worker * 1000 + n, "{}", T0)
+                    uow.commit()
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(w,)) for w in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    with SqlUnitOfWork(engine) as uow:
+        assert len(uow.inbox.pending(limit=1000)) == 90
+
+
+# ---- outbox -------------------------------------------------------------------------
+
+
+def test_outbox_round_trip(engine: Engine) -> None:
+    buttons = [
+        [{"label": "Yes ✅", "data": "fixed:yes:3"}, {"label": "No", "data": "fixed:no:3"}],
+        [{"label": "Talk to a person", "data": "human"}],
+    ]
+    topic = 2**33 + 1
+    with SqlUnitOfWork(engine) as uow:
+        first = uow.outbox.add(
+            OutgoingMessage(chat_id=BIG_CHAT, kind=SEND, text="<b>Hi</b>", buttons=buttons), T0
+        )
+        second = uow.outbox.add(
+            OutgoingMessage(chat_id=BIG_CHAT, kind=SEND, text="card", message_thread_id=topic),
+            T0,
+        )
+        third = uow.outbox.add(
+            OutgoingMessage(chat_id=BIG_CHAT, kind=CLEAR_BUTTONS, target_message_id=2**35), T0
+        )
+        uow.commit()
+    assert first < second < third
+    with SqlUnitOfWork(engine) as uow:
+        items = uow.outbox.pending()
+    assert [i.id for i in items] == [first, second, third]
+    one, two, three = items
+    assert (one.chat_id, one.kind, one.text, one.buttons) == (BIG_CHAT, SEND, "<b>Hi</b>", buttons)
+    assert (one.status, one.attempts, one.next_attempt_at) == (PENDING, 0, None)
+    assert one.created_at == T0
+    assert_utc(one.created_at)
+    assert (two.buttons, two.message_thread_id, two.target_message_id) == (None, topic, None)
+    assert (three.kind, three.text, three.target_message_id) == (CLEAR_BUTTONS, "", 2**35)
+
+
+def test_outbox_pending_is_in_id_order_whatever_next_attempt_at(engine: Engine) -> None:
+    with SqlUnitOfWork(engine) as uow:
+        ids = [uow.outbox.add(OutgoingMessage(42, SEND, f"m{n}"), T0) for n in range(3)]
+        uow.outbox.mark_retry(ids[0], T0 + timedelta(hours=1), "timeout")
+        uow.commit()
+    with SqlUnitOfWork(engine) as uow:
+        assert [i.id for i in uow.outbox.pending()] == ids
+        assert [i.id for i in uow.outbox.pending(limit=2)] == ids[:2]
+
+
+def test_outbox_retry_sent_failed(engine: Engine) -> None:
+    later = datetime(2025, 3, 1, 14, 0, tzinfo=timezone(timedelta(hours=2)))  # 12:00 UTC
+    with SqlUnitOfWork(engine) as uow:
+        retried, sent, failed = (
+            uow.outbox.add(OutgoingMessage(42, SEND, name), T0) for name in ("r", "s", "f")
+        )
+        uow.commit()
+    with SqlUnitOfWork(engine) as uow:
+        uow.outbox.mark_retry(retried, later, "429 retry_after=3")
+        uow.outbox.mark_retry(retried, later, "429 retry_after=5")
+        uow.outbox.mark_sent(sent, T0, telegram_message_id=2**36)
+        uow.outbox.mark_failed(failed, "400 Bad Request: chat not found")
+        with pytest.raises(NotFound):
+            uow.outbox.mark_sent(10_000, T0, None)
+        uow.commit()
+    with SqlUnitOfWork(engine) as uow:
+        (pending,) = uow.outbox.pending()
+        by_id = {item.id: item for item in uow.outbox.for_chat(42)}
+    assert pending.id == retried
+    assert pending.attempts == 2
+    assert pending.error == "429 retry_after=5"
+    assert pending.next_attempt_at == later
+    assert_utc(pending.next_attempt_at)
+    assert pending.next_attempt_at is not None and pending.next_attempt_at.hour == 12
+    assert (by_id[sent].status, by_id[sent].telegram_message_id) == (SENT, 2**36)
+    assert (by_id[failed].status, by_id[failed].attempts) == (FAILED, 1)
+    assert by_id[failed].error == "400 Bad Request: chat not found"
+
+
+def test_outbox_cancel_for_chat(engine: Engine) -> None:
+    with SqlUnitOfWork(engine) as uow:
+        a1 = uow.outbox.add(OutgoingMessage(BIG_CHAT, SEND, "a1"), T0)
+        a2 = uow.outbox.add(OutgoingMessage(BIG_CHAT, SEND, "a2"), T0)
+        a3 = uow.outbox.add(OutgoingMessage(BIG_CHAT, SEND, "a3"), T0)
+        b1 = uow.outbox.add(OutgoingMessage(43, SEND, "b1"), T0)
+        uow.outbox.mark_sent(a1, T0, 1)
+        uow.commit()
+    with SqlUnitOfWork(engine) as uow:
+        assert uow.outbox.cancel_for_chat(BIG_CHAT, "blocked by the user") == 2
+        assert uow.outbox.cancel_for_chat(BIG_CHAT, "again") == 0
+        uow.commit()
+    with SqlUnitOfWork(engine) as uow:
+        assert [i.id for i in uow.outbox.pending()] == [b1]
+        cancelled = uow.outbox.for_chat(BIG_CHAT, status=CANCELLED)
+        assert [i.id for i in cancelled] == [a2, a3]
+        assert {i.error for i in cancelled} == {"blocked by the user"}
+        assert [i.id for i in uow.outbox.for_chat(BIG_CHAT)] == [a1, a2, a3]
+        assert [i.id for i in uow.outbox.for_chat(BIG_CHAT, status=SENT)] == [a1]
+
+
+def test_raw_sql_sees_utc(engine: Engine) -> None:
+    """What is on disk is UTC, whatever offset the caller used."""
+    at = datetime(2025, 3, 1, 14, 0, tzinfo=timezone(timedelta(hours=2)))
+    with SqlUnitOfWork(engine) as uow:
+        uow.inbox.add(1, "{}", at)
+        uow.commit()
+    with engine.connect() as connection:
+        stored = connection.execute(text("SELECT received_at FROM inbox")).scalar()
+    if isinstance(stored, str):  # SQLite
+        assert stored.startswith("2025-03-01 12:00:00")
+    else:
+        assert stored == datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
