@@ -35,6 +35,7 @@ class Sender:
         self.batch = batch
         self.wake = asyncio.Event()
         self._paused_until = clock.now()
+        self._gone: set[int] = set()  # chats that blocked the bot during this pass
 
     async def run(self, stop: asyncio.Event) -> None:
         """Send until ``stop`` is set; sleeps until woken or the next retry falls due."""
@@ -56,6 +57,7 @@ class Sender:
         with self.new_uow() as uow:
             items = uow.outbox.pending(self.batch)
         waiting: set[int] = set()  # chats with an earlier row not yet due: keep their order
+        self._gone.clear()
         next_due = 1.0 if len(items) < self.batch else 0.0
         for item in items:
             if item.chat_id in waiting:
@@ -65,7 +67,7 @@ class Sender:
                 waiting.add(item.chat_id)
                 next_due = min(next_due, (item.next_attempt_at - now).total_seconds())
                 continue
-            if not await self.deliver(item):
+            if not await self.deliver(item) or item.chat_id in self._gone:
                 waiting.add(item.chat_id)
                 if self._paused_until > self.clock.now():
                     return (self._paused_until - self.clock.now()).total_seconds()
@@ -84,6 +86,7 @@ class Sender:
             return False
         except Forbidden as exc:
             log.info("chat %s has blocked the bot: %s", item.chat_id, exc.message)
+            self._gone.add(item.chat_id)
             with self.new_uow() as uow:
                 uow.outbox.mark_failed(item.id, f"403 {exc.message}")
                 uow.customers.mark_blocked(item.chat_id, True, self.clock.now())

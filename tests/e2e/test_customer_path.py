@@ -1,0 +1,178 @@
+"""The real bot, over python-telegram-bot's HTTP, against the fake Bot API server."""
+
+from __future__ import annotations
+
+import re
+import time
+
+from tests.e2e.botprocess import AGENT_CHAT, BotProcess
+from tests.e2e.fake_bot_api import FakeBotApi, parse_html
+
+ANN = 4242
+
+
+def buttons(message: dict) -> dict[str, str]:
+    """Label -> callback data of a sent message's inline keyboard."""
+    rows = (message.get("reply_markup") or {}).get("inline_keyboard", [])
+    return {b["text"]: b["callback_data"] for row in rows for b in row}
+
+
+def press(fake: FakeBotApi, message: dict, label_part: str) -> None:
+    for label, data in buttons(message).items():
+        if label_part.lower() in label.lower():
+            fake.push_callback(ANN, data, message["message_id"])
+            return
+    raise AssertionError(f"no {label_part!r} button in {buttons(message)}")
+
+
+def texts(messages: list[dict]) -> list[str]:
+    return [m["text"] for m in messages]
+
+
+def test_describe_fix_no_next_then_a_person(fake_api: FakeBotApi, bot: BotProcess) -> None:
+    fake_api.push_command(ANN, "/start")
+    [welcome] = fake_api.wait_for_messages(ANN, 1)
+    assert "Hi Ann!" in welcome["text"] and welcome["parse_mode"] == "HTML"
+
+    fake_api.push_text(ANN, "the kettle light is on but it won't boil")
+    sent = fake_api.wait_for_messages(ANN, 3)
+    assert "Kettle does not heat up" in sent[1]["text"]
+    assert "Wipe the contacts" in sent[1]["text"]
+    assert sent[2]["text"] == "Did this fix it?"
+    assert {"✅ Yes, it's fixed", "❌ No, still broken", "🙋 Talk to a person"} <= set(
+        buttons(sent[2])
+    )
+
+    press(fake_api, sent[2], "No")
+    sent = fake_api.wait_for_messages(ANN, 5)
+    assert "Let's try something else" in sent[3]["text"]
+    assert "switches off before the water boils" in sent[3]["text"]
+    answers = fake_api.callback_answers()
+    assert len(answers) == 1  # the press was answered, so the button stops spinning
+    cleared = fake_api.wait_for_requests("editMessageReplyMarkup")
+    assert cleared[0]["message_id"] == sent[2]["message_id"]
+
+    press(fake_api, sent[4], "person")
+    sent = fake_api.wait_for_messages(ANN, 6)
+    assert "passed this to our support team" in sent[5]["text"]
+    ref = re.search(r"T-\d{5}", sent[5]["text"])
+    assert ref is not None
+    [card] = fake_api.wait_for_messages(AGENT_CHAT, 1)
+    assert ref.group(0) in card["text"] and "asked for a person" in card["text"]
+    assert "won&#x27;t boil" in card["text"] or "won't boil" in card["text"]
+
+    fake_api.push_command(ANN, "/status")
+    sent = fake_api.wait_for_messages(ANN, 7)
+    assert ref.group(0) in sent[6]["text"] and "waiting for a person" in sent[6]["text"]
+
+
+def test_the_same_update_twice_gives_one_reply(fake_api: FakeBotApi, bot: BotProcess) -> None:
+    first = fake_api.push_text(ANN, "there is water under my kettle")
+    fake_api.wait_for_messages(ANN, 2)
+    fake_api.push_update(fake_api.pushed_update(first))  # Telegram redelivers it
+    fake_api.push_command(ANN, "/status")  # a marker: once answered, the duplicate was seen
+    sent = fake_api.wait_for_messages(ANN, 3)
+    time.sleep(0.5)
+    sent = fake_api.sent_messages(ANN)
+    assert len(sent) == 3, texts(sent)
+    assert sent[2]["text"].count("T-0000") == 1  # one ticket
+
+
+def test_restart_mid_conversation_resumes(fake_api: FakeBotApi, bot: BotProcess) -> None:
+    fake_api.push_text(ANN, "my kettle does not heat the water")
+    sent = fake_api.wait_for_messages(ANN, 2)
+    assert bot.stop() == 0
+    fake_api.push_text(ANN, "nope")  # arrives while the bot is down
+    bot.start()
+    sent = fake_api.wait_for_messages(ANN, 4)
+    assert "Let's try something else" in sent[2]["text"]
+    press(fake_api, sent[3], "Yes")
+    sent = fake_api.wait_for_messages(ANN, 5)
+    assert "glad it works" in sent[4]["text"]
+
+
+def test_killed_after_storing_an_update_handles_it_after_restart(
+    fake_api: FakeBotApi, bot: BotProcess
+) -> None:
+    fake_api.push_text(ANN, "there is water under my kettle")
+    fake_api.wait_for_messages(ANN, 2)
+    time.sleep(0.3)  # let the sender mark them sent (a kill in between resends one)
+    bot.kill()  # SIGKILL: no chance to tidy up
+    fake_api.push_command(ANN, "/status")
+    bot.start()
+    sent = fake_api.wait_for_messages(ANN, 3)
+    assert "Your requests" in sent[-1]["text"]
+    assert "in progress with me" in sent[-1]["text"]
+
+
+def test_odd_input_always_gets_a_clear_answer(fake_api: FakeBotApi, bot: BotProcess) -> None:
+    fake_api.push_sticker(ANN)
+    fake_api.push_photo(ANN)
+    fake_api.push_text(ANN, "😀🙏🔥")
+    fake_api.push_command(ANN, "/frobnicate")
+    fake_api.push_callback(ANN, "7|y", 999)  # a press on a message from long ago
+    fake_api.push_callback(ANN, "forged<data>", 998)
+    fake_api.push_voice(ANN)
+    sent = fake_api.wait_for_messages(ANN, 8)
+    said = texts(sent)
+    assert "only read text" in said[0]
+    assert "Thanks for the photo" in said[1]
+    assert "tell me a little more" in said[2]
+    assert "don't know that command" in said[3]
+    assert "That choice has expired" in said[4]
+    assert "That choice has expired" in said[6]
+    assert "only read text" in said[-1] or "only read text" in " ".join(said)
+    assert bot.alive()
+
+
+def test_long_and_hostile_text_is_shown_literally(fake_api: FakeBotApi, bot: BotProcess) -> None:
+    hostile = "<b>kettle</b> & </a> *leaks* _under_ `it` " + "שלום 🙂 " + "x" * 4000
+    fake_api.push_command(ANN, "/human")
+    fake_api.wait_for_messages(ANN, 1)
+    fake_api.push_text(ANN, hostile)
+    notices = fake_api.wait_for_messages(AGENT_CHAT, 3)  # the card, then the text in two parts
+    relayed = "".join(parse_html(m["text"]) for m in notices[1:])  # as the agents see it
+    assert "<b>kettle</b> & </a> *leaks*" in relayed
+    assert "x" * 4000 in relayed.replace("\n", "")
+    assert all(len(m["text"]) <= 4096 for m in notices)
+    assert len(notices) == 3
+    assert bot.alive()
+
+
+def test_a_blocked_customer_is_not_retried(fake_api: FakeBotApi, bot: BotProcess) -> None:
+    fake_api.block_chat(ANN)
+    fake_api.push_text(ANN, "there is water under my kettle")
+    fake_api.wait_for_requests("sendMessage", 1)
+    time.sleep(1.5)
+    attempts = [r for r in fake_api.requests_for("sendMessage") if r.get("chat_id") == ANN]
+    assert len(attempts) == 1  # 403: given up at once, and the queued reply cancelled
+    fake_api.unblock_chat(ANN)
+    fake_api.push_command(ANN, "/status")
+    sent = fake_api.wait_for_messages(ANN, 1)
+    assert "Your requests" in sent[0]["text"]
+
+
+def test_429_is_waited_out_and_nothing_is_lost(fake_api: FakeBotApi, bot: BotProcess) -> None:
+    fake_api.fail_next("sendMessage", 429, retry_after=2)
+    started = time.monotonic()
+    fake_api.push_command(ANN, "/help")
+    [help_text] = fake_api.wait_for_messages(ANN, 1, timeout=15)
+    assert time.monotonic() - started >= 1.9
+    assert "/status" in help_text["text"]
+    tries = fake_api.requests_for("sendMessage")
+    assert len(tries) == 2
+
+
+def test_a_wrong_token_stops_with_one_clear_line(fake_api: FakeBotApi, tmp_path) -> None:
+    import subprocess
+    import sys
+
+    process = BotProcess(fake_api, tmp_path)
+    env = {**process.env, "TELEGRAM_BOT_TOKEN": "999:wrong-token-wrong-token-wrong-token"}
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "run"], env=env, cwd=tmp_path, capture_output=True, text=True
+    )
+    assert result.returncode == 1
+    assert "TELEGRAM_BOT_TOKEN was refused" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert "wrong-token" not in result.stderr
