@@ -46,6 +46,7 @@ class Poller:
         offset = last + 1 if last is not None else None
         failures = 0
         while not stop.is_set():
+            started = asyncio.get_running_loop().time()
             try:
                 updates = await self.bot.get_updates(
                     offset=offset, timeout=self.timeout, allowed_updates=ALLOWED_UPDATES
@@ -68,6 +69,9 @@ class Poller:
                 continue
             failures = 0
             if not updates:
+                # a server that does not long-poll answers at once: do not spin on it
+                if asyncio.get_running_loop().time() - started < 0.5:
+                    await _sleep(stop, 0.5)
                 continue
             stored = await self._store(updates, stop)
             if stored is None:

@@ -125,6 +125,14 @@ def test_odd_input_always_gets_a_clear_answer(fake_api: FakeBotApi, bot: BotProc
     assert bot.alive()
 
 
+def test_5000_characters_get_an_answer(fake_api: FakeBotApi, bot: BotProcess) -> None:
+    fake_api.push_text(ANN, "there is water under my kettle. " + "It drips and drips. " * 250)
+    sent = fake_api.wait_for_messages(ANN, 2)
+    assert "read the first part closely" in sent[0]["text"]
+    offered = sent[1]["text"] + " ".join(buttons(sent[1]))
+    assert "Water leaks from the kettle" in offered  # as the fix, or as "Did you mean"
+
+
 def test_long_and_hostile_text_is_shown_literally(fake_api: FakeBotApi, bot: BotProcess) -> None:
     hostile = "<b>kettle</b> & </a> *leaks* _under_ `it` " + "שלום 🙂 " + "x" * 4000
     fake_api.push_command(ANN, "/human")
