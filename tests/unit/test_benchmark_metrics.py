@@ -1,0 +1,189 @@
+"""The benchmark's pure metric functions, on small hand-computed examples."""
+
+from __future__ import annotations
+
+import io
+import random
+
+import pytest
+
+from benchmarks.match import (
+    Progress,
+    accuracy_at_threshold,
+    auroc,
+    draw_phrasings,
+    entry_id_for,
+    percentile,
+    perturb,
+    recall_below,
+    threshold_for_recall,
+    top_k_accuracy,
+)
+
+# --- AUROC ---------------------------------------------------------------------------------
+
+
+def test_auroc_perfectly_separated_is_one() -> None:
+    assert auroc([80.0, 90.0, 70.0], [10.0, 20.0]) == 1.0
+
+
+def test_auroc_reversed_is_zero() -> None:
+    assert auroc([10.0, 20.0], [80.0, 90.0, 70.0]) == 0.0
+
+
+def test_auroc_all_tied_is_half() -> None:
+    assert auroc([50.0, 50.0], [50.0, 50.0, 50.0]) == 0.5
+
+
+def test_auroc_counts_ties_as_half() -> None:
+    # pairs (pos, neg): (1,2) lose, (2,2) tie, (3,2) win → (0 + 0.5 + 1) / 3
+    assert auroc([1.0, 2.0, 3.0], [2.0]) == pytest.approx(0.5)
+    # (3 vs 1) win, (3 vs 3) tie, (2 vs 1) win, (2 vs 3) lose → 2.5 / 4
+    assert auroc([3.0, 2.0], [1.0, 3.0]) == pytest.approx(0.625)
+
+
+def test_auroc_matches_pair_counting() -> None:
+    rng = random.Random(7)
+    positive = [float(rng.randint(0, 10)) for _ in range(30)]
+    negative = [float(rng.randint(0, 10)) for _ in range(20)]
+    pairs = [(p > n) + 0.5 * (p == n) for p in positive for n in negative]
+    assert auroc(positive, negative) == pytest.approx(sum(pairs) / len(pairs))
+
+
+def test_auroc_needs_both_classes() -> None:
+    with pytest.raises(ValueError):
+        auroc([1.0], [])
+    with pytest.raises(ValueError):
+        auroc([], [1.0])
+
+
+# --- threshold at a target out-of-scope recall ---------------------------------------------
+
+
+def test_threshold_rejects_ninety_percent_of_ten() -> None:
+    negative = [float(s) for s in range(10)]  # 0..9
+    threshold = threshold_for_recall(negative, 0.9)
+    assert 8.0 < threshold <= 9.0  # 0..8 below it (9 of 10), 9 accepted
+    assert recall_below(negative, threshold) == 0.9
+
+
+def test_threshold_is_the_smallest_that_hits_the_recall() -> None:
+    negative = [float(s) for s in range(10)]
+    threshold = threshold_for_recall(negative, 0.9)
+    assert recall_below(negative, 8.0) < 0.9  # anything at or below 8 misses the target
+    assert threshold == pytest.approx(8.0)
+
+
+def test_threshold_with_ties_over_achieves() -> None:
+    negative = [10.0, 20.0, 30.0, 30.0, 30.0]
+    threshold = threshold_for_recall(negative, 0.5)  # 3 of 5 must be below
+    assert 30.0 < threshold < 30.001
+    assert recall_below(negative, threshold) == 1.0  # the ties go below together
+
+
+def test_threshold_hits_the_recall_on_hundred_scores() -> None:
+    rng = random.Random(3)
+    negative = [round(rng.uniform(0, 100), 1) for _ in range(100)]
+    threshold = threshold_for_recall(negative, 0.9)
+    assert recall_below(negative, threshold) >= 0.9
+    assert recall_below(negative, max(s for s in negative if s < threshold)) < 0.9
+
+
+def test_full_recall_rejects_everything() -> None:
+    negative = [5.0, 7.0]
+    assert recall_below(negative, threshold_for_recall(negative, 1.0)) == 1.0
+
+
+def test_threshold_rejects_bad_input() -> None:
+    with pytest.raises(ValueError):
+        threshold_for_recall([], 0.9)
+    with pytest.raises(ValueError):
+        threshold_for_recall([1.0], 0.0)
+
+
+# --- accuracy ------------------------------------------------------------------------------
+
+
+def test_top_k_accuracy() -> None:
+    ranked = [["a", "b", "c"], ["b", "a"], ["c", "b", "a"], []]
+    gold = ["a", "a", "a", "a"]
+    assert top_k_accuracy(ranked, gold, 1) == 0.25
+    assert top_k_accuracy(ranked, gold, 2) == 0.5
+    assert top_k_accuracy(ranked, gold, 3) == 0.75
+
+
+def test_top_k_accuracy_rejects_mismatch_and_empty() -> None:
+    with pytest.raises(ValueError):
+        top_k_accuracy([["a"]], ["a", "b"], 1)
+    with pytest.raises(ValueError):
+        top_k_accuracy([], [], 1)
+
+
+def test_accuracy_at_threshold_needs_right_and_confident() -> None:
+    correct = [True, True, False, True]
+    scores = [90.0, 40.0, 95.0, 50.0]
+    # right and >= 50: the first and the last
+    assert accuracy_at_threshold(correct, scores, 50.0) == 0.5
+    assert accuracy_at_threshold(correct, scores, 0.0) == 0.75
+    assert accuracy_at_threshold(correct, scores, 100.0) == 0.0
+
+
+def test_recall_below_is_strict() -> None:
+    assert recall_below([10.0, 20.0, 30.0, 40.0], 30.0) == 0.5
+
+
+# --- percentile ----------------------------------------------------------------------------
+
+
+def test_percentile_interpolates_like_numpy() -> None:
+    values = [4.0, 1.0, 3.0, 2.0]
+    assert percentile(values, 0) == 1.0
+    assert percentile(values, 50) == 2.5
+    assert percentile(values, 100) == 4.0
+    assert percentile(values, 99) == pytest.approx(3.97)  # 1 + 3 * 0.99 positions
+
+
+def test_percentile_of_one_value_and_bad_input() -> None:
+    assert percentile([7.0], 99) == 7.0
+    with pytest.raises(ValueError):
+        percentile([], 50)
+    with pytest.raises(ValueError):
+        percentile([1.0], 101)
+
+
+# --- data helpers --------------------------------------------------------------------------
+
+
+def test_entry_id_for_intent_names() -> None:
+    assert entry_id_for("alarm_query") == "alarm-query"
+    assert entry_id_for("Change AI Name") == "change-ai-name"
+
+
+def test_draw_phrasings_is_fixed_per_intent() -> None:
+    train = {"a": [f"a{i}" for i in range(20)], "b": [f"b{i}" for i in range(3)]}
+    first = draw_phrasings(train, 5, seed=0)
+    assert len(first["a"]) == 5 and len(set(first["a"])) == 5
+    assert first["b"] == draw_phrasings({"b": train["b"]}, 5, seed=0)["b"]  # independent
+    assert sorted(first["b"]) == train["b"]  # fewer than K: all of them
+    assert draw_phrasings(train, 5, seed=0) == first
+    assert draw_phrasings(train, 5, seed=1)["a"] != first["a"]
+
+
+def test_perturb_changes_text_a_little() -> None:
+    rng = random.Random(0)
+    text = "how do i transfer money to my savings account"
+    changed = [perturb(text, rng) for _ in range(50)]
+    assert all(abs(len(c) - len(text)) <= 2 for c in changed)
+    assert sum(c != text for c in changed) >= 45  # a substitution may redraw the same letter
+    assert len(set(changed)) >= 40
+
+
+def test_progress_is_silent_off_a_terminal_except_the_final_line() -> None:
+    stream = io.StringIO()
+    progress = Progress("job", 3, stream)
+    for _ in range(3):
+        progress.advance()
+    assert stream.getvalue() == ""
+    progress.close()
+    assert stream.getvalue().startswith("job: 3/3 in ")
+    assert stream.getvalue().count("\n") == 1
