@@ -1,0 +1,70 @@
+"""The terminal channel as a newcomer uses it: `supportbot chat`, scripted on stdin."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+
+def chat(tmp_path: Path, typed: str, **env: str) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if k != "TELEGRAM_BOT_TOKEN"}
+    return subprocess.run(
+        [sys.executable, "-m", "bot", "chat"],
+        input=typed,
+        env={**clean, "DATABASE_URL": f"sqlite:///{tmp_path / 'chat.db'}", **env},
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_a_demo_problem_in_the_customers_own_words_is_resolved(tmp_path: Path) -> None:
+    result = chat(tmp_path, "my earbuds won't connect to my phone\n1\n")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "Headphones do not pair over Bluetooth" in out
+    assert "[1] ✅ Yes, it's fixed" in out
+    assert "so glad it works again" in out
+    assert "Traceback" not in result.stderr
+
+
+def test_the_chat_resumes_from_the_database(tmp_path: Path) -> None:
+    chat(tmp_path, "my earbuds won't connect to my phone\n")
+    result = chat(tmp_path, "2\n")  # a new process; the buttons of the last run are gone
+    assert "picking up where we left off" in result.stdout
+    result = chat(tmp_path, "no\n")  # typed "no" answers "Did this fix it?"
+    assert "Let's try something else" in result.stdout or "person" in result.stdout
+
+
+def test_buttons_by_label_commands_and_a_person(tmp_path: Path) -> None:
+    result = chat(tmp_path, "my earbuds won't connect to my phone\ntalk to a person\n/status\n")
+    out = result.stdout
+    assert "passed this to our support team" in out
+    assert "[to the support team]" in out
+    assert "waiting for a person" in out
+
+
+def test_bad_knowledge_stops_with_file_entry_field(tmp_path: Path) -> None:
+    kb = tmp_path / "kb"
+    kb.mkdir()
+    (kb / "broken.yaml").write_text(
+        "product: Kettles\nentries:\n  - id: kettle-cold\n    title: Cold\n    symptoms: []\n"
+        "    fix: Wipe it.\n",
+        encoding="utf-8",
+    )
+    result = chat(tmp_path, "hello\n", KNOWLEDGE_DIR=str(kb))
+    assert result.returncode == 2
+    assert "broken.yaml › kettle-cold › symptoms" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_wrong_setting_stops_with_one_line(tmp_path: Path) -> None:
+    result = chat(tmp_path, "", AGENT_CHAT_ID="the-agents")
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "supportbot: Setting AGENT_CHAT_ID: Input should be a valid integer, unable to parse"
+        " string as an integer (got 'the-agents')"
+    ]
