@@ -73,7 +73,12 @@ class Worker:
             self.on_outbox.set()
 
     async def handle(self, item: InboxItem) -> None:
-        update = Update.de_json(json.loads(item.payload), self.bot)
+        try:
+            update = Update.de_json(json.loads(item.payload), self.bot)
+        except Exception as exc:  # not an update we can read: keep it, do not retry it
+            log.exception("stored update %s cannot be read", item.update_id)
+            self._apologise(item, None, exc)
+            return
         answer = callback_to_answer(update)
         if answer is not None:  # first, so the button stops spinning at once
             try:
@@ -100,8 +105,8 @@ class Worker:
             uow.inbox.mark_done(item.update_id, now)
             uow.commit()
 
-    def _apologise(self, item: InboxItem, update: Update, exc: Exception) -> None:
-        chat = update.effective_chat
+    def _apologise(self, item: InboxItem, update: Update | None, exc: Exception) -> None:
+        chat = update.effective_chat if update is not None else None
         with self.new_uow() as uow:
             uow.inbox.mark_done(item.update_id, self.clock.now(), error=repr(exc)[:500])
             if chat is not None and chat.type == "private":

@@ -131,3 +131,25 @@ def test_a_bug_while_handling_answers_with_an_apology(fake_api: FakeBotApi, app:
         [reply] = uow.outbox.for_chat(ANN)
         assert uow.inbox.pending() == []
     assert "something went wrong on my side" in reply.text
+
+
+def test_an_unreadable_stored_update_is_set_aside(fake_api: FakeBotApi, app: App) -> None:
+    with app.new_uow() as uow:
+        uow.inbox.add(77, "{not json", app.clock.now())
+        uow.inbox.add(78, json.dumps({"update_id": 78}), app.clock.now())  # nothing in it
+        uow.commit()
+
+    async def work(bot):  # type: ignore[no-untyped-def]
+        worker = Worker(
+            bot=bot,
+            new_uow=app.new_uow,
+            conversations=app.conversations,
+            responses=app.responses,
+            clock=app.clock,
+            agent_chat_id=None,
+            on_outbox=asyncio.Event(),
+        )
+        assert await worker.drain() == 2
+        assert await worker.drain() == 0
+
+    run(with_bot(fake_api, work))
