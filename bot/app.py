@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
 
 from bot.clock import Clock, SystemClock
 from bot.settings import Settings
 from bot.storage import SqlUnitOfWork, UnitOfWorkFactory, make_engine, upgrade
 from flows.engine import Conversations
 from flows.turn import FlowSettings, Services
-from knowledge.loader import load_knowledge
+from knowledge.loader import KnowledgeError, load_knowledge
 from knowledge.matcher import Matcher
 from knowledge.responses import Responses
+from knowledge.schema import KnowledgeBase
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -22,6 +28,7 @@ class App:
     responses: Responses
     new_uow: UnitOfWorkFactory
     clock: Clock
+    knowledge_watch: KnowledgeWatch
 
 
 def build(settings: Settings, *, clock: Clock | None = None) -> App:
@@ -30,7 +37,8 @@ def build(settings: Settings, *, clock: Clock | None = None) -> App:
     Raises ``KnowledgeError`` for bad knowledge files and ``StorageError`` for a database
     that cannot be opened; both carry a message for the operator.
     """
-    knowledge = load_knowledge(settings.knowledge_dir)
+    watch = KnowledgeWatch(settings.knowledge_dir)
+    knowledge = watch.load()
     thresholds = settings.thresholds()
     responses = Responses.load()
     engine = make_engine(settings.database_url)
@@ -38,15 +46,74 @@ def build(settings: Settings, *, clock: Clock | None = None) -> App:
     clock = clock or SystemClock()
     services = Services(
         knowledge=knowledge,
-        matcher=Matcher(knowledge, thresholds),
+        matcher=make_matcher(knowledge, settings),
         responses=responses,
         thresholds=thresholds,
         settings=FlowSettings(max_attempts=settings.max_fix_attempts),
     )
+    conversations = Conversations(services=services, clock=clock)
+    watch.on_change = lambda kb: _swap_knowledge(conversations, kb, settings)
     return App(
         settings=settings,
-        conversations=Conversations(services=services, clock=clock),
+        conversations=conversations,
         responses=responses,
         new_uow=functools.partial(SqlUnitOfWork, engine),
         clock=clock,
+        knowledge_watch=watch,
     )
+
+
+def make_matcher(knowledge: KnowledgeBase, settings: Settings) -> Matcher:
+    return Matcher(knowledge, settings.thresholds())
+
+
+def _swap_knowledge(
+    conversations: Conversations, knowledge: KnowledgeBase, settings: Settings
+) -> None:
+    matcher = make_matcher(knowledge, settings)
+    conversations.services = replace(conversations.services, knowledge=knowledge, matcher=matcher)
+
+
+class KnowledgeWatch:
+    """Reloads the knowledge files when they change; keeps the old ones if the new fail.
+
+    Changes are seen by the files' names, sizes and modification times, so a check costs
+    one directory listing.
+    """
+
+    def __init__(self, directory: Path):
+        self.directory = directory
+        self.on_change: Callable[[KnowledgeBase], None] | None = None
+        self._seen: tuple[tuple[str, int, int], ...] = ()
+
+    def load(self) -> KnowledgeBase:
+        seen = self._fingerprint()
+        knowledge = load_knowledge(self.directory)
+        self._seen = seen
+        return knowledge
+
+    def check(self) -> bool:
+        """Reload if the files changed; True when new knowledge is in use."""
+        seen = self._fingerprint()
+        if seen == self._seen:
+            return False
+        self._seen = seen  # a broken edit is reported once, not on every check
+        try:
+            knowledge = load_knowledge(self.directory)
+        except KnowledgeError as exc:
+            log.error(
+                "knowledge files changed but have problems; still using the previous ones:\n  %s",
+                "\n  ".join(str(p) for p in exc.problems),
+            )
+            return False
+        if self.on_change is not None:
+            self.on_change(knowledge)
+        log.info("knowledge reloaded: %d entries", len(knowledge))
+        return True
+
+    def _fingerprint(self) -> tuple[tuple[str, int, int], ...]:
+        try:
+            files = sorted(p for p in self.directory.iterdir() if p.suffix in (".yaml", ".yml"))
+            return tuple((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in files)
+        except OSError:
+            return ()

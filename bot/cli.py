@@ -101,6 +101,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         clock=app.clock,
         agent_chat_id=settings.agent_chat_id,
         poll_timeout=settings.poll_timeout,
+        knowledge_watch=app.knowledge_watch,
     )
     try:
         asyncio.run(channel.run())

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 import signal
-from typing import Any
+from typing import Any, Protocol
 
 from telegram import BotCommand
 from telegram.error import InvalidToken, NetworkError, TelegramError
@@ -29,6 +29,10 @@ COMMANDS = [
     BotCommand("cancel", "Stop what we're doing"),
     BotCommand("help", "How I can help"),
 ]
+
+
+class Reloadable(Protocol):
+    def check(self) -> bool: ...
 
 
 class ChannelError(Exception):
@@ -57,8 +61,10 @@ class TelegramChannel:
         clock: Clock,
         agent_chat_id: int | None,
         poll_timeout: int = 25,
+        knowledge_watch: Reloadable | None = None,
     ):
         self.bot = bot
+        self.knowledge_watch = knowledge_watch
         self.sender = Sender(bot=bot, new_uow=new_uow, clock=clock)
         self.worker = Worker(
             bot=bot,
@@ -87,10 +93,12 @@ class TelegramChannel:
             poller = asyncio.create_task(self.poller.run(stop), name="poller")
             worker = asyncio.create_task(self.worker.run(stop), name="worker")
             sender = asyncio.create_task(self.sender.run(stop), name="sender")
+            watcher = asyncio.create_task(self._watch_knowledge(stop), name="knowledge")
             stopped = asyncio.create_task(stop.wait())
             done, _ = await asyncio.wait(
                 {poller, worker, sender, stopped}, return_when=asyncio.FIRST_COMPLETED
             )
+            watcher.cancel()
             stop.set()
             # a getUpdates in flight holds nothing yet: cancelling it loses no update
             poller.cancel()
@@ -107,6 +115,17 @@ class TelegramChannel:
             with contextlib.suppress(Exception):
                 await self.bot.shutdown()
             log.info("stopped")
+
+    async def _watch_knowledge(self, stop: asyncio.Event, every: float = 3.0) -> None:
+        """Pick up edited knowledge files while running (bad edits keep the old ones)."""
+        if self.knowledge_watch is None:
+            return
+        while not stop.is_set():
+            await asyncio.sleep(every)
+            try:
+                self.knowledge_watch.check()
+            except Exception:
+                log.exception("checking the knowledge files failed")
 
     async def _connect(self) -> None:
         attempt = 0
