@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -309,3 +310,15 @@ def test_responses_file_has_every_id_the_flows_use() -> None:
     missing = used - responses.ids()
     assert not missing
     assert len(used) > 30
+
+
+def test_the_diagram_beside_the_flows_names_every_state() -> None:
+    from pathlib import Path
+
+    from flows.model import State
+
+    diagram = (Path(__file__).resolve().parents[2] / "flows" / "conversation.mmd").read_text()
+    named = set(re.findall(r"^\s*(\w+) -->", diagram, re.M)) | set(
+        re.findall(r"--> (\w+)", diagram)
+    )
+    assert {s.value for s in State} <= named
