@@ -184,3 +184,16 @@ def test_a_wrong_token_stops_with_one_clear_line(fake_api: FakeBotApi, tmp_path)
     assert "TELEGRAM_BOT_TOKEN was refused" in result.stderr
     assert "Traceback" not in result.stderr
     assert "wrong-token" not in result.stderr
+
+
+def test_blocking_and_unblocking_the_bot(fake_api: FakeBotApi, bot: BotProcess) -> None:
+    fake_api.push_my_chat_member(ANN, "kicked")
+    fake_api.push_text(ANN, "there is water under my kettle")
+    fake_api.wait_for_requests("sendMessage", 1)
+    time.sleep(1.0)
+    assert fake_api.sent_messages(ANN) == []
+    assert len(fake_api.requests_for("sendMessage")) == 1  # tried once, then stopped
+    fake_api.push_my_chat_member(ANN, "member")  # unblocked: normal service again
+    fake_api.push_command(ANN, "/status")
+    [status] = fake_api.wait_for_messages(ANN, 1)
+    assert "in progress with me" in status["text"]
