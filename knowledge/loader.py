@@ -28,10 +28,13 @@ __all__ = [
     "validate_knowledge",
 ]
 
-MAX_ID_LENGTH = 60  # a prefix plus the id must fit Telegram's 64-byte callback data
-_ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+MAX_ID_LENGTH = 200  # ids appear in agents' cards and commands (/fix ID), never in buttons
+_ID_PATTERN = re.compile(r"^[^\s\x00-\x1f]+$")  # one word: letters, digits, - _ . : / ...
 _ENTRY_KEYS = ("id", "title", "symptoms", "fix", "replacement", "tests")
 _FILE_KEYS = ("product", "entries")
+
+# libyaml's C loader when PyYAML was built with it (about 5x faster), else the pure-Python one
+_YamlLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 _Report = Callable[[str, str], None]  # (field, message) → records a problem
 
@@ -140,7 +143,7 @@ def _load(directory: Path) -> tuple[KnowledgeBase | None, list[Problem]]:
 def _read_file(path: Path, problems: list[Problem]) -> list[Entry]:
     file = path.name
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        document = yaml.load(path.read_text(encoding="utf-8"), Loader=_YamlLoader)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         reason = getattr(error, "problem", None) or "not valid YAML"
@@ -190,10 +193,10 @@ def _read_entry(
     entry_id = ""
     if raw_id is None or (isinstance(raw_id, str) and not raw_id.strip()):
         problems.append(Problem(file, label, "id", "missing; give the entry a stable id"))
-    elif not isinstance(raw_id, str):
+    elif not isinstance(raw_id, str | int) or isinstance(raw_id, bool):
         problems.append(Problem(file, label, "id", "must be text"))
     else:
-        entry_id = raw_id.strip()
+        entry_id = str(raw_id).strip()
         label = entry_id
         if len(entry_id) > MAX_ID_LENGTH:
             problems.append(
@@ -205,8 +208,7 @@ def _read_entry(
                     file,
                     label,
                     "id",
-                    "use lowercase letters, digits and single dashes only, "
-                    "like 'headphones-bluetooth-pairing'",
+                    "must be one word without spaces, like 'headphones-bluetooth-pairing'",
                 )
             )
 
