@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import re
 import time
+from pathlib import Path
 
+import pytest
+
+from bot.storage import make_engine
+from tests.databases import PG_SKIP_REASON, drop_everything, postgres_url
 from tests.e2e.botprocess import AGENT_CHAT, BotProcess
 from tests.e2e.fake_bot_api import FakeBotApi, parse_html
 
@@ -197,3 +202,29 @@ def test_blocking_and_unblocking_the_bot(fake_api: FakeBotApi, bot: BotProcess) 
     fake_api.push_command(ANN, "/status")
     [status] = fake_api.wait_for_messages(ANN, 1)
     assert "in progress with me" in status["text"]
+
+
+def test_on_postgresql_a_restart_resumes(
+    fake_api: FakeBotApi, tmp_path: Path, knowledge_dir: Path
+) -> None:
+    url = postgres_url()
+    if url is None:
+        pytest.skip(PG_SKIP_REASON)
+    engine = make_engine(url)
+    drop_everything(engine)
+    bot = BotProcess(fake_api, tmp_path, KNOWLEDGE_DIR=str(knowledge_dir), DATABASE_URL=url)
+    try:
+        bot.start()
+        fake_api.push_text(ANN, "my kettle does not heat the water")
+        sent = fake_api.wait_for_messages(ANN, 2)
+        assert "Kettle does not heat up" in sent[0]["text"]
+        assert bot.stop() == 0
+        fake_api.push_text(ANN, "yes")
+        bot.start()
+        sent = fake_api.wait_for_messages(ANN, 3)
+        assert "glad it works" in sent[2]["text"]
+    finally:
+        if bot.alive():
+            bot.kill()
+        drop_everything(engine)
+        engine.dispose()

@@ -11,19 +11,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, MetaData
+from sqlalchemy import Engine
 
 from bot.storage import make_engine, upgrade
-
-PG_SKIP_REASON = "TEST_DATABASE_URL not set: PostgreSQL tests skipped"
-
-
-def _drop_everything(engine: Engine) -> None:
-    """Drop every table, ``alembic_version`` included."""
-    with engine.begin() as connection:
-        metadata = MetaData()
-        metadata.reflect(connection)
-        metadata.drop_all(connection)
+from tests.databases import PG_SKIP_REASON
+from tests.databases import drop_everything as _drop_everything
 
 
 @pytest.fixture(
