@@ -20,7 +20,7 @@ from typing import TextIO
 
 from bot import logs
 from bot.settings import Settings, SettingsError, load_settings
-from bot.storage import StorageError, make_engine, upgrade
+from bot.storage import StorageError, hold_single_process, make_engine, upgrade
 from knowledge.loader import KnowledgeError, load_knowledge, validate_knowledge
 from knowledge.matcher import Matcher
 
@@ -91,6 +91,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
 
     if not settings.token:
         raise UsageError("TELEGRAM_BOT_TOKEN is not set: get one from @BotFather (see README)")
+    hold_single_process(settings.database_url)
     app = build(settings)
     bot = build_bot(settings.token, settings.telegram_base_url, settings.base_file_url)
     channel = TelegramChannel(

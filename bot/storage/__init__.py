@@ -7,6 +7,7 @@ The only package that imports sqlmodel, sqlalchemy or alembic. Everything else u
 from bot.storage.engine import make_engine
 from bot.storage.errors import DatabaseUnavailable, NotFound, StorageError
 from bot.storage.factory import UnitOfWorkFactory
+from bot.storage.lock import AlreadyRunning, hold_single_process
 from bot.storage.migrate import current_revision, downgrade, schema_drift, upgrade
 from bot.storage.records import (
     CANCELLED,
@@ -28,6 +29,7 @@ __all__ = [
     "PENDING",
     "SEND",
     "SENT",
+    "AlreadyRunning",
     "DatabaseUnavailable",
     "InboxItem",
     "NotFound",
@@ -38,6 +40,7 @@ __all__ = [
     "UnitOfWorkFactory",
     "current_revision",
     "downgrade",
+    "hold_single_process",
     "make_engine",
     "schema_drift",
     "upgrade",

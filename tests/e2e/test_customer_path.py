@@ -228,3 +228,22 @@ def test_on_postgresql_a_restart_resumes(
             bot.kill()
         drop_everything(engine)
         engine.dispose()
+
+
+def test_a_second_bot_on_the_same_sqlite_file_is_refused(
+    fake_api: FakeBotApi, bot: BotProcess, tmp_path: Path
+) -> None:
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "run"],
+        env=bot.env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "is already serving" in result.stderr and "Traceback" not in result.stderr
+    assert bot.alive()
