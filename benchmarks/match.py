@@ -41,11 +41,13 @@ README_START = "<!-- results:start -->"
 README_END = "<!-- results:end -->"
 
 DATASETS = ("clinc150", "hwu64")
-METHODS = ("ours", "wratio", "token_sort")
+METHODS = ("ours", "wratio", "token_sort", "semantic")
+DEFAULT_METHODS = ("ours", "wratio", "token_sort")  # semantic needs the [semantic] extra
 METHOD_LABELS = {
     "ours": "ours (knowledge.matcher)",
     "wratio": "rapidfuzz WRatio",
     "token_sort": "rapidfuzz token_sort_ratio",
+    "semantic": "semantic (knowledge.semantic)",
 }
 TARGET_OOS_RECALL = 0.9
 TOP_LIMIT = 3
@@ -333,9 +335,35 @@ class FuzzRanker:
         return list(best.items())
 
 
+class SemanticRanker:
+    """The optional [semantic] matcher (sentence embeddings fused with ours), default thresholds."""
+
+    def __init__(self, knowledge: Any) -> None:
+        from knowledge.semantic import SemanticMatcher
+
+        self._matcher = SemanticMatcher(knowledge)
+
+    def rank(self, text: str, limit: int) -> list[tuple[str, float]]:
+        result = self._matcher.match(text, limit=limit)
+        return [(str(c.entry_id), float(c.score)) for c in result.candidates]
+
+
+def semantic_missing() -> str | None:
+    """Why the semantic method cannot run here, or None when it can."""
+    try:
+        from knowledge.semantic import INSTALL_HINT, semantic_available
+    except ImportError as error:  # pragma: no cover - the module is part of the project
+        return str(error)
+    if semantic_available():
+        return None
+    return f"the [semantic] extra is not installed ({INSTALL_HINT})"
+
+
 def make_ranker(method: str, knowledge: Any) -> Ranker:
     if method == "ours":
         return OursRanker(knowledge)
+    if method == "semantic":
+        return SemanticRanker(knowledge)
     return FuzzRanker(knowledge, method)
 
 
@@ -386,6 +414,26 @@ def knowledge_fingerprint() -> str:
         path = PROJECT_ROOT / "knowledge" / name
         digest.update(path.read_bytes() if path.exists() else b"")
     return digest.hexdigest()[:12]
+
+
+def semantic_fingerprint() -> str:
+    path = PROJECT_ROOT / "knowledge" / "semantic.py"
+    return hashlib.sha256(path.read_bytes() if path.exists() else b"").hexdigest()[:12]
+
+
+def median_runs(runs: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """Medians of the numeric figures of the runs that worked (or the first error)."""
+    good = [r for r in runs if "error" not in r]
+    if not good:
+        return dict(runs[0])
+    merged = {
+        key: statistics.median(r[key] for r in good)
+        if isinstance(good[0][key], float)
+        else good[0][key]
+        for key in good[0]
+    }
+    merged["runs"] = len(good)
+    return merged
 
 
 def log(message: str) -> None:
@@ -454,15 +502,25 @@ def scale_worker(kb_dir: Path, method: str, queries_file: Path, budget: float) -
         for text, intent in json.loads(queries_file.read_text(encoding="utf-8"))
         if entry_id_for(intent) in present
     ]
-    built_at = time.perf_counter()
-    ranker = make_ranker(method, knowledge)
-    built = time.perf_counter()
-    del ranker
-    gc.collect()
-    tracemalloc.start()  # a second, traced build: tracing slows it, so it is not timed
-    ranker = make_ranker(method, knowledge)
-    retained, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
+    if method == "semantic":
+        # One build, traced and timed: nearly all its time is the model embedding every
+        # phrasing (C code, which tracing hardly slows), and a second build would double it.
+        tracemalloc.start()
+        built_at = time.perf_counter()
+        ranker = make_ranker(method, knowledge)
+        built = time.perf_counter()
+        retained, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+    else:
+        built_at = time.perf_counter()
+        ranker = make_ranker(method, knowledge)
+        built = time.perf_counter()
+        del ranker
+        gc.collect()
+        tracemalloc.start()  # a second, traced build: tracing slows it, so it is not timed
+        ranker = make_ranker(method, knowledge)
+        retained, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
     ranker.rank(queries[0][0], TOP_LIMIT)  # warm-up, not timed
     latencies: list[float] = []
     hits = 0
@@ -508,6 +566,31 @@ def cold_worker() -> dict[str, Any]:
         "import_ms": 1000.0 * (t1 - t0),
         "load_ms": 1000.0 * (t2 - t1),
         "index_ms": 1000.0 * (t3 - t2),
+    }
+
+
+def cold_semantic_worker() -> dict[str, Any]:
+    """Cold start of the [semantic] matcher: imports, demo knowledge, model load + embedding
+    every phrasing, then the first query."""
+    t0 = time.perf_counter()
+    from knowledge import loader
+    from knowledge.semantic import SemanticMatcher
+
+    t1 = time.perf_counter()
+    knowledge = loader.load_knowledge(loader.default_knowledge_dir())
+    t2 = time.perf_counter()
+    matcher = SemanticMatcher(knowledge)
+    t3 = time.perf_counter()
+    matcher.match("my headphones will not charge", limit=TOP_LIMIT)
+    t4 = time.perf_counter()
+    return {
+        "entries": len(knowledge),
+        "phrasings": sum(len(e.symptoms) for e in knowledge),
+        "import_ms": 1000.0 * (t1 - t0),
+        "load_ms": 1000.0 * (t2 - t1),
+        "index_ms": 1000.0 * (t3 - t2),
+        "first_query_ms": 1000.0 * (t4 - t3),
+        "torch_imported": float("torch" in sys.modules),
     }
 
 
@@ -699,6 +782,19 @@ def scale_table(results: dict[tuple[str, int], dict[str, Any]], markdown: bool) 
     return render(headers, rows, markdown)
 
 
+def cold_semantic_line(cold: dict[str, Any]) -> str:
+    if "error" in cold:
+        return f"Cold start, semantic: not measured -- {cold['error']}"
+    return (
+        f"Cold start, semantic ([semantic] extra, bundled demo knowledge: {cold['entries']} "
+        f"entries, {cold['phrasings']} phrasings, median of {cold['runs']} fresh processes): "
+        f"imports {cold['import_ms']:.0f} ms, load {cold['load_ms']:.1f} ms, model load + "
+        f"embedding the knowledge {cold['index_ms']:.0f} ms, first query "
+        f"{cold['first_query_ms']:.1f} ms; whole process {cold['process_ms']:.0f} ms; "
+        f"torch imported: {'yes' if cold['torch_imported'] else 'no'}"
+    )
+
+
 def cold_line(cold: dict[str, Any]) -> str:
     if "error" in cold:
         return f"Cold start (bundled demo knowledge): not measured -- {cold['error']}"
@@ -728,7 +824,15 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--k", type=int, nargs="+", default=[5, 10], help="phrasings per intent")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--datasets", nargs="+", choices=DATASETS, default=list(DATASETS))
-    parser.add_argument("--methods", nargs="+", choices=METHODS, default=list(METHODS))
+    parser.add_argument(
+        "--methods",
+        nargs="+",
+        choices=METHODS,
+        default=list(DEFAULT_METHODS),
+        help="semantic needs the [semantic] extra and is skipped without it (default: "
+        + " ".join(DEFAULT_METHODS)
+        + ")",
+    )
     parser.add_argument(
         "--baselines-seeds",
         choices=("all", "first"),
@@ -769,6 +873,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         kind, *rest = args.worker
         if kind == "cold":
             result = cold_worker()
+        elif kind == "cold-semantic":
+            result = cold_semantic_worker()
         else:
             kb_dir, method, queries_file, budget = rest
             result = scale_worker(Path(kb_dir), method, Path(queries_file), float(budget))
@@ -782,6 +888,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.quick:
         args.seeds = args.seeds[:1]
         args.k = [10]
+    semantic_note = ""
+    if "semantic" in args.methods:
+        why = semantic_missing()
+        if why is not None:
+            semantic_note = f"semantic: skipped -- {why}."
+            log(semantic_note)
+            args.methods = [m for m in args.methods if m != "semantic"]
+            if not args.methods:
+                return 0
     sizes = [s for s in SCALE_SIZES if not (args.quick and s > 10_000)]
     run_started = time.perf_counter()
     fingerprint = knowledge_fingerprint()
@@ -808,7 +923,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     knowledge = load_generated(kb_dir)
                     for method in args.methods:
                         baseline_skipped = (
-                            method != "ours"
+                            method not in ("ours", "semantic")
                             and args.baselines_seeds == "first"
                             and (seed != args.seeds[0] or k != max(args.k))
                         )
@@ -826,6 +941,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         scale: dict[tuple[str, int], dict[str, Any]] = {}
         cold: dict[str, Any] = {}
+        cold_semantic: dict[str, Any] = {}
         if args.scale:
             clinc = load_clinc150(data_dir)
             queries_file = Path(tmp) / "scale-queries.json"
@@ -862,9 +978,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                 cold["runs"] = len(good)
             else:
                 cold = runs[0]
+            if "semantic" in args.methods:
+                cold_semantic = median_runs([run_worker(["cold-semantic"]) for _ in range(3)])
 
     elapsed = time.perf_counter() - run_started
-    notes = [baselines_note] if baselines_note else []
+    notes = [n for n in (baselines_note, semantic_note) if n]
     if knowledge_fingerprint() != fingerprint:
         notes.append(
             f"WARNING: knowledge/ changed during the run (was {fingerprint}, now "
@@ -872,10 +990,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         log(notes[-1])
     notes.insert(0, f"knowledge/ (loader, matcher, schema) fingerprint {fingerprint}.")
-    output = render_report(args, results, scale, cold, notes, elapsed, args.markdown)
+    if "semantic" in args.methods:
+        notes.insert(1, f"knowledge/semantic.py fingerprint {semantic_fingerprint()}.")
+    colds = [c for c in (cold, cold_semantic) if c]
+    output = render_report(args, results, scale, colds, notes, elapsed, args.markdown)
     print(output)
     if args.update_readme:
-        update_readme(render_report(args, results, scale, cold, notes, elapsed, True))
+        update_readme(render_report(args, results, scale, colds, notes, elapsed, True))
     if args.json:
         args.json.write_text(
             json.dumps(
@@ -883,6 +1004,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     "per_seed": per_seed,
                     "scale": [{"method": m, "size": s, **r} for (m, s), r in scale.items()],
                     "cold_start": cold,
+                    "cold_start_semantic": cold_semantic,
                     "elapsed_s": elapsed,
                     "fingerprint": fingerprint,
                 },
@@ -897,7 +1019,7 @@ def render_report(
     args: argparse.Namespace,
     results: dict[QualityKey, list[dict[str, float]]],
     scale: dict[tuple[str, int], dict[str, Any]],
-    cold: dict[str, Any],
+    colds: Sequence[dict[str, Any]],
     notes: Sequence[str],
     elapsed: float,
     markdown: bool,
@@ -930,8 +1052,8 @@ def render_report(
             "any copy of the right intent):"
         )
         parts.append(scale_table(scale, markdown))
-    if cold:
-        parts.append(cold_line(cold))
+    for cold in colds:
+        parts.append(cold_semantic_line(cold) if "first_query_ms" in cold else cold_line(cold))
     return "\n\n".join(parts)
 
 

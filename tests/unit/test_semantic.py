@@ -1,0 +1,174 @@
+"""The optional [semantic] matcher: meaning over shared words, the same contract as Matcher."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from knowledge.loader import KnowledgeBaseError
+from knowledge.schema import Band, Entry, EntryId, KnowledgeBase, Thresholds
+from knowledge.semantic import (
+    INSTALL_HINT,
+    MODEL_DIR_ENV,
+    SemanticMatcher,
+    SemanticUnavailable,
+    semantic_available,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+needs_semantic = pytest.mark.skipif(
+    not semantic_available(),
+    reason="the [semantic] extra is not installed: pip install 'supportbot[semantic]'",
+)
+
+
+def entry(entry_id: str, title: str, *symptoms: str) -> Entry:
+    return Entry(EntryId(entry_id), title, "demo", tuple(symptoms), f"Fix for {entry_id}.")
+
+
+KNOWLEDGE = KnowledgeBase(
+    (
+        entry(
+            "speaker-no-sound",
+            "Speaker plays no sound",
+            "no sound from the speaker",
+            "the speaker is silent",
+            "volume is up but nothing comes out",
+        ),
+        entry(
+            "watch-not-charging",
+            "Watch does not charge",
+            "my smartwatch won't charge",
+            "the battery stays at zero on the charger",
+        ),
+        entry(
+            "refund-request",
+            "I want my money back",
+            "how do I get a refund",
+            "return the product and get reimbursed",
+        ),
+        entry(
+            "bluetooth-pairing",
+            "Headphones do not pair",
+            "bluetooth pairing fails",
+            "my phone cannot find the earbuds",
+        ),
+    )
+)
+
+
+def test_a_folder_without_a_model_raises_with_an_install_hint(tmp_path: Path) -> None:
+    with pytest.raises(SemanticUnavailable) as raised:
+        SemanticMatcher(KNOWLEDGE, model_dir=tmp_path)
+    assert isinstance(raised.value, KnowledgeBaseError)
+    assert INSTALL_HINT in str(raised.value)
+    assert not semantic_available(tmp_path)
+
+
+@needs_semantic
+def test_the_environment_variable_names_the_model_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(MODEL_DIR_ENV, str(tmp_path))
+    assert not semantic_available()
+    with pytest.raises(SemanticUnavailable, match=MODEL_DIR_ENV):
+        SemanticMatcher(KNOWLEDGE)
+
+
+@pytest.fixture(scope="module")
+def matcher() -> SemanticMatcher:
+    return SemanticMatcher(KNOWLEDGE)
+
+
+@needs_semantic
+@pytest.mark.semantic
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("I can't hear anything", "speaker-no-sound"),
+        ("the gadget on my wrist stays dead after a night plugged in", "watch-not-charging"),
+        ("I'd like to be paid back for this purchase", "refund-request"),
+        ("my earphones won't connect to my mobile", "bluetooth-pairing"),
+    ],
+)
+def test_paraphrases_without_shared_words_rank_the_right_entry_first(
+    matcher: SemanticMatcher, text: str, expected: str
+) -> None:
+    best = matcher.match(text).best
+    assert best is not None and best.entry_id == expected
+
+
+@needs_semantic
+@pytest.mark.semantic
+def test_out_of_scope_scores_lower_and_is_not_answered(matcher: SemanticMatcher) -> None:
+    in_scope = matcher.match("there is no sound coming out of my speaker")
+    out_of_scope = matcher.match("what is the capital of France?")
+    assert in_scope.best is not None and out_of_scope.best is not None
+    assert out_of_scope.best.score + 20 < in_scope.best.score
+    assert in_scope.band is Band.ANSWER
+    assert out_of_scope.band is Band.UNKNOWN
+
+
+@needs_semantic
+@pytest.mark.semantic
+def test_scores_descend_within_0_to_100_one_per_entry_and_limit_is_respected(
+    matcher: SemanticMatcher,
+) -> None:
+    for limit in (1, 2, 3, 10):
+        result = matcher.match("my speaker makes no sound", limit=limit)
+        scores = [c.score for c in result.candidates]
+        ids = [c.entry_id for c in result.candidates]
+        assert len(ids) == min(limit, len(KNOWLEDGE))
+        assert len(set(ids)) == len(ids)
+        assert scores == sorted(scores, reverse=True)
+        assert all(0.0 <= s <= 100.0 for s in scores)
+    assert matcher.match("speaker", limit=0).candidates == ()
+    assert matcher.match("?!  ...").band is Band.UNKNOWN
+
+
+@needs_semantic
+@pytest.mark.semantic
+def test_bands_follow_the_thresholds_and_the_margin() -> None:
+    text = "no sound from the speaker"
+    default = SemanticMatcher(KNOWLEDGE).match(text)
+    assert default.band is Band.ANSWER
+    best = default.candidates[0].score
+    runner_up = default.candidates[1].score
+    lead = best - runner_up
+    too_close = SemanticMatcher(KNOWLEDGE, Thresholds(answer=0.0, suggest=0.0, margin=lead + 1))
+    assert too_close.match(text).band is Band.SUGGEST
+    unsure = SemanticMatcher(KNOWLEDGE, Thresholds(answer=101.0, suggest=best - 1, margin=0.0))
+    assert unsure.match(text).band is Band.SUGGEST
+    unknown = SemanticMatcher(KNOWLEDGE, Thresholds(answer=101.0, suggest=101.0, margin=0.0))
+    assert unknown.match(text).band is Band.UNKNOWN
+
+
+@needs_semantic
+@pytest.mark.semantic
+def test_typos_and_exact_terms_still_count(matcher: SemanticMatcher) -> None:
+    best = matcher.match("bluetoth pairng fials").best
+    assert best is not None and best.entry_id == "bluetooth-pairing"
+
+
+@needs_semantic
+@pytest.mark.semantic
+def test_runs_offline_without_torch() -> None:
+    """A fresh process with HF_HUB_OFFLINE=1 matches without importing torch or a hub client."""
+    code = (
+        "import sys\n"
+        "from knowledge.loader import default_knowledge_dir, load_knowledge\n"
+        "from knowledge.semantic import SemanticMatcher\n"
+        "m = SemanticMatcher(load_knowledge(default_knowledge_dir()))\n"
+        "assert m.match('I cannot hear anything').candidates\n"
+        "bad = [n for n in ('torch', 'huggingface_hub', 'transformers') if n in sys.modules]\n"
+        "assert not bad, bad\n"
+    )
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
