@@ -14,9 +14,14 @@ from bot.storage import SqlUnitOfWork, UnitOfWorkFactory, make_engine, upgrade
 from flows.engine import Conversations
 from flows.turn import FlowSettings, Services
 from knowledge.loader import KnowledgeError, load_knowledge
-from knowledge.matcher import Matcher
+from knowledge.matcher import DEFAULT_THRESHOLDS, Matcher
 from knowledge.responses import Responses
 from knowledge.schema import KnowledgeBase
+from knowledge.semantic import (
+    DEFAULT_SEMANTIC_THRESHOLDS,
+    SemanticMatcher,
+    semantic_available,
+)
 
 log = logging.getLogger(__name__)
 
@@ -39,16 +44,16 @@ def build(settings: Settings, *, clock: Clock | None = None) -> App:
     """
     watch = KnowledgeWatch(settings.knowledge_dir)
     knowledge = watch.load()
-    thresholds = settings.thresholds()
+    matcher = make_matcher(knowledge, settings)
     responses = Responses.load()
     engine = make_engine(settings.database_url)
     upgrade(engine)
     clock = clock or SystemClock()
     services = Services(
         knowledge=knowledge,
-        matcher=make_matcher(knowledge, settings),
+        matcher=matcher,
         responses=responses,
-        thresholds=thresholds,
+        thresholds=matcher.thresholds,
         settings=FlowSettings(max_attempts=settings.max_fix_attempts),
     )
     conversations = Conversations(services=services, clock=clock)
@@ -63,15 +68,27 @@ def build(settings: Settings, *, clock: Clock | None = None) -> App:
     )
 
 
-def make_matcher(knowledge: KnowledgeBase, settings: Settings) -> Matcher:
-    return Matcher(knowledge, settings.thresholds())
+def make_matcher(knowledge: KnowledgeBase, settings: Settings) -> Matcher | SemanticMatcher:
+    """The matcher ``MATCHER`` asks for; ``auto`` takes the semantic one when installed.
+
+    Raises ``SemanticUnavailable`` (with the install line) when ``semantic`` is asked for
+    but cannot run.
+    """
+    choice = settings.matcher
+    model_dir = settings.semantic_model_dir
+    if choice == "semantic" or (choice == "auto" and semantic_available(model_dir)):
+        default = DEFAULT_SEMANTIC_THRESHOLDS
+        return SemanticMatcher(knowledge, settings.thresholds(default), model_dir=model_dir)
+    return Matcher(knowledge, settings.thresholds(DEFAULT_THRESHOLDS))
 
 
 def _swap_knowledge(
     conversations: Conversations, knowledge: KnowledgeBase, settings: Settings
 ) -> None:
     matcher = make_matcher(knowledge, settings)
-    conversations.services = replace(conversations.services, knowledge=knowledge, matcher=matcher)
+    conversations.services = replace(
+        conversations.services, knowledge=knowledge, matcher=matcher, thresholds=matcher.thresholds
+    )
 
 
 class KnowledgeWatch:

@@ -19,10 +19,16 @@ from pathlib import Path
 from typing import TextIO
 
 from bot import logs
+from bot.app import make_matcher
 from bot.settings import Settings, SettingsError, load_settings
 from bot.storage import StorageError, hold_single_process, make_engine, upgrade
-from knowledge.loader import KnowledgeError, load_knowledge, validate_knowledge
-from knowledge.matcher import Matcher
+from knowledge.loader import (
+    KnowledgeBaseError,
+    KnowledgeError,
+    load_knowledge,
+    validate_knowledge,
+)
+from knowledge.matcher import DEFAULT_THRESHOLDS
 
 log = logging.getLogger("supportbot")
 
@@ -41,7 +47,10 @@ def main(argv: list[str] | None = None) -> int:
     except (SettingsError, UsageError, StorageError) as exc:
         print(f"supportbot: {exc}", file=sys.stderr)
         return 2
-    except KnowledgeError as exc:
+    except KnowledgeBaseError as exc:
+        if not isinstance(exc, KnowledgeError):
+            print(f"supportbot: {exc}", file=sys.stderr)
+            return 2
         print(
             f"supportbot: the knowledge files have {len(exc.problems)} problem(s):", file=sys.stderr
         )
@@ -123,7 +132,7 @@ def _chat(args: argparse.Namespace, settings: Settings) -> int:
 
 def _kb_validate(args: argparse.Namespace, settings: Settings) -> int:
     directory = args.knowledge or settings.knowledge_dir
-    problems = validate_knowledge(directory, settings.thresholds())
+    problems = validate_knowledge(directory, settings.thresholds(DEFAULT_THRESHOLDS))
     if problems:
         print(f"{len(problems)} problem(s) in {directory}:")
         for problem in problems:
@@ -139,7 +148,7 @@ def _kb_match(args: argparse.Namespace, settings: Settings) -> int:
     if args.top < 1:
         raise UsageError("--top must be at least 1")
     knowledge = load_knowledge(args.knowledge or settings.knowledge_dir)
-    matcher = Matcher(knowledge, settings.thresholds())
+    matcher = make_matcher(knowledge, settings)
     queries: list[str] | TextIO = [args.text] if args.text is not None else sys.stdin
     out = sys.stdout
     for raw in queries:

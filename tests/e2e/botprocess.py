@@ -23,12 +23,13 @@ class BotProcess:
         self.workdir = workdir
         self.log_path = workdir / "bot.log"
         self.env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "MATCH_"))},
+            **{k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "MATCH"))},
             "TELEGRAM_BOT_TOKEN": fake.token,
             "TELEGRAM_BASE_URL": fake.base_url,
             "DATABASE_URL": f"sqlite:///{workdir / 'bot.db'}",
             "AGENT_CHAT_ID": str(AGENT_CHAT),
             "POLL_TIMEOUT": "2",
+            "MATCHER": "lexical",  # scores and thresholds below are the lexical matcher's
             "LOG_LEVEL": "DEBUG",  # the most talkative level: the token must still not show
             "PYTHONUNBUFFERED": "1",
             **env,

@@ -13,7 +13,12 @@ def chat(tmp_path: Path, typed: str, **env: str) -> subprocess.CompletedProcess[
     return subprocess.run(
         [sys.executable, "-m", "bot", "chat"],
         input=typed,
-        env={**clean, "DATABASE_URL": f"sqlite:///{tmp_path / 'chat.db'}", **env},
+        env={
+            **clean,
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'chat.db'}",
+            "MATCHER": "lexical",
+            **env,
+        },
         cwd=tmp_path,
         capture_output=True,
         text=True,

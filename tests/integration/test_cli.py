@@ -15,6 +15,7 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.chdir(tmp_path)
     for name in ("KNOWLEDGE_DIR", "MATCH_ANSWER_THRESHOLD", "MATCH_SUGGEST_THRESHOLD"):
         monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("MATCHER", "lexical")
 
 
 def test_validate_the_bundled_knowledge(capsys: pytest.CaptureFixture[str]) -> None:
@@ -75,3 +76,22 @@ def test_match_json_reads_one_query_a_line(
 def test_match_refuses_a_bad_top(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["kb", "match", "--top", "0", "x"]) == 2
     assert "--top must be at least 1" in capsys.readouterr().err
+
+
+def test_semantic_asked_for_but_not_runnable_says_how_to_fix(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("MATCHER", "semantic")
+    monkeypatch.setenv("SEMANTIC_MODEL_DIR", str(tmp_path))  # no model in it
+    assert main(["kb", "match", "my watch will not charge"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("supportbot: ") and "supportbot[semantic]" in err
+    assert "Traceback" not in err
+
+
+def test_matcher_choice_is_validated(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("MATCHER", "magic")
+    assert main(["kb", "match", "x"]) == 2
+    assert "Setting MATCHER:" in capsys.readouterr().err

@@ -13,7 +13,7 @@ from knowledge.loader import KnowledgeBaseError
 from knowledge.schema import Band, Entry, EntryId, KnowledgeBase, Thresholds
 from knowledge.semantic import (
     INSTALL_HINT,
-    MODEL_DIR_ENV,
+    MODEL_DIR_SETTING,
     SemanticMatcher,
     SemanticUnavailable,
     semantic_available,
@@ -70,13 +70,9 @@ def test_a_folder_without_a_model_raises_with_an_install_hint(tmp_path: Path) ->
 
 
 @needs_semantic
-def test_the_environment_variable_names_the_model_folder(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv(MODEL_DIR_ENV, str(tmp_path))
-    assert not semantic_available()
-    with pytest.raises(SemanticUnavailable, match=MODEL_DIR_ENV):
-        SemanticMatcher(KNOWLEDGE)
+def test_the_error_names_the_setting_for_a_model_folder(tmp_path: Path) -> None:
+    with pytest.raises(SemanticUnavailable, match=MODEL_DIR_SETTING):
+        SemanticMatcher(KNOWLEDGE, model_dir=tmp_path)
 
 
 @pytest.fixture(scope="module")
