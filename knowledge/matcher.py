@@ -1,48 +1,95 @@
 """Rank knowledge entries against what a customer wrote.
 
-The only module that uses rapidfuzz. The score (0..100) mixes two signals, both comparable
-across queries so that one pair of thresholds works:
+The only module that uses rapidfuzz. The raw score is a fixed weighted sum of three signals,
+each already on an absolute 0..1 scale (never relative to the best entry for this query), so
+scores are comparable across queries; a per-knowledge calibration (below) then makes them
+comparable across knowledge bases, so one pair of thresholds works:
 
-- **coverage**: how much of the query's information (IDF-weighted words, after a light suffix
-  stemmer and typo correction towards the knowledge vocabulary) appears in the entry's title and
-  symptoms. Words the knowledge has never seen weigh as much as the rarest known word, so an
-  out-of-scope question is mostly unexplained and scores low.
-- **similarity**: rapidfuzz ``token_sort_ratio`` / ``token_set_ratio`` of the query to the
-  entry's closest phrasing, always with ``default_process`` and a score cutoff.
+- **words** (weight 1): BM25 over one document per entry (its title, symptoms and product; a
+  phrasing repeated verbatim counts once), divided by the most the query could score -- the sum
+  of its words' IDF times BM25's saturation limit. Query words are stemmed and, when unknown,
+  corrected towards the knowledge vocabulary with rapidfuzz. A word the knowledge has never seen
+  weighs a little more than the rarest known word, so an out-of-scope question is mostly
+  unexplained and scores low.
+- **characters** (weight 1/2): cosine of TF-IDF vectors of word-boundary-aware character 3-5-grams,
+  the query against the entry's centroid (all its phrasings together): morphology, typos and
+  compounds the word signal misses.
+- **fuzzy** (weight 1/4): rapidfuzz ``token_sort_ratio`` / ``token_set_ratio`` of the query to the
+  entry's closest phrasing (near-duplicates, word order), always with ``default_process`` and a
+  score cutoff.
 
-A small BM25 term (relative to the best entry for this query) breaks ties in ranking only.
+Calibration: how high an in-scope question scores depends on how densely the knowledge is
+written -- with 2 symptoms an entry a paraphrase shares far fewer words with its entry than with
+10 -- while what an out-of-scope question scores, and how often a given raw score is right, barely
+move. So at index time up to 500 of the knowledge's own phrasings (fixed seed) are scored
+leave-one-out, each against its entry without it, as a stand-in for a customer's paraphrase. The
+raw score a little below their median (0.65 ×, never above the median best *other* entry's score,
+which tracks what out-of-scope text reaches) maps to the suggest point 40; a fixed raw 27 maps to
+the answer point 60; the median score of a phrasing against its own entry maps to 95, and the
+rest piecewise linearly. The map is monotone, so the ranking is exactly that of the raw score.
+Tuned on CLINC150 / HWU64 validation data with 2, 3, 5 and 10 phrasings per entry.
+
+Speed: the word signal runs over an inverted index (only entries sharing a word with the query
+are touched); the character and fuzzy signals only for a short list of the best entries by words.
 """
 
 from __future__ import annotations
 
+import bisect
+import heapq
 import math
+import random
 import re
+import statistics
+from array import array
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from itertools import repeat
+from operator import mul
 
 from rapidfuzz import fuzz, process
 from rapidfuzz.utils import default_process
 
 from knowledge.schema import Band, Candidate, EntryId, KnowledgeBase, MatchResult, Thresholds
 
-__all__ = ["Matcher"]
+__all__ = ["Matcher", "normalise", "stem"]
 
-_APOSTROPHES = re.compile(r"['’`´]")
 _MAX_QUERY_CHARS = 1000  # longer text is cut: the start of a message says what it is about
 _MAX_QUERY_TOKENS = 120
 _TYPO_SIMILARITY = 85.0  # a query word this close to a known word counts as that word
 _MIN_TYPO_LENGTH = 4  # shorter words are too easy to confuse ("cat" / "car")
 _K1 = 1.2
 _B = 0.75
-_W_COVERAGE = 0.5
-_W_SIMILARITY = 0.5
-_W_BM25_TIEBREAK = 5.0
-_SIMILARITY_CUTOFF = 30.0
-_SHORTLIST = 30  # entries sharing most words with the query get the (slower) fuzzy comparison
-_SUFFIXES = ("ing", "ed", "es", "s", "ly")
+_TF_SCALE = 1.0
+_UNKNOWN_WORD_WEIGHT = 1.3  # × the IDF of a word no entry has (the rarest possible)
+_W_WORDS = 1.0
+_W_CHARS = 0.5
+_W_FUZZY = 0.25
+_W_NEAR = 1.0  # extra for a near-duplicate of one phrasing (fuzzy above _NEAR)
+_NEAR = 0.75
+_FUZZY_CUTOFF = 30.0
+_SHORTLIST = 30  # best entries by words that get the character and fuzzy comparisons
+# A word in more entries than this ("my", "the" in a big knowledge base) only adds to entries
+# that rarer query words already found, once there are some: it cannot lift an entry far.
+_COMMON_POSTING = 1000
 
 DEFAULT_THRESHOLDS = Thresholds()
+
+# Self-calibration (see ``Matcher._calibrate``): raw scores are mapped piecewise-linearly through
+# three points measured on the knowledge itself onto these fixed calibrated values.
+_CALIBRATION_SAMPLE = 500  # phrasings scored leave-one-out at index time (fixed seed)
+_MIN_CALIBRATION = 5  # fewer usable phrasings: the default points below
+_SUGGEST_SHARE = 0.65  # raw suggest point = this × the median leave-one-out score ...
+_ANSWER_RAW = 27.0  # ... and the raw answer point is absolute: precision barely moves with density
+_MIN_SUGGEST_RAW = 6.0  # below this a query shares next to nothing with the entry
+_SUGGEST_POINT = 40.0
+_ANSWER_POINT = 60.0
+_EXACT_POINT = 95.0
+_DEFAULT_RAW = (10.0, _ANSWER_RAW, 78.0)  # suggest, answer, exact: as for 2 phrasings per entry
+
+_APOSTROPHES = re.compile(r"['’`´]")
+_SUFFIXES = ("ing", "ed", "es", "s", "ly")
+_NGRAM_SIZES = (3, 4, 5)
 
 
 def normalise(text: str) -> str:
@@ -67,14 +114,25 @@ def stem(word: str) -> str:
     return word
 
 
-def _terms(text: str) -> list[str]:
-    return [stem(w) for w in normalise(text).split()]
+def terms(normalised: str) -> list[str]:
+    """Stemmed words of already normalised text."""
+    return [stem(w) for w in normalised.split()]
 
 
-@dataclass(frozen=True)
-class _Phrasing:
-    entry_index: int
-    text: str  # normalised
+def char_ngrams(normalised: str) -> list[str]:
+    """3- to 5-character n-grams inside each word padded with spaces (" pair", "air ", ...);
+    a word too short for the smallest n-gram counts as one n-gram of its own."""
+    grams: list[str] = []
+    smallest = _NGRAM_SIZES[0]
+    for word in normalised.split():
+        padded = f" {word} "
+        length = len(padded)
+        if length < smallest:
+            grams.append(padded)
+            continue
+        for n in _NGRAM_SIZES:
+            grams.extend(padded[i : i + n] for i in range(length - n + 1))
+    return grams
 
 
 class Matcher:
@@ -85,39 +143,154 @@ class Matcher:
     ) -> None:
         self._thresholds = thresholds
         self._entry_ids: tuple[EntryId, ...] = tuple(e.id for e in knowledge)
-        phrasings: list[_Phrasing] = []
-        self._doc_tf: list[Counter[str]] = []
-        for index, entry in enumerate(knowledge):
-            texts = (entry.title, *entry.symptoms)
+        texts: list[str] = []  # normalised phrasings, entry by entry
+        self._phrasing_range: list[tuple[int, int]] = []
+        doc_tf: list[Counter[str]] = []
+        for entry in knowledge:
+            start = len(texts)
+            distinct = dict.fromkeys(normalise(t) for t in (entry.title, *entry.symptoms))
+            texts.extend(t for t in distinct if t)
+            self._phrasing_range.append((start, len(texts)))
             tf: Counter[str] = Counter()
-            for text in texts:
-                phrasings.append(_Phrasing(index, normalise(text)))
-                tf.update(_terms(text))
-            tf.update(set(_terms(entry.product)))  # "my pulse ..." points at the smartwatch
-            self._doc_tf.append(tf)
-        self._phrasings = tuple(p for p in phrasings if p.text)
-        self._phrasing_texts = [p.text for p in self._phrasings]
-        self._entry_phrasings: list[list[int]] = [[] for _ in self._entry_ids]
-        for index, phrasing in enumerate(self._phrasings):
-            self._entry_phrasings[phrasing.entry_index].append(index)
-        n_docs = max(len(self._doc_tf), 1)
-        self._doc_len = [sum(tf.values()) for tf in self._doc_tf]
-        self._avg_len = (sum(self._doc_len) / n_docs) or 1.0
-        df: Counter[str] = Counter()
-        for tf in self._doc_tf:
-            df.update(tf.keys())
-        self._idf = {t: self._idf_of(n, n_docs) for t, n in df.items()}
-        self._unknown_idf = self._idf_of(0, n_docs)
-        self._vocabulary = sorted(self._idf)
-        self._postings: dict[str, list[int]] = {}
-        for index, tf in enumerate(self._doc_tf):
-            for term in tf:
-                self._postings.setdefault(term, []).append(index)
+            for text in texts[start:]:
+                tf.update(terms(text))
+            tf.update(set(terms(normalise(entry.product))))  # "my pulse ..." → the smartwatch
+            doc_tf.append(tf)
+        self._texts = texts
         self._typo_cache: dict[str, tuple[str, float] | None] = {}
+        self._build_words(doc_tf)
+        per_text = self._build_chars(texts)
+        # the raw scores mapped to 40, 60 and 95: see ``_calibrate``
+        self.calibration: tuple[float, float, float] = self._calibrate(doc_tf, per_text)
+        self._scale = _scale(*self.calibration)
 
-    @staticmethod
-    def _idf_of(df: int, n_docs: int) -> float:
-        return math.log(1.0 + (n_docs - df + 0.5) / (df + 0.5))
+    def _build_words(self, doc_tf: Sequence[Counter[str]]) -> None:
+        n_docs = max(len(doc_tf), 1)
+        lengths = [sum(tf.values()) for tf in doc_tf]
+        avg_len = (sum(lengths) / n_docs) or 1.0
+        df: Counter[str] = Counter()
+        for tf in doc_tf:
+            df.update(tf.keys())
+        self._idf = {t: _bm25_idf(n, n_docs) for t, n in df.items()}
+        self._avg_len = avg_len
+        self._unknown_idf = _UNKNOWN_WORD_WEIGHT * _bm25_idf(0, n_docs)
+        postings: dict[str, tuple[array[int], array[float]]] = {}
+        for index, (tf, length) in enumerate(zip(doc_tf, lengths, strict=True)):
+            norm = _K1 * (1.0 - _B + _B * length / avg_len)
+            for term, count in tf.items():
+                posting = postings.get(term)
+                if posting is None:
+                    posting = postings[term] = (array("l"), array("d"))
+                posting[0].append(index)
+                posting[1].append(min(1.0, _TF_SCALE * count / (count + norm)))
+        self._postings = postings
+        self._common: dict[str, dict[int, float]] = {
+            term: dict(zip(docs, weights, strict=True))
+            for term, (docs, weights) in postings.items()
+            if len(docs) > _COMMON_POSTING
+        }
+        self._vocabulary = sorted(self._idf, key=lambda t: (len(t), t))  # by length
+        self._first_of_length: list[int] = []  # [n]: index of the first word n or more long
+        for index, term in enumerate(self._vocabulary):
+            while len(self._first_of_length) <= len(term):
+                self._first_of_length.append(index)
+
+    def _build_chars(self, texts: Sequence[str]) -> list[Counter[str]]:
+        per_text = [Counter(char_ngrams(t)) for t in texts]
+        df: Counter[str] = Counter()
+        for grams in per_text:
+            df.update(grams.keys())
+        n_texts = len(texts)
+        self._gram_ids = {g: i for i, g in enumerate(df)}
+        self._gram_idf = [math.log((n_texts + 1) / (n + 1)) + 1.0 for n in df.values()]
+        self._unknown_gram_idf = math.log(n_texts + 1) + 1.0
+        self._centroids: list[tuple[array[int], array[float]]] = []
+        for start, end in self._phrasing_range:
+            counts: Counter[str] = Counter()
+            for grams in per_text[start:end]:
+                counts.update(grams)
+            self._centroids.append(self._centroid(counts))
+        return per_text
+
+    def _centroid(self, counts: Counter[str]) -> tuple[array[int], array[float]]:
+        ids = array("l")
+        weights = array("d")
+        for gram, count in counts.items():
+            gram_id = self._gram_ids[gram]
+            ids.append(gram_id)
+            weights.append((1.0 + math.log(count)) * self._gram_idf[gram_id])
+        norm = math.sqrt(sum(w * w for w in weights)) or 1.0
+        return ids, array("d", (w / norm for w in weights))
+
+    def _calibrate(
+        self, doc_tf: Sequence[Counter[str]], per_text: Sequence[Counter[str]]
+    ) -> tuple[float, float, float]:
+        """The raw scores mapped to the suggest, answer and exact points (40, 60, 95).
+
+        From a sample of the knowledge's own phrasings: each scored against its entry without it
+        (leave-one-out, ``own``), against the full index (``exact``: its own entry) and the best
+        other entry (``other``). Entries with a single phrasing cannot be left out; knowledge with
+        fewer than a handful of usable phrasings gets defaults measured with two per entry.
+        """
+        pool = [
+            (doc, text)
+            for doc, (start, end) in enumerate(self._phrasing_range)
+            if end - start >= 2
+            for text in range(start, end)
+        ]
+        if len(pool) < _MIN_CALIBRATION:
+            return _DEFAULT_RAW
+        if len(pool) > _CALIBRATION_SAMPLE:
+            pool = sorted(random.Random(0).sample(pool, _CALIBRATION_SAMPLE))
+        other: list[float] = []
+        own: list[float] = []
+        exact: list[float] = []
+        for doc, text in pool:
+            query = self._texts[text]
+            raw = self._raw_scores(query, 2)
+            exact.append(raw.get(doc, 0.0))
+            other.append(max((s for d, s in raw.items() if d != doc), default=0.0))
+            own.append(self._left_out_score(text, doc, doc_tf[doc], per_text))
+        suggest = min(_SUGGEST_SHARE * statistics.median(own), statistics.median(other))
+        suggest = max(suggest, _MIN_SUGGEST_RAW)
+        return suggest, max(_ANSWER_RAW, suggest + 1.0), statistics.median(exact)
+
+    def _left_out_score(
+        self, text: int, doc: int, tf: Counter[str], per_text: Sequence[Counter[str]]
+    ) -> float:
+        """The raw score of one of an entry's phrasings against the entry without it."""
+        query = self._texts[text]
+        start, end = self._phrasing_range[doc]
+        left_out = Counter(terms(query))
+        length = sum(tf.values()) - sum(left_out.values())
+        norm = _K1 * (1.0 - _B + _B * length / self._avg_len)
+        weighted = self._query_terms(query.split())
+        words = 0.0
+        for term, idf, credit in weighted:
+            count = tf[term] - left_out[term] if term is not None else 0
+            if count > 0:
+                words += idf * credit * min(1.0, _TF_SCALE * count / (count + norm))
+        words /= sum(idf for _, idf, _ in weighted) or 1.0
+        counts: Counter[str] = Counter()
+        for other in range(start, end):
+            if other != text:
+                counts.update(per_text[other])
+        vector, vector_norm = self._char_vector(query)
+        chars = _cosine(vector, vector_norm, self._centroid(counts)) if vector else 0.0
+        closest = 0.0
+        for other in range(start, end):
+            if other != text:
+                similarity = sum(
+                    scorer(
+                        query,
+                        self._texts[other],
+                        processor=default_process,
+                        score_cutoff=_FUZZY_CUTOFF,
+                    )
+                    for scorer in (fuzz.token_sort_ratio, fuzz.token_set_ratio)
+                )
+                closest = max(closest, similarity / 200.0)
+        return _combine(words, chars, closest)
 
     @property
     def thresholds(self) -> Thresholds:
@@ -128,7 +301,8 @@ class Matcher:
         query = normalise(text[:_MAX_QUERY_CHARS])
         if limit <= 0 or not any(ch.isalpha() for ch in query) or not self._entry_ids:
             return MatchResult(Band.UNKNOWN, ())
-        scores = self._scores(query)
+        query = " ".join(query.split()[:_MAX_QUERY_TOKENS])
+        scores = self._scores(query, max(limit, 2))
         ranked = sorted(scores.items(), key=lambda item: (-item[1], item[0]))[: max(limit, 2)]
         candidates = tuple(
             Candidate(self._entry_ids[i], round(min(max(s, 0.0), 100.0), 1)) for i, s in ranked
@@ -146,37 +320,53 @@ class Matcher:
             return Band.SUGGEST
         return Band.UNKNOWN
 
-    def _scores(self, query: str) -> dict[int, float]:
-        weighted = self._query_terms(query.split()[:_MAX_QUERY_TOKENS])
-        total_info = sum(w for _, w, _ in weighted) or 1.0
-        coverage: dict[int, float] = {}
-        bm25: dict[int, float] = {}
-        for term, info, credit in weighted:
-            if term is None:
-                continue
-            for doc in self._postings[term]:
-                coverage[doc] = coverage.get(doc, 0.0) + info * credit
-                tf = self._doc_tf[doc][term]
-                norm = _K1 * (1.0 - _B + _B * self._doc_len[doc] / self._avg_len)
-                bm25[doc] = bm25.get(doc, 0.0) + info * credit * tf * (_K1 + 1.0) / (tf + norm)
-        shortlist = sorted(coverage, key=lambda d: -coverage[d])[:_SHORTLIST]
-        similarity = self._similarity(query, shortlist)
-        best_bm25 = max(bm25.values(), default=0.0) or 1.0
+    def _scores(self, query: str, wanted: int) -> dict[int, float]:
+        """Calibrated scores (0..100) of the best entries by words."""
+        scale = self._scale
+        return {
+            doc: _interpolate(scale, raw) for doc, raw in self._raw_scores(query, wanted).items()
+        }
+
+    def _raw_scores(self, query: str, wanted: int) -> dict[int, float]:
+        words = self._word_scores(query)
+        if not words:
+            return {}
+        shortlist = heapq.nlargest(max(_SHORTLIST, wanted), words, key=words.__getitem__)
+        chars = self._char_similarity(query, shortlist)
+        fuzzy = self._fuzzy_similarity(query, shortlist)
         scores: dict[int, float] = {}
-        for doc in coverage.keys() | similarity.keys():
-            scores[doc] = (
-                _W_COVERAGE * 100.0 * coverage.get(doc, 0.0) / total_info
-                + _W_SIMILARITY * similarity.get(doc, 0.0)
-                + _W_BM25_TIEBREAK * (bm25.get(doc, 0.0) / best_bm25 - 1.0)
-            )
-        return {doc: s for doc, s in scores.items() if s > 0.0}
+        for doc in shortlist:
+            score = _combine(words[doc], chars[doc], fuzzy.get(doc, 0.0))
+            if score > 0.0:
+                scores[doc] = score
+        return scores
+
+    def _word_scores(self, query: str) -> dict[int, float]:
+        """BM25 per entry sharing a word with the query, over the most the query could score."""
+        weighted = self._query_terms(query.split())
+        total = sum(idf for _, idf, _ in weighted) or 1.0
+        accumulated: dict[int, float] = {}
+        get = accumulated.get
+        known = [(t, idf * credit / total) for t, idf, credit in weighted if t is not None]
+        known.sort(key=lambda item: len(self._postings[item[0]][0]))  # rarest words first
+        for term, weight in known:
+            docs, term_weights = self._postings[term]
+            if accumulated and len(docs) > _COMMON_POSTING and len(docs) > 2 * len(accumulated):
+                common = self._common[term]
+                for doc in accumulated:
+                    accumulated[doc] += weight * common.get(doc, 0.0)
+                continue
+            for doc, term_weight in zip(docs, term_weights, strict=True):
+                accumulated[doc] = get(doc, 0.0) + weight * term_weight
+        return accumulated
 
     def _query_terms(self, words: Iterable[str]) -> list[tuple[str | None, float, float]]:
-        """Each distinct query word as (known term or None, information weight, credit 0..1)."""
+        """Each distinct query word as (known term or None, IDF weight, credit 0..1)."""
         result: list[tuple[str | None, float, float]] = []
         for term in dict.fromkeys(stem(w) for w in words):
-            if term in self._idf:
-                result.append((term, self._idf[term], 1.0))
+            idf = self._idf.get(term)
+            if idf is not None:
+                result.append((term, idf, 1.0))
                 continue
             corrected = self._correct(term)
             if corrected is None:
@@ -192,9 +382,17 @@ class Matcher:
             return self._typo_cache[term]
         found: tuple[str, float] | None = None
         if len(term) >= _MIN_TYPO_LENGTH and self._vocabulary:
+            # fuzz.ratio = 100 * (1 - indel distance / (n + m)) >= 85 bounds the other length
+            # with c = 1 - 85 / 100: |n - m| <= c (n + m), so m lies in n (1 ∓ c) / (1 ± c)
+            c = 1.0 - _TYPO_SIMILARITY / 100.0
+            shortest = math.ceil(len(term) * (1.0 - c) / (1.0 + c) - 1e-9)
+            longest = math.floor(len(term) * (1.0 + c) / (1.0 - c) + 1e-9)
+            lengths = self._first_of_length
+            start = lengths[shortest] if shortest < len(lengths) else len(self._vocabulary)
+            end = lengths[longest + 1] if longest + 1 < len(lengths) else len(self._vocabulary)
             best = process.extractOne(
                 term,
-                self._vocabulary,
+                self._vocabulary[start:end],
                 scorer=fuzz.ratio,
                 processor=default_process,
                 score_cutoff=_TYPO_SIMILARITY,
@@ -206,24 +404,90 @@ class Matcher:
         self._typo_cache[term] = found
         return found
 
-    def _similarity(self, query: str, docs: Sequence[int]) -> dict[int, float]:
-        """Per shortlisted entry, the best fuzzy similarity of the query to one of its phrasings."""
-        indexes = [i for d in docs for i in self._entry_phrasings[d]]
-        texts = [self._phrasing_texts[i] for i in indexes]
-        per_phrasing: dict[int, float] = {}
+    def _char_vector(self, query: str) -> tuple[dict[int, float], float]:
+        """The query's character n-gram TF-IDF weights by known n-gram, and the vector's norm."""
+        vector: dict[int, float] = {}
+        squares = 0.0
+        for gram, count in Counter(char_ngrams(query)).items():
+            gram_id = self._gram_ids.get(gram)
+            idf = self._unknown_gram_idf if gram_id is None else self._gram_idf[gram_id]
+            weight = (1.0 + math.log(count)) * idf
+            squares += weight * weight
+            if gram_id is not None:
+                vector[gram_id] = weight
+        return vector, math.sqrt(squares)
+
+    def _char_similarity(self, query: str, docs: Sequence[int]) -> dict[int, float]:
+        """Per entry, cosine of character n-gram TF-IDF: the query against the entry centroid."""
+        vector, norm = self._char_vector(query)
+        if not vector:
+            return dict.fromkeys(docs, 0.0)
+        return {doc: _cosine(vector, norm, self._centroids[doc]) for doc in docs}
+
+    def _fuzzy_similarity(self, query: str, docs: Sequence[int]) -> dict[int, float]:
+        """Per entry, 0..1: the best fuzzy similarity of the query to one of its phrasings."""
+        owners: list[int] = []
+        texts: list[str] = []
+        for doc in docs:
+            start, end = self._phrasing_range[doc]
+            owners.extend(repeat(doc, end - start))
+            texts.extend(self._texts[start:end])
+        per_phrasing = [0.0] * len(texts)
         for scorer in (fuzz.token_sort_ratio, fuzz.token_set_ratio):
             for _, score, position in process.extract(
                 query,
                 texts,
                 scorer=scorer,
                 processor=default_process,
-                score_cutoff=_SIMILARITY_CUTOFF,
+                score_cutoff=_FUZZY_CUTOFF,
                 limit=None,
             ):
-                index = indexes[position]
-                per_phrasing[index] = per_phrasing.get(index, 0.0) + float(score) / 2.0
+                per_phrasing[position] += float(score) / 200.0
         best: dict[int, float] = {}
-        for index, score in per_phrasing.items():
-            doc = self._phrasings[index].entry_index
-            best[doc] = max(best.get(doc, 0.0), score)
+        for doc, score in zip(owners, per_phrasing, strict=True):
+            if score > best.get(doc, 0.0):
+                best[doc] = score
         return best
+
+
+def _bm25_idf(df: int, n_docs: int) -> float:
+    return math.log(1.0 + (n_docs - df + 0.5) / (df + 0.5))
+
+
+def _scale(suggest: float, answer: float, exact: float) -> tuple[tuple[float, float], ...]:
+    """Points of the increasing piecewise-linear map from raw to calibrated scores."""
+    points = [(0.0, 0.0)]
+    for x, y in (
+        (suggest, _SUGGEST_POINT),
+        (answer, _ANSWER_POINT),
+        (exact, _EXACT_POINT),
+        (100.0, 100.0),
+    ):
+        if x > points[-1][0] + 1e-6 and y > points[-1][1]:
+            points.append((x, y))
+    return tuple(points)
+
+
+def _combine(words: float, chars: float, closest: float) -> float:
+    """The raw score (0..100) from the three signals, each 0..1."""
+    near = max(0.0, closest - _NEAR) / (1.0 - _NEAR)
+    score = _W_WORDS * words + _W_CHARS * chars + _W_FUZZY * closest + _W_NEAR * near
+    return 100.0 * score / (_W_WORDS + _W_CHARS + _W_FUZZY + _W_NEAR)
+
+
+def _cosine(
+    vector: dict[int, float], norm: float, centroid: tuple[array[int], array[float]]
+) -> float:
+    ids, weights = centroid
+    return float(sum(map(mul, map(vector.get, ids, repeat(0.0)), weights))) / norm
+
+
+def _interpolate(points: Sequence[tuple[float, float]], x: float) -> float:
+    """The piecewise-linear function through ``points`` (sorted by x) at ``x``."""
+    position = bisect.bisect_right(points, (x, math.inf))
+    if position == 0:
+        return points[0][1]
+    if position == len(points):
+        return points[-1][1]
+    (x0, y0), (x1, y1) = points[position - 1], points[position]
+    return y0 + (y1 - y0) * (x - x0) / (x1 - x0)

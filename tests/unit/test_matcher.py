@@ -187,3 +187,136 @@ def test_ten_thousand_phrasings_match_in_a_few_milliseconds() -> None:
     for _ in range(10):
         big.match("charlie delta problem with a case")
     assert (time.perf_counter() - started) / 10 < 0.1
+
+
+def test_a_near_duplicate_of_one_phrasing_is_an_answer(matcher: Matcher) -> None:
+    result = matcher.match("my earphones won't connect to my phone")
+    assert result.band is Band.ANSWER
+    assert result.best is not None and result.best.entry_id == "bluetooth-pairing"
+
+
+def test_words_repeated_across_an_entrys_phrasings_outweigh_a_single_mention() -> None:
+    kb = KnowledgeBase(
+        (
+            entry("balance", "Balance", "what is my balance", "balance please", "my balance now"),
+            entry("card", "Card", "my card balance limit", "card was declined", "lost my card"),
+        )
+    )
+    assert top(Matcher(kb), "tell me the balance") == "balance"
+
+
+def test_common_words_in_a_big_knowledge_base_do_not_hide_the_rare_one() -> None:
+    filler = tuple(
+        entry(f"e{i}", f"title {i}", *(f"what is my thing number {i} {j}" for j in range(3)))
+        for i in range(1200)
+    )
+    rare = entry("rare", "Router lights", "what is my router blinking orange")
+    big = Matcher(KnowledgeBase((*filler, rare)))
+    assert top(big, "what is my router doing") == "rare"
+
+
+DENSE = (
+    (
+        "wifi",
+        "Speaker will not join Wi-Fi",
+        "speaker won't connect to wifi",
+        "cannot add the speaker to my wireless network",
+        "setup fails at the wifi step",
+        "the speaker keeps dropping off the network",
+        "router not found during setup",
+        "wifi password is rejected by the speaker",
+        "speaker offline in the app",
+        "lost connection to the internet",
+        "the speaker does not see my 5 ghz network",
+        "after changing router the speaker is offline",
+    ),
+    (
+        "battery",
+        "Watch battery drains fast",
+        "watch battery dies too quickly",
+        "battery drains overnight",
+        "only lasts half a day now",
+        "have to charge the watch twice a day",
+        "battery percentage drops fast",
+        "watch runs out of power by lunch",
+        "battery life got worse after the update",
+        "the battery is draining even when idle",
+        "charge does not last",
+        "battery empty by the evening",
+    ),
+    (
+        "refund",
+        "Return an item for a refund",
+        "I want my money back",
+        "how do I return this",
+        "send the product back for a refund",
+        "refund has not arrived",
+        "return label please",
+        "I changed my mind and want to return it",
+        "when will I get my refund",
+        "can I return an opened item",
+        "return window for my order",
+        "refund to my card",
+    ),
+    (
+        "strap",
+        "Watch strap broke",
+        "the strap snapped",
+        "band came off the watch",
+        "buckle is broken",
+        "strap pin fell out",
+        "watch band keeps coming loose",
+        "the strap tore",
+        "need a new strap",
+        "the clasp does not close",
+        "strap cracked near the lug",
+        "band detached from the case",
+    ),
+    (
+        "password",
+        "Forgot my password",
+        "I forgot my password",
+        "can't log in to my account",
+        "password reset email never arrives",
+        "login keeps failing",
+        "locked out of my account",
+        "it says wrong password",
+        "how do I change my password",
+        "reset link expired",
+        "sign in does not work",
+        "account is locked",
+    ),
+)
+
+
+def knowledge_with(symptoms_per_entry: int) -> KnowledgeBase:
+    return KnowledgeBase(
+        tuple(
+            entry(entry_id, title, *symptoms[:symptoms_per_entry])
+            for entry_id, title, *symptoms in DENSE
+        )
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "expected", "band"),
+    [
+        ("my speaker won't connect to wifi", "wifi", Band.ANSWER),  # close to the first symptom
+        ("the battery on my watch dies too quickly", "battery", Band.ANSWER),
+        ("the strap of my watch snapped off", "strap", Band.ANSWER),
+        ("give me my money back", "refund", Band.SUGGEST),
+        ("what's the weather in paris tomorrow", None, Band.UNKNOWN),
+        ("book a flight to rome", None, Band.UNKNOWN),
+    ],
+)
+def test_the_band_does_not_depend_on_how_many_symptoms_an_entry_has(
+    text: str, expected: str | None, band: Band
+) -> None:
+    """Scores are calibrated on the knowledge itself: 2 symptoms an entry or 10, same band."""
+    sparse, dense = (Matcher(knowledge_with(n)).match(text) for n in (2, 10))
+    assert sparse.band is band, sparse
+    assert dense.band is band, dense
+    if expected is not None:
+        assert sparse.best is not None and sparse.best.entry_id == expected
+        assert dense.best is not None and dense.best.entry_id == expected
+        assert abs(sparse.best.score - dense.best.score) < 10.0
