@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from knowledge.loader import KnowledgeBaseError
+from knowledge.loader import KnowledgeBaseError, default_knowledge_dir, load_knowledge
 from knowledge.schema import Band, Entry, EntryId, KnowledgeBase, Thresholds
 from knowledge.semantic import (
     INSTALL_HINT,
@@ -168,3 +168,16 @@ def test_runs_offline_without_torch() -> None:
         [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True
     )
     assert done.returncode == 0, done.stderr
+
+
+@needs_semantic
+@pytest.mark.semantic
+def test_default_thresholds_on_the_bundled_knowledge() -> None:
+    """The thresholds tuned on benchmark data answer a plain paraphrase of a demo entry and
+    leave an unrelated question unknown."""
+    demo = SemanticMatcher(load_knowledge(default_knowledge_dir()))
+    paraphrase = demo.match("my earbuds won't connect to my phone")
+    assert paraphrase.band is Band.ANSWER
+    assert paraphrase.best is not None
+    assert paraphrase.best.entry_id == "headphones-bluetooth-pairing"
+    assert demo.match("what is the capital of australia").band is Band.UNKNOWN
