@@ -15,8 +15,8 @@ import asyncio
 import json
 import logging
 import sys
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import TextIO
 
 from bot import logs
 from bot.app import make_matcher
@@ -149,22 +149,35 @@ def _kb_match(args: argparse.Namespace, settings: Settings) -> int:
         raise UsageError("--top must be at least 1")
     knowledge = load_knowledge(args.knowledge or settings.knowledge_dir)
     matcher = make_matcher(knowledge, settings)
-    queries: list[str] | TextIO = [args.text] if args.text is not None else sys.stdin
+    lines: Iterable[str] = [args.text] if args.text is not None else sys.stdin
     out = sys.stdout
-    for raw in queries:
-        query = raw.rstrip("\n")
-        result = matcher.match(query, limit=args.top)
-        if args.json:
-            matches = [{"id": c.entry_id, "score": round(c.score, 2)} for c in result.candidates]
-            line = {"query": query, "band": result.band.value, "matches": matches}
-            out.write(json.dumps(line, ensure_ascii=False) + "\n")
-            continue
-        out.write(f"{query!r}: {result.band.value}\n")
-        for rank, candidate in enumerate(result.candidates, 1):
-            entry = knowledge.get(candidate.entry_id)
-            title = entry.title if entry else ""
-            out.write(f"  {rank}. {candidate.score:5.1f}  {candidate.entry_id}  {title}\n")
+    for chunk in _chunks((line.rstrip("\n") for line in lines), 256):
+        for query, result in zip(chunk, matcher.match_many(chunk, args.top), strict=True):
+            if args.json:
+                matches = [
+                    {"id": c.entry_id, "score": round(c.score, 2)} for c in result.candidates
+                ]
+                line = {"query": query, "band": result.band.value, "matches": matches}
+                out.write(json.dumps(line, ensure_ascii=False) + "\n")
+                continue
+            out.write(f"{query!r}: {result.band.value}\n")
+            for rank, candidate in enumerate(result.candidates, 1):
+                entry = knowledge.get(candidate.entry_id)
+                title = entry.title if entry else ""
+                out.write(f"  {rank}. {candidate.score:5.1f}  {candidate.entry_id}  {title}\n")
+        out.flush()
     return 0
+
+
+def _chunks(items: Iterable[str], size: int) -> Iterator[list[str]]:
+    chunk: list[str] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 def _db_upgrade(args: argparse.Namespace, settings: Settings) -> int:

@@ -50,7 +50,15 @@ from operator import mul
 from rapidfuzz import fuzz, process
 from rapidfuzz.utils import default_process
 
-from knowledge.schema import Band, Candidate, EntryId, KnowledgeBase, MatchResult, Thresholds
+from knowledge.schema import (
+    Band,
+    Candidate,
+    EntryId,
+    KnowledgeBase,
+    MatchResult,
+    Thresholds,
+    band_for,
+)
 
 __all__ = ["Matcher", "normalise", "stem"]
 
@@ -296,6 +304,10 @@ class Matcher:
     def thresholds(self) -> Thresholds:
         return self._thresholds
 
+    def match_many(self, texts: Sequence[str], limit: int = 3) -> list[MatchResult]:
+        """``match`` for each text (the same interface as the semantic matcher's batch)."""
+        return [self.match(text, limit) for text in texts]
+
     def match(self, text: str, limit: int = 3) -> MatchResult:
         """Up to ``limit`` candidates (one per entry, best first) and the confidence band."""
         query = normalise(text[:_MAX_QUERY_CHARS])
@@ -307,18 +319,7 @@ class Matcher:
         candidates = tuple(
             Candidate(self._entry_ids[i], round(min(max(s, 0.0), 100.0), 1)) for i, s in ranked
         )
-        return MatchResult(self._band(candidates), candidates[:limit])
-
-    def _band(self, candidates: Sequence[Candidate]) -> Band:
-        if not candidates:
-            return Band.UNKNOWN
-        best = candidates[0].score
-        runner_up = candidates[1].score if len(candidates) > 1 else 0.0
-        if best >= self._thresholds.answer and best - runner_up >= self._thresholds.margin:
-            return Band.ANSWER
-        if best >= self._thresholds.suggest:
-            return Band.SUGGEST
-        return Band.UNKNOWN
+        return MatchResult(band_for(candidates, self._thresholds), candidates[:limit])
 
     def _scores(self, query: str, wanted: int) -> dict[int, float]:
         """Calibrated scores (0..100) of the best entries by words."""

@@ -6,7 +6,7 @@ Values only; loading and validation live in ``knowledge.loader``, matching in
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import NewType
@@ -81,6 +81,19 @@ class Thresholds:
     answer: float = 60.0
     suggest: float = 40.0
     margin: float = 10.0
+
+
+def band_for(candidates: Sequence[Candidate], thresholds: Thresholds) -> Band:
+    """The band of a ranked list: an ANSWER must also lead the runner-up by ``margin``."""
+    if not candidates:
+        return Band.UNKNOWN
+    best = candidates[0].score
+    runner_up = candidates[1].score if len(candidates) > 1 else 0.0
+    if best >= thresholds.answer and best - runner_up >= thresholds.margin:
+        return Band.ANSWER
+    if best >= thresholds.suggest:
+        return Band.SUGGEST
+    return Band.UNKNOWN
 
 
 @dataclass(frozen=True)

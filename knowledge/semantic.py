@@ -42,7 +42,15 @@ from typing import Any
 
 from knowledge.loader import KnowledgeBaseError
 from knowledge.matcher import Matcher
-from knowledge.schema import Band, Candidate, EntryId, KnowledgeBase, MatchResult, Thresholds
+from knowledge.schema import (
+    Band,
+    Candidate,
+    EntryId,
+    KnowledgeBase,
+    MatchResult,
+    Thresholds,
+    band_for,
+)
 
 __all__ = [
     "DEFAULT_SEMANTIC_THRESHOLDS",
@@ -258,10 +266,23 @@ class SemanticMatcher:
 
     def match(self, text: str, limit: int = 3) -> MatchResult:
         """Up to ``limit`` candidates (one per entry, best first) and the confidence band."""
-        text = text[:_MAX_QUERY_CHARS]
-        if limit <= 0 or not self._entry_ids or not any(ch.isalnum() for ch in text):
-            return MatchResult(Band.UNKNOWN, ())
-        scores = self.scores(text)
+        return self.match_many([text], limit)[0]
+
+    def match_many(self, texts: Sequence[str], limit: int = 3) -> list[MatchResult]:
+        """``match`` for many texts; the model runs on batches of them (much faster)."""
+        cut = [text[:_MAX_QUERY_CHARS] for text in texts]
+        wanted = [
+            i
+            for i, text in enumerate(cut)
+            if limit > 0 and self._entry_ids and any(ch.isalnum() for ch in text)
+        ]
+        vectors = self._encoder.encode([cut[i] for i in wanted]) if wanted else []
+        results = [MatchResult(Band.UNKNOWN, ())] * len(cut)
+        for i, vector in zip(wanted, vectors, strict=True):
+            results[i] = self._rank(self.scores(cut[i], vector), limit)
+        return results
+
+    def _rank(self, scores: Any, limit: int) -> MatchResult:
         np = self._np
         keep = min(max(limit, 2), len(scores))
         top = np.argpartition(-scores, keep - 1)[:keep] if keep < len(scores) else np.arange(keep)
@@ -270,12 +291,16 @@ class SemanticMatcher:
             key=lambda item: (-item[0], item[1]),
         )
         candidates = tuple(Candidate(entry_id, score) for score, entry_id in ranked)
-        return MatchResult(self._band(candidates), candidates[:limit])
+        return MatchResult(band_for(candidates, self._thresholds), candidates[:limit])
 
-    def scores(self, text: str) -> Any:
-        """The fused score (0..100) of every entry, in knowledge order (a numpy array)."""
+    def scores(self, text: str, query: Any = None) -> Any:
+        """The fused score (0..100) of every entry, in knowledge order (a numpy array).
+
+        ``query`` is the text's embedding when the caller has it already.
+        """
         np = self._np
-        query = self._encoder.encode([text[:_MAX_QUERY_CHARS]])[0]
+        if query is None:
+            query = self._encoder.encode([text[:_MAX_QUERY_CHARS]])[0]
         similarity = self._matrix @ query
         closest = np.maximum.reduceat(similarity[: self._n_phrasings], self._starts)
         centroid = similarity[self._n_phrasings :]
@@ -284,14 +309,3 @@ class SemanticMatcher:
         for candidate in self._lexical.match(text, limit=_LEXICAL_SHORTLIST).candidates:
             fused[self._index_of[candidate.entry_id]] += (1.0 - _W_MEANING) * candidate.score
         return np.clip(fused, 0.0, 100.0)
-
-    def _band(self, candidates: Sequence[Candidate]) -> Band:
-        if not candidates:
-            return Band.UNKNOWN
-        best = candidates[0].score
-        runner_up = candidates[1].score if len(candidates) > 1 else 0.0
-        if best >= self._thresholds.answer and best - runner_up >= self._thresholds.margin:
-            return Band.ANSWER
-        if best >= self._thresholds.suggest:
-            return Band.SUGGEST
-        return Band.UNKNOWN

@@ -181,3 +181,16 @@ def test_default_thresholds_on_the_bundled_knowledge() -> None:
     assert paraphrase.best is not None
     assert paraphrase.best.entry_id == "headphones-bluetooth-pairing"
     assert demo.match("what is the capital of australia").band is Band.UNKNOWN
+
+
+@needs_semantic
+def test_a_batch_gives_what_one_at_a_time_gives(matcher: SemanticMatcher) -> None:
+    texts = ["I can't hear anything", "", "🙂🙂", "the speaker is silent", "x" * 3000]
+    batch = matcher.match_many(texts, limit=2)
+    assert [r.band for r in batch] == [matcher.match(t, 2).band for t in texts]
+    for text, result in zip(texts, batch, strict=True):
+        single = matcher.match(text, 2)
+        assert [c.entry_id for c in result.candidates] == [c.entry_id for c in single.candidates]
+        for a, b in zip(result.candidates, single.candidates, strict=True):
+            assert abs(a.score - b.score) <= 0.2
+    assert batch[1].candidates == ()
