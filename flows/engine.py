@@ -124,8 +124,9 @@ class Conversations:
         elif name == "status":
             self._status(turn)
         elif name in ("human", "agent", "person"):
-            if turn.conversation.state is State.WITH_AGENT and turn.ticket() is not None:
-                turn.say("already_with_agent", ref=turn.ticket().ref)  # type: ignore[union-attr]
+            ticket = turn.ticket()
+            if turn.conversation.state is State.WITH_AGENT and ticket is not None:
+                turn.say("already_with_agent", ref=ticket.ref)
             else:
                 escalation.escalate(turn, "asked")
         else:
