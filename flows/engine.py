@@ -25,7 +25,7 @@ from flows.model import (
     TranscriptLine,
 )
 from flows.ports import Clock, Repositories
-from flows.turn import HUMAN, Services, Turn, parse_press
+from flows.turn import HUMAN, NO, YES, Services, Turn, parse_press
 from knowledge.responses import Html
 
 ACTIVE = (TicketStatus.OPEN, TicketStatus.WAITING_AGENT, TicketStatus.REPLACEMENT_REQUESTED)
@@ -96,19 +96,14 @@ class Conversations:
         press = parse_press(event.data)
         state = turn.conversation.state
         if press is not None and press.action == HUMAN:
-            if state is State.WITH_AGENT:
-                ticket = turn.ticket()
-                if ticket is not None:
-                    turn.say("already_with_agent", ref=ticket.ref)
-                    return
-            escalation.escalate(turn, "asked")
+            _ask_for_person(turn)
             return
         if press is None or press.step != turn.conversation.step:
             resolve.expired(turn)
         elif state is State.CHOOSE:
             resolve.choose(turn, press.action, press.arg)
-        elif state is State.CONFIRM and press.action in ("y", "n"):
-            resolve.confirm(turn, press.action == "y")
+        elif state is State.CONFIRM and press.action in (YES, NO):
+            resolve.confirm(turn, press.action == YES)
         else:
             resolve.expired(turn)
 
@@ -124,11 +119,7 @@ class Conversations:
         elif name == "status":
             self._status(turn)
         elif name in ("human", "agent", "person"):
-            ticket = turn.ticket()
-            if turn.conversation.state is State.WITH_AGENT and ticket is not None:
-                turn.say("already_with_agent", ref=ticket.ref)
-            else:
-                escalation.escalate(turn, "asked")
+            _ask_for_person(turn)
         else:
             turn.say("unknown_command")
 
@@ -176,6 +167,15 @@ class Conversations:
                 responses.text("status_line", ref=ticket.ref, summary=summary, state=state)
             )
         turn.say_html(Html("\n".join(lines)))
+
+
+def _ask_for_person(turn: Turn) -> None:
+    """'Talk to a person' (button or /human): escalate, or say it is with the team already."""
+    ticket = turn.ticket()
+    if turn.conversation.state is State.WITH_AGENT and ticket is not None:
+        turn.say("already_with_agent", ref=ticket.ref)
+    else:
+        escalation.escalate(turn, "asked")
 
 
 def _reset(turn: Turn) -> None:
