@@ -16,6 +16,7 @@ from bot.storage import SEND, OutgoingMessage
 from bot.telegram.channel import build_bot
 from bot.telegram.sender import Sender
 from bot.telegram.worker import Worker
+from flows.engine import Conversations
 from flows.model import Effect, Inbound
 from flows.ports import Repositories
 from tests.e2e.fake_bot_api import FakeBotApi
@@ -37,6 +38,18 @@ def app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[App]:
     monkeypatch.delenv("KNOWLEDGE_DIR", raising=False)
     settings = load_settings(database_url=f"sqlite:///{tmp_path / 'bot.db'}")
     yield build(settings, clock=SettableClock())
+
+
+def make_worker(bot, app: App, conversations: Conversations) -> Worker:  # type: ignore[no-untyped-def]
+    return Worker(
+        bot=bot,
+        new_uow=app.new_uow,
+        conversations=conversations,
+        responses=app.responses,
+        clock=app.clock,
+        agent_chat_id=None,
+        on_outbox=asyncio.Event(),
+    )
 
 
 def run(coro):  # type: ignore[no-untyped-def]
@@ -114,15 +127,7 @@ def test_a_bug_while_handling_answers_with_an_apology(fake_api: FakeBotApi, app:
         uow.commit()
 
     async def work(bot):  # type: ignore[no-untyped-def]
-        worker = Worker(
-            bot=bot,
-            new_uow=app.new_uow,
-            conversations=Exploding(),  # type: ignore[arg-type]
-            responses=app.responses,
-            clock=app.clock,
-            agent_chat_id=None,
-            on_outbox=asyncio.Event(),
-        )
+        worker = make_worker(bot, app, Exploding())  # type: ignore[arg-type]
         assert await worker.drain() == 1
         assert await worker.drain() == 0  # marked done: not handled again
 
@@ -140,15 +145,7 @@ def test_an_unreadable_stored_update_is_set_aside(fake_api: FakeBotApi, app: App
         uow.commit()
 
     async def work(bot):  # type: ignore[no-untyped-def]
-        worker = Worker(
-            bot=bot,
-            new_uow=app.new_uow,
-            conversations=app.conversations,
-            responses=app.responses,
-            clock=app.clock,
-            agent_chat_id=None,
-            on_outbox=asyncio.Event(),
-        )
+        worker = make_worker(bot, app, app.conversations)
         assert await worker.drain() == 2
         assert await worker.drain() == 0
 
