@@ -282,13 +282,11 @@ class Ranker(Protocol):
         ...
 
 
-class OursRanker:
-    """The bot's own matcher, with default thresholds."""
+class MatcherRanker:
+    """One of the bot's own matchers (``match(text, limit)``), with its default thresholds."""
 
-    def __init__(self, knowledge: Any) -> None:
-        from knowledge.matcher import Matcher
-
-        self._matcher = Matcher(knowledge)
+    def __init__(self, matcher: Any) -> None:
+        self._matcher = matcher
 
     def rank(self, text: str, limit: int) -> list[tuple[str, float]]:
         result = self._matcher.match(text, limit=limit)
@@ -335,19 +333,6 @@ class FuzzRanker:
         return list(best.items())
 
 
-class SemanticRanker:
-    """The optional [semantic] matcher (sentence embeddings fused with ours), default thresholds."""
-
-    def __init__(self, knowledge: Any) -> None:
-        from knowledge.semantic import SemanticMatcher
-
-        self._matcher = SemanticMatcher(knowledge)
-
-    def rank(self, text: str, limit: int) -> list[tuple[str, float]]:
-        result = self._matcher.match(text, limit=limit)
-        return [(str(c.entry_id), float(c.score)) for c in result.candidates]
-
-
 def semantic_missing() -> str | None:
     """Why the semantic method cannot run here, or None when it can."""
     try:
@@ -361,9 +346,13 @@ def semantic_missing() -> str | None:
 
 def make_ranker(method: str, knowledge: Any) -> Ranker:
     if method == "ours":
-        return OursRanker(knowledge)
+        from knowledge.matcher import Matcher
+
+        return MatcherRanker(Matcher(knowledge))
     if method == "semantic":
-        return SemanticRanker(knowledge)
+        from knowledge.semantic import SemanticMatcher
+
+        return MatcherRanker(SemanticMatcher(knowledge))
     return FuzzRanker(knowledge, method)
 
 
