@@ -1,13 +1,12 @@
-"""The real clock (tests pass their own)."""
+"""The real clock. What a clock is, the flows say (``flows.ports.Clock``)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Protocol
 
+from flows.ports import Clock
 
-class Clock(Protocol):
-    def now(self) -> datetime: ...
+__all__ = ["Clock", "SystemClock"]
 
 
 class SystemClock:

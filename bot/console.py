@@ -17,8 +17,8 @@ from typing import TextIO
 
 from bot.app import App
 from bot.delivery import store_effects
-from bot.storage import SEND
-from bot.telegram.rendering import plain
+from bot.markup import plain
+from bot.storage import MessageKind, OutboxStatus
 from flows.model import (
     ButtonPress,
     ChatId,
@@ -86,9 +86,9 @@ class Console:
             store_effects(uow, effects, agent_chat_id=None, at=app.clock.now())
             uow.commit()
         with app.new_uow() as uow:
-            pending = uow.outbox.for_chat(CONSOLE_CHAT, status="pending")
+            pending = uow.outbox.for_chat(CONSOLE_CHAT, status=OutboxStatus.PENDING)
             for item in pending:
-                if item.kind == SEND:
+                if item.kind is MessageKind.SEND:
                     self._show(item.text, item.buttons or [], item.id)
                 uow.outbox.mark_sent(item.id, app.clock.now(), item.id)
             uow.commit()

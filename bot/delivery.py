@@ -3,32 +3,54 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import datetime
 
-from bot.storage import CLEAR_BUTTONS, SEND, OutgoingMessage, SqlUnitOfWork
+from bot.markup import split_html
+from bot.storage import MessageKind, OutgoingMessage, SqlUnitOfWork
 from flows.model import ClearButtons, Effect, NotifyAgents, Reply
 
 
 def store_effects(
     uow: SqlUnitOfWork, effects: Iterable[Effect], *, agent_chat_id: int | None, at: datetime
 ) -> list[int]:
-    """Write each effect to the outbox; nothing is sent before the caller commits."""
+    """Write each effect to the outbox; nothing is sent before the caller commits.
+
+    A text longer than one Telegram message becomes one row per chunk (the buttons go with
+    the last), so a chunk that fails is retried alone and never sends the others twice.
+    """
     ids: list[int] = []
     for effect in effects:
         message = to_outgoing(effect, agent_chat_id=agent_chat_id)
         if message is not None:
-            ids.append(uow.outbox.add(message, at))
+            ids.extend(uow.outbox.add(chunk, at) for chunk in chunked(message))
     return ids
 
 
 def to_outgoing(effect: Effect, *, agent_chat_id: int | None) -> OutgoingMessage | None:
     if isinstance(effect, Reply):
         buttons = [[{"label": b.label, "data": b.data} for b in row] for row in effect.buttons]
-        return OutgoingMessage(effect.chat_id, SEND, effect.text, buttons or None)
+        return OutgoingMessage(effect.chat_id, MessageKind.SEND, effect.text, buttons or None)
     if isinstance(effect, ClearButtons):
-        return OutgoingMessage(effect.chat_id, CLEAR_BUTTONS, target_message_id=effect.message_id)
+        return OutgoingMessage(
+            effect.chat_id, MessageKind.CLEAR_BUTTONS, target_message_id=effect.message_id
+        )
     if isinstance(effect, NotifyAgents):
         if agent_chat_id is None:
             return None
-        return OutgoingMessage(agent_chat_id, SEND, effect.text)
+        return OutgoingMessage(agent_chat_id, MessageKind.SEND, effect.text)
     raise TypeError(f"unknown effect {effect!r}")
+
+
+def chunked(message: OutgoingMessage) -> list[OutgoingMessage]:
+    """The message as rows that each fit in one Telegram message; buttons on the last."""
+    if message.kind is not MessageKind.SEND:
+        return [message]
+    parts = split_html(message.text)
+    if len(parts) <= 1:
+        return [message]
+    last = len(parts) - 1
+    return [
+        replace(message, text=part, buttons=message.buttons if i == last else None)
+        for i, part in enumerate(parts)
+    ]

@@ -40,3 +40,9 @@ def configure(level: str, token: str | None) -> None:
     logging.getLogger("httpcore").setLevel(logging.WARNING)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     logging.getLogger("alembic").setLevel(logging.WARNING)
+
+
+def brief(error: BaseException) -> str:
+    """An error's first line, for a log line that needs no traceback (a passing failure)."""
+    lines = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {lines[0][:200]}" if lines else type(error).__name__

@@ -5,35 +5,27 @@ The only package that imports sqlmodel, sqlalchemy or alembic. Everything else u
 """
 
 from bot.storage.engine import make_engine
-from bot.storage.errors import DatabaseUnavailable, NotFound, StorageError
+from bot.storage.errors import DatabaseUnavailable, NotFound, StorageError, is_temporary
 from bot.storage.factory import UnitOfWorkFactory
 from bot.storage.lock import AlreadyRunning, hold_single_process
 from bot.storage.migrate import current_revision, downgrade, schema_drift, upgrade
 from bot.storage.records import (
-    CANCELLED,
-    CLEAR_BUTTONS,
-    FAILED,
-    PENDING,
-    SEND,
-    SENT,
     InboxItem,
+    MessageKind,
     OutboxItem,
+    OutboxStatus,
     OutgoingMessage,
 )
 from bot.storage.uow import SqlUnitOfWork
 
 __all__ = [
-    "CANCELLED",
-    "CLEAR_BUTTONS",
-    "FAILED",
-    "PENDING",
-    "SEND",
-    "SENT",
     "AlreadyRunning",
     "DatabaseUnavailable",
     "InboxItem",
+    "MessageKind",
     "NotFound",
     "OutboxItem",
+    "OutboxStatus",
     "OutgoingMessage",
     "SqlUnitOfWork",
     "StorageError",
@@ -41,6 +33,7 @@ __all__ = [
     "current_revision",
     "downgrade",
     "hold_single_process",
+    "is_temporary",
     "make_engine",
     "schema_drift",
     "upgrade",

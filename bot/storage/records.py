@@ -4,16 +4,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 
-# Outbox statuses: "pending" until sent, failed for good, or cancelled.
-PENDING = "pending"
-SENT = "sent"
-FAILED = "failed"
-CANCELLED = "cancelled"
 
-# Outgoing message kinds.
-SEND = "send"
-CLEAR_BUTTONS = "clear_buttons"
+class OutboxStatus(StrEnum):
+    """Where an outbox row stands: waiting to be sent, sent, given up, or cancelled."""
+
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+class MessageKind(StrEnum):
+    """What an outbox row asks the Bot API to do."""
+
+    SEND = "send"  # sendMessage
+    CLEAR_BUTTONS = "clear_buttons"  # remove the inline keyboard of an earlier message
+
 
 # One row of an inline keyboard is a list of {"label": ..., "data": ...} buttons.
 ButtonRows = list[list[dict[str, str]]]
@@ -25,6 +33,8 @@ class InboxItem:
 
     update_id: int
     payload: str  # the update as JSON text
+    chat_id: int | None = None  # the chat it came from, when it has one
+    attempts: int = 0  # tries that failed with a bug (temporary failures are not counted)
 
 
 @dataclass(frozen=True)
@@ -32,11 +42,11 @@ class OutgoingMessage:
     """Something to deliver to a chat, written to the outbox in the flow's transaction."""
 
     chat_id: int
-    kind: str  # "send" | "clear_buttons"
+    kind: MessageKind
     text: str = ""
     buttons: ButtonRows | None = None  # [[{"label": .., "data": ..}]]
-    message_thread_id: int | None = None  # a forum topic in the agents' chat
-    target_message_id: int | None = None  # for "clear_buttons"
+    message_thread_id: int | None = None  # post into this thread (topic) of a group
+    target_message_id: int | None = None  # for CLEAR_BUTTONS
 
 
 @dataclass(frozen=True)
@@ -45,12 +55,12 @@ class OutboxItem:
 
     id: int
     chat_id: int
-    kind: str
+    kind: MessageKind
     text: str
     buttons: ButtonRows | None
     message_thread_id: int | None
     target_message_id: int | None
-    status: str  # "pending" | "sent" | "failed" | "cancelled"
+    status: OutboxStatus
     attempts: int
     next_attempt_at: datetime | None
     created_at: datetime

@@ -120,9 +120,12 @@ class InboxRow(SQLModel, table=True):
     __tablename__ = "inbox"
 
     update_id: int = Field(sa_type=BigInteger, primary_key=True, sa_column_kwargs=NOT_GENERATED)
+    chat_id: int | None = Field(default=None, sa_type=BigInteger, index=True)
     payload: str = Field(sa_type=Text)
     received_at: datetime = Field(sa_type=UtcDateTime)
     processed_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    attempts: int = 0  # tries that failed with a bug; passing database failures do not count
+    next_attempt_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     error: str | None = Field(default=None, sa_type=Text)
 
 
@@ -133,12 +136,12 @@ class OutboxRow(SQLModel, table=True):
 
     id: int | None = Field(default=None, sa_type=SurrogateKey, primary_key=True)
     chat_id: int = Field(sa_type=BigInteger, index=True)
-    kind: str = Field(sa_type=String(32))
+    kind: str = Field(sa_type=String(32))  # MessageKind
     text: str = Field(default="", sa_type=Text)
     buttons: list[list[dict[str, str]]] | None = Field(default=None, sa_type=JSON)
     message_thread_id: int | None = Field(default=None, sa_type=BigInteger)
     target_message_id: int | None = Field(default=None, sa_type=BigInteger)
-    status: str = Field(default="pending", sa_type=String(16), index=True)
+    status: str = Field(default="pending", sa_type=String(16), index=True)  # OutboxStatus
     attempts: int = 0
     next_attempt_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     created_at: datetime = Field(sa_type=UtcDateTime)

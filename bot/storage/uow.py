@@ -21,19 +21,17 @@ from datetime import UTC, datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 
-from sqlalchemy import Engine, func
+from sqlalchemy import Engine, exists, func, or_
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 from sqlmodel import col, select
 
 from bot.storage.errors import NotFound, StorageError
 from bot.storage.records import (
-    CANCELLED,
-    FAILED,
-    PENDING,
-    SENT,
     InboxItem,
+    MessageKind,
     OutboxItem,
+    OutboxStatus,
     OutgoingMessage,
 )
 from bot.storage.tables import (
@@ -285,11 +283,14 @@ class SqlInbox:
     def __init__(self, session: SessionSource) -> None:
         self._session = session
 
-    def add(self, update_id: int, payload: str, at: datetime) -> bool:
-        """Store the update; ``False`` if this ``update_id`` was stored already (a duplicate)."""
+    def add(self, update_id: int, payload: str, at: datetime, chat_id: int | None = None) -> bool:
+        """Store the update; ``False`` if this ``update_id`` was stored already (a duplicate).
+
+        ``chat_id`` keeps one chat's updates in order when one of them has to be retried.
+        """
         stmt = (
             _insert(self._session(), InboxRow)
-            .values(update_id=update_id, payload=payload, received_at=at)
+            .values(update_id=update_id, chat_id=chat_id, payload=payload, received_at=at)
             .on_conflict_do_nothing(index_elements=["update_id"])
             .returning(col(InboxRow.update_id))
         )
@@ -297,34 +298,76 @@ class SqlInbox:
         # psycopg reports -1 for this statement).
         return self._session().execute(stmt).first() is not None
 
-    def pending(self, limit: int = 100) -> list[InboxItem]:
-        """Updates not yet handled, oldest ``update_id`` first."""
+    def pending(self, limit: int = 100, *, now: datetime | None = None) -> list[InboxItem]:
+        """Updates not yet handled, oldest ``update_id`` first.
+
+        With ``now``: only those due by then, and none queued behind an earlier update of
+        the same chat that is still waiting for its retry, so each chat stays in order.
+        """
+        stmt = select(InboxRow).where(col(InboxRow.processed_at).is_(None))
+        if now is not None:
+            earlier = aliased(InboxRow)
+            waiting = exists().where(
+                col(earlier.chat_id) == col(InboxRow.chat_id),
+                col(earlier.processed_at).is_(None),
+                col(earlier.update_id) < col(InboxRow.update_id),
+                col(earlier.next_attempt_at) > now,
+            )
+            stmt = stmt.where(_due(col(InboxRow.next_attempt_at), now), ~waiting)
         stmt = (
-            select(InboxRow)
-            .where(col(InboxRow.processed_at).is_(None))
-            .order_by(col(InboxRow.update_id))
+            stmt.order_by(col(InboxRow.update_id))
             .limit(limit)
             .execution_options(populate_existing=True)
         )
         return [
-            InboxItem(update_id=row.update_id, payload=row.payload)
+            InboxItem(
+                update_id=row.update_id,
+                payload=row.payload,
+                chat_id=row.chat_id,
+                attempts=row.attempts,
+            )
             for row in self._session().scalars(stmt)
         ]
 
+    def next_due_at(self, now: datetime) -> datetime | None:
+        """When the earliest update that waits for a retry falls due (None: none waits)."""
+        stmt = select(func.min(col(InboxRow.next_attempt_at))).where(
+            col(InboxRow.processed_at).is_(None), col(InboxRow.next_attempt_at) > now
+        )
+        return self._session().execute(stmt).scalar()
+
     def mark_done(self, update_id: int, at: datetime, error: str | None = None) -> None:
         """The update was handled (``error`` set: it failed and will not be retried)."""
-        row = self._session().get(InboxRow, update_id, populate_existing=True)
-        if row is None:
-            raise NotFound(f"no update {update_id} in the inbox")
+        row = self._row(update_id)
         row.processed_at = at
         row.error = error
         self._session().flush()
+
+    def mark_retry(self, update_id: int, next_attempt_at: datetime, error: str) -> int:
+        """Handling failed with a bug: try again at ``next_attempt_at``; returns the attempts."""
+        row = self._row(update_id)
+        row.attempts += 1
+        row.next_attempt_at = next_attempt_at
+        row.error = error
+        self._session().flush()
+        return row.attempts
 
     def last_update_id(self) -> int | None:
         """The highest ``update_id`` ever stored, handled or not."""
         stmt = select(func.max(col(InboxRow.update_id)))
         value = self._session().execute(stmt).scalar()
         return int(value) if value is not None else None
+
+    def _row(self, update_id: int) -> InboxRow:
+        row = self._session().get(InboxRow, update_id, populate_existing=True)
+        if row is None:
+            raise NotFound(f"no update {update_id} in the inbox")
+        return row
+
+
+def _due(next_attempt_at: Any, now: datetime) -> Any:
+    """A row with no retry time, or one that has come."""
+    return or_(next_attempt_at.is_(None), next_attempt_at <= now)
 
 
 class SqlOutbox:
@@ -344,7 +387,7 @@ class SqlOutbox:
             else None,
             message_thread_id=message.message_thread_id,
             target_message_id=message.target_message_id,
-            status=PENDING,
+            status=OutboxStatus.PENDING,
             attempts=0,
             created_at=at,
         )
@@ -355,16 +398,44 @@ class SqlOutbox:
         return row.id
 
     def pending(self, limit: int = 100) -> list[OutboxItem]:
-        """Pending messages by id, whatever their ``next_attempt_at``; the sender paces them."""
+        """Pending messages by id, whatever their ``next_attempt_at``."""
         stmt = (
             select(OutboxRow)
-            .where(col(OutboxRow.status) == PENDING)
+            .where(col(OutboxRow.status) == OutboxStatus.PENDING)
             .order_by(col(OutboxRow.id))
             .limit(limit)
         )
         return self._items(self._session().scalars(stmt).all())
 
-    def for_chat(self, chat_id: int, status: str | None = None) -> list[OutboxItem]:
+    def due(self, now: datetime, limit: int = 100) -> list[OutboxItem]:
+        """Pending messages that may be sent at ``now``, by id.
+
+        A message queued behind an earlier one of the same chat that waits for its retry is
+        left out, so each chat's messages arrive in order.
+        """
+        earlier = aliased(OutboxRow)
+        waiting = exists().where(
+            col(earlier.chat_id) == col(OutboxRow.chat_id),
+            col(earlier.status) == OutboxStatus.PENDING,
+            col(earlier.id) < col(OutboxRow.id),
+            col(earlier.next_attempt_at) > now,
+        )
+        stmt = select(OutboxRow).where(
+            col(OutboxRow.status) == OutboxStatus.PENDING,
+            _due(col(OutboxRow.next_attempt_at), now),
+            ~waiting,
+        )
+        stmt = stmt.order_by(col(OutboxRow.id)).limit(limit)
+        return self._items(self._session().scalars(stmt).all())
+
+    def next_due_at(self, now: datetime) -> datetime | None:
+        """When the earliest message that waits for a retry falls due (None: none waits)."""
+        stmt = select(func.min(col(OutboxRow.next_attempt_at))).where(
+            col(OutboxRow.status) == OutboxStatus.PENDING, col(OutboxRow.next_attempt_at) > now
+        )
+        return self._session().execute(stmt).scalar()
+
+    def for_chat(self, chat_id: int, status: OutboxStatus | None = None) -> list[OutboxItem]:
         """A chat's messages by id, optionally only those with ``status``."""
         stmt = select(OutboxRow).where(col(OutboxRow.chat_id) == chat_id)
         if status is not None:
@@ -373,15 +444,22 @@ class SqlOutbox:
 
     def mark_sent(self, id: int, at: datetime, telegram_message_id: int | None) -> None:
         row = self._row(id)
-        row.status = SENT
+        row.status = OutboxStatus.SENT
         row.sent_at = at
         row.telegram_message_id = telegram_message_id
         self._session().flush()
 
-    def mark_retry(self, id: int, next_attempt_at: datetime, error: str) -> None:
-        """A try failed and may be repeated: stays pending, ``attempts`` + 1."""
+    def mark_retry(
+        self, id: int, next_attempt_at: datetime, error: str, *, count: bool = True
+    ) -> None:
+        """A try failed and will be repeated: stays pending.
+
+        ``count=False`` for a wait that is no fault of the message (a 429, an outage):
+        ``attempts`` counts only real failures.
+        """
         row = self._row(id)
-        row.attempts += 1
+        if count:
+            row.attempts += 1
         row.next_attempt_at = next_attempt_at
         row.error = error
         self._session().flush()
@@ -389,7 +467,7 @@ class SqlOutbox:
     def mark_failed(self, id: int, error: str) -> None:
         """A try failed for good (terminal): ``attempts`` + 1, never sent."""
         row = self._row(id)
-        row.status = FAILED
+        row.status = OutboxStatus.FAILED
         row.attempts += 1
         row.error = error
         self._session().flush()
@@ -397,11 +475,11 @@ class SqlOutbox:
     def cancel_for_chat(self, chat_id: int, reason: str) -> int:
         """Cancel every pending message to the chat (e.g. the customer blocked the bot)."""
         stmt = select(OutboxRow).where(
-            col(OutboxRow.chat_id) == chat_id, col(OutboxRow.status) == PENDING
+            col(OutboxRow.chat_id) == chat_id, col(OutboxRow.status) == OutboxStatus.PENDING
         )
         rows = self._session().scalars(stmt).all()
         for row in rows:
-            row.status = CANCELLED
+            row.status = OutboxStatus.CANCELLED
             row.error = reason
         self._session().flush()
         return len(rows)
@@ -421,12 +499,12 @@ class SqlOutbox:
                 OutboxItem(
                     id=row.id,
                     chat_id=row.chat_id,
-                    kind=row.kind,
+                    kind=MessageKind(row.kind),
                     text=row.text,
                     buttons=row.buttons,
                     message_thread_id=row.message_thread_id,
                     target_message_id=row.target_message_id,
-                    status=row.status,
+                    status=OutboxStatus(row.status),
                     attempts=row.attempts,
                     next_attempt_at=row.next_attempt_at,
                     created_at=row.created_at,

@@ -17,7 +17,9 @@ from telegram import Bot, Update
 from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, TelegramError
 
 from bot.clock import Clock
-from bot.storage import UnitOfWorkFactory
+from bot.logs import brief
+from bot.storage import UnitOfWorkFactory, is_temporary
+from bot.telegram.timing import backoff, sleep
 
 log = logging.getLogger(__name__)
 
@@ -41,9 +43,7 @@ class Poller:
         self.timeout = timeout
 
     async def run(self, stop: asyncio.Event) -> None:
-        with self.new_uow() as uow:
-            last = uow.inbox.last_update_id()
-        offset = last + 1 if last is not None else None
+        offset = await self._first_offset(stop)
         failures = 0
         while not stop.is_set():
             started = asyncio.get_running_loop().time()
@@ -52,26 +52,26 @@ class Poller:
                     offset=offset, timeout=self.timeout, allowed_updates=ALLOWED_UPDATES
                 )
             except RetryAfter as exc:
-                await _sleep(stop, _seconds(exc.retry_after))
+                await sleep(stop, _seconds(exc.retry_after))
                 continue
             except Conflict:
                 log.warning("another getUpdates or a webhook is active; removing the webhook")
                 await self._drop_webhook()
                 failures += 1
-                await _sleep(stop, min(30.0, 2.0**failures))
+                await sleep(stop, min(30.0, 2.0**failures))
                 continue
             except InvalidToken:
                 raise
             except (NetworkError, TelegramError) as exc:
                 failures += 1
                 log.warning("getUpdates failed (%s); retrying", exc)
-                await _sleep(stop, min(30.0, 2.0**failures))
+                await sleep(stop, min(30.0, 2.0**failures))
                 continue
             failures = 0
             if not updates:
                 # a server that does not long-poll answers at once: do not spin on it
                 if asyncio.get_running_loop().time() - started < 0.5:
-                    await _sleep(stop, 0.5)
+                    await sleep(stop, 0.5)
                 continue
             stored = await self._store(updates, stop)
             if stored is None:
@@ -79,19 +79,57 @@ class Poller:
             offset = stored + 1
             self.on_stored.set()
 
-    async def _store(self, updates: tuple[Update, ...], stop: asyncio.Event) -> int | None:
-        """Store the batch; retried until it works, as the offset must not move before."""
-        while True:
+    async def _first_offset(self, stop: asyncio.Event) -> int | None:
+        """Where the stored updates end: ask Telegram only for those after it."""
+        failures = 0
+        while not stop.is_set():
             try:
                 with self.new_uow() as uow:
-                    for update in updates:
-                        payload = json.dumps(update.to_dict(), ensure_ascii=False)
-                        uow.inbox.add(update.update_id, payload, self.clock.now())
-                    uow.commit()
+                    last = uow.inbox.last_update_id()
+                return last + 1 if last is not None else None
+            except Exception as exc:
+                if not is_temporary(exc):
+                    raise
+                failures += 1
+                log.warning("the database is unavailable (%s); waiting to poll", brief(exc))
+                await sleep(stop, backoff(failures))
+        return None
+
+    async def _store(self, updates: tuple[Update, ...], stop: asyncio.Event) -> int | None:
+        """Store the batch; retried until it works, as the offset must not move before.
+
+        After a failure the updates are stored one per transaction, so a flaky database
+        that lets short transactions through still takes the batch.
+        """
+        failures = 0
+        pieces = [list(updates)]
+        while True:
+            try:
+                while pieces:
+                    with self.new_uow() as uow:
+                        for update in pieces[0]:
+                            payload = json.dumps(update.to_dict(), ensure_ascii=False)
+                            chat = update.effective_chat
+                            chat_id = chat.id if chat is not None else None
+                            uow.inbox.add(update.update_id, payload, self.clock.now(), chat_id)
+                        uow.commit()
+                    pieces.pop(0)
+                    failures = 0
                 return max(u.update_id for u in updates)
-            except Exception:
-                log.exception("could not store updates; retrying before confirming them")
-                if await _sleep(stop, 2.0):
+            except Exception as exc:
+                failures += 1
+                pieces = [[update] for piece in pieces for update in piece]
+                pause = backoff(failures, most=5.0)
+                if is_temporary(exc):
+                    log.warning(
+                        "the database is unavailable (%s); storing the updates again in %.1f s"
+                        " before confirming them",
+                        brief(exc),
+                        pause,
+                    )
+                else:
+                    log.exception("could not store updates; retrying before confirming them")
+                if await sleep(stop, pause):
                     return None
 
     async def _drop_webhook(self) -> None:
@@ -104,12 +142,3 @@ class Poller:
 def _seconds(value: object) -> float:
     total = getattr(value, "total_seconds", None)
     return float(total()) if callable(total) else float(value)  # type: ignore[arg-type]
-
-
-async def _sleep(stop: asyncio.Event, seconds: float) -> bool:
-    """Sleep, or return early (True) when ``stop`` is set."""
-    try:
-        await asyncio.wait_for(stop.wait(), timeout=seconds)
-    except TimeoutError:
-        return False
-    return True

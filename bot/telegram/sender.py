@@ -1,15 +1,22 @@
 """Delivers the outbox through the Bot API: in order per chat, retried, never lost.
 
-Network errors and timeouts are retried with backoff; a 429 pauses all sending for its
-``retry_after``; a 403 (the customer blocked the bot) marks the customer and cancels what
-was queued for them; other 400s are logged and given up. Rows are marked in the database
-after each call, so a restart carries on where it stopped.
+Only rows that are due are read (in SQL), and the sender sleeps until the next one falls
+due or something new is queued. What a failure does to a row:
+
+- a network error or a Bot API outage: retried with backoff for as long as it takes;
+- a 429: all sending pauses for its ``retry_after``; the row is not charged an attempt;
+- a 403 (the customer blocked the bot): the customer is marked and what was queued for
+  them is cancelled;
+- a 400 that says the message itself is wrong: logged and given up (HTML that does not
+  parse is sent once more as plain text first).
+
+A row is marked in the database after each call, so a restart carries on where it stopped;
+if marking fails (the database is down) the sender remembers it and does not send it again.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from datetime import timedelta
 
@@ -18,13 +25,16 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from bot.clock import Clock
-from bot.storage import CLEAR_BUTTONS, OutboxItem, UnitOfWorkFactory
-from bot.telegram.rendering import keyboard, plain, split_html
+from bot.logs import brief
+from bot.markup import plain, split_html
+from bot.storage import MessageKind, OutboxItem, UnitOfWorkFactory, is_temporary
+from bot.telegram.rendering import keyboard
+from bot.telegram.timing import backoff, nap, sleep
 
 log = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 12
-MAX_BACKOFF = 300.0
+MAX_BACKOFF = 60.0  # longest wait between tries of one message during an outage
+IDLE = 10.0  # seconds between looks at the outbox when nothing wakes the sender
 
 
 class Sender:
@@ -36,42 +46,61 @@ class Sender:
         self.wake = asyncio.Event()
         self._paused_until = clock.now()
         self._gone: set[int] = set()  # chats that blocked the bot during this pass
+        self._unrecorded: dict[int, int | None] = {}  # sent, not yet marked: id -> message id
+        self.delivered = 0  # rows done with since start (sent or given up)
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Send until ``stop`` is set; sleeps until woken or the next retry falls due."""
+        """Send until ``stop`` is set; sleeps until woken or the next row falls due."""
+        failures = 0
         while not stop.is_set():
+            self.wake.clear()  # before the work: a wake-up during it is kept (see ``nap``)
+            delivered = self.delivered
             try:
                 delay = await self.send_due()
-            except Exception:  # the database may be down: log, wait, try again
-                log.exception("sending the outbox failed; retrying shortly")
-                delay = 5.0
-            self.wake.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.wake.wait(), timeout=delay)
+            except Exception as exc:
+                # failures in a row without progress (see Worker.run)
+                failures = 1 if self.delivered > delivered else failures + 1
+                pause = backoff(failures)
+                if is_temporary(exc):
+                    log.warning(
+                        "the database is unavailable (%s); the outbox stays stored,"
+                        " trying again in %.1f s",
+                        brief(exc),
+                        pause,
+                    )
+                else:
+                    log.exception("sending the outbox failed; trying again in %.1f s", pause)
+                await sleep(stop, pause)
+                continue
+            failures = 0
+            await nap(self.wake, delay)
 
     async def send_due(self) -> float:
         """Send every row that is due; returns how long to sleep before looking again."""
         now = self.clock.now()
         if self._paused_until > now:
             return (self._paused_until - now).total_seconds()
+        self._record_unrecorded()
         with self.new_uow() as uow:
-            items = uow.outbox.pending(self.batch)
-        waiting: set[int] = set()  # chats with an earlier row not yet due: keep their order
+            items = uow.outbox.due(now, self.batch)
         self._gone.clear()
-        next_due = 1.0 if len(items) < self.batch else 0.0
+        waiting: set[int] = set()  # chats whose earlier row waits: keep their order
         for item in items:
-            if item.chat_id in waiting:
+            if item.chat_id in waiting or item.chat_id in self._gone:
                 continue
+            if await self.deliver(item):
+                self.delivered += 1
+            else:
+                waiting.add(item.chat_id)
             now = self.clock.now()
-            if item.next_attempt_at is not None and item.next_attempt_at > now:
-                waiting.add(item.chat_id)
-                next_due = min(next_due, (item.next_attempt_at - now).total_seconds())
-                continue
-            if not await self.deliver(item) or item.chat_id in self._gone:
-                waiting.add(item.chat_id)
-                if self._paused_until > self.clock.now():
-                    return (self._paused_until - self.clock.now()).total_seconds()
-        return max(next_due, 0.05)
+            if self._paused_until > now:
+                return (self._paused_until - now).total_seconds()
+        if len(items) >= self.batch:
+            return 0.0  # there may be more that are due
+        now = self.clock.now()
+        with self.new_uow() as uow:
+            due = uow.outbox.next_due_at(now)
+        return IDLE if due is None else min(IDLE, max((due - now).total_seconds(), 0.0))
 
     async def deliver(self, item: OutboxItem) -> bool:
         """One row; True when it is done with (sent or given up), False when it waits."""
@@ -82,7 +111,7 @@ class Sender:
             seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
             self._paused_until = self.clock.now() + timedelta(seconds=seconds)
             log.warning("Telegram asked to slow down: pausing sends for %.0f s", seconds)
-            self._retry(item, f"429 retry after {seconds}", at_least=seconds)
+            self._retry(item, f"429 retry after {seconds:g}", after=seconds, count=False)
             return False
         except Forbidden as exc:
             log.info("chat %s has blocked the bot: %s", item.chat_id, exc.message)
@@ -95,27 +124,33 @@ class Sender:
             return True
         except BadRequest as exc:
             return await self._bad_request(item, exc)
-        except NetworkError as exc:  # includes TimedOut
-            log.warning("sending to chat %s failed (%s); will retry", item.chat_id, exc.message)
-            self._retry(item, f"network: {exc.message}")
+        except NetworkError as exc:  # includes TimedOut and the Bot API's 5xx
+            pause = min(MAX_BACKOFF, 2.0 ** (item.attempts + 1))
+            log.warning(
+                "sending to chat %s failed (%s); trying again in %.0f s",
+                item.chat_id,
+                exc.message,
+                pause,
+            )
+            self._retry(item, f"network: {exc.message}", after=pause)
             return False
         except TelegramError as exc:
             log.error("Telegram refused a message to chat %s: %s", item.chat_id, exc.message)
             self._fail(item, exc.message)
             return True
-        with self.new_uow() as uow:
-            uow.outbox.mark_sent(item.id, self.clock.now(), message_id)
-            uow.commit()
+        self._mark_sent(item.id, message_id)
         return True
 
     async def _call(self, item: OutboxItem) -> int | None:
-        if item.kind == CLEAR_BUTTONS:
+        if item.kind is MessageKind.CLEAR_BUTTONS:
             if item.target_message_id is None:
                 return None
             await self.bot.edit_message_reply_markup(
                 chat_id=item.chat_id, message_id=item.target_message_id, reply_markup=None
             )
             return None
+        # Rows are stored one chunk each (bot.delivery); splitting here only serves rows
+        # queued before that, which are sent whole again if a later chunk fails.
         chunks = split_html(item.text)
         message_id = None
         for index, chunk in enumerate(chunks):
@@ -133,38 +168,53 @@ class Sender:
 
     async def _bad_request(self, item: OutboxItem, exc: BadRequest) -> bool:
         text = exc.message.lower()
-        if item.kind == CLEAR_BUTTONS and (
+        if item.kind is MessageKind.CLEAR_BUTTONS and (
             "not modified" in text or "not found" in text or "can't be edited" in text
         ):
-            with self.new_uow() as uow:  # nothing left to clear: fine
-                uow.outbox.mark_sent(item.id, self.clock.now(), None)
-                uow.commit()
+            self._mark_sent(item.id, None)  # nothing left to clear: fine
             return True
         if "can't parse entities" in text and item.text:
             log.error("message to chat %s did not parse; sending it as plain text", item.chat_id)
-            await self._send_plain(item)
-            return True
+            return await self._send_plain(item)
         log.error("Telegram refused a message to chat %s: %s", item.chat_id, exc.message)
         self._fail(item, f"400 {exc.message}")
         return True
 
-    async def _send_plain(self, item: OutboxItem) -> None:
+    async def _send_plain(self, item: OutboxItem) -> bool:
         try:
-            sent = await self.bot.send_message(chat_id=item.chat_id, text=plain(item.text)[:4096])
+            sent = await self.bot.send_message(
+                chat_id=item.chat_id,
+                text=plain(item.text),
+                reply_markup=keyboard(item),
+                message_thread_id=item.message_thread_id,
+            )
+        except (RetryAfter, NetworkError) as exc:  # passing: the next try starts over
+            self._retry(item, f"plain retry: {exc}", after=min(MAX_BACKOFF, 2.0), count=False)
+            return False
         except TelegramError as exc:
             self._fail(item, f"plain retry failed: {exc.message}")
-            return
-        with self.new_uow() as uow:
-            uow.outbox.mark_sent(item.id, self.clock.now(), sent.message_id)
-            uow.commit()
+            return True
+        self._mark_sent(item.id, sent.message_id)
+        return True
 
-    def _retry(self, item: OutboxItem, error: str, at_least: float = 0.0) -> None:
-        if item.attempts + 1 >= MAX_ATTEMPTS:
-            self._fail(item, f"gave up after {MAX_ATTEMPTS} attempts: {error}")
+    def _mark_sent(self, id: int, message_id: int | None) -> None:
+        """Record a delivered row; if the database fails, remember it rather than resend."""
+        self._unrecorded[id] = message_id
+        self._record_unrecorded()
+
+    def _record_unrecorded(self) -> None:
+        if not self._unrecorded:
             return
-        backoff = max(at_least, min(MAX_BACKOFF, 2.0 ** (item.attempts + 1)))
         with self.new_uow() as uow:
-            uow.outbox.mark_retry(item.id, self.clock.now() + timedelta(seconds=backoff), error)
+            for id, message_id in self._unrecorded.items():
+                uow.outbox.mark_sent(id, self.clock.now(), message_id)
+            uow.commit()
+        self._unrecorded.clear()
+
+    def _retry(self, item: OutboxItem, error: str, *, after: float, count: bool = True) -> None:
+        with self.new_uow() as uow:
+            at = self.clock.now() + timedelta(seconds=after)
+            uow.outbox.mark_retry(item.id, at, error, count=count)
             uow.commit()
 
     def _fail(self, item: OutboxItem, error: str) -> None:

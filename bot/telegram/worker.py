@@ -2,28 +2,47 @@
 
 The flows' effects go to the outbox in the same transaction that marks the update done,
 so an update is either fully handled (state, ticket, replies) or not at all and handled
-again. A bug while handling one update answers the customer with an apology instead of
-silence, and never stops the others.
+again. Two kinds of failure, treated differently:
+
+- a passing one (the database dropped a connection, restarted, was locked too long): the
+  update stays in the inbox untouched and the worker tries again with backoff, for as long
+  as it takes; nothing is counted against the update and nobody is told anything;
+- a bug (anything else): the update is tried again a few times with backoff, while other
+  chats go on (later updates of the same chat wait, to keep its order); if it still fails
+  it is set aside with the error, logged at ERROR, and the customer gets an apology.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
+from datetime import timedelta
 
 from telegram import Bot, Update
 from telegram.error import TelegramError
 
 from bot.clock import Clock
 from bot.delivery import store_effects
-from bot.storage import SEND, InboxItem, OutgoingMessage, UnitOfWorkFactory
+from bot.logs import brief
+from bot.storage import (
+    InboxItem,
+    MessageKind,
+    OutgoingMessage,
+    UnitOfWorkFactory,
+    is_temporary,
+)
+from bot.telegram.timing import backoff, nap, sleep
 from bot.telegram.updates import MembershipChange, callback_to_answer, to_event
 from flows.engine import Conversations
 from knowledge.responses import Responses
 
 log = logging.getLogger(__name__)
+
+MAX_TRIES = 3  # an update that fails this often with a bug is set aside
+BUG_RETRY_AFTER = (2.0, 10.0)  # seconds before the 2nd and the 3rd try
+IDLE = 5.0  # seconds between looks at the inbox when nothing wakes the worker
+BATCH = 50
 
 
 class Worker:
@@ -46,50 +65,93 @@ class Worker:
         self.agent_chat_id = agent_chat_id
         self.on_outbox = on_outbox
         self.wake = asyncio.Event()
+        self._answered: set[int] = set()  # button presses already acknowledged to Telegram
+        self._retry_in: float | None = None  # seconds until an update waiting to retry is due
+        self.finished = 0  # updates finished since start
 
     async def run(self, stop: asyncio.Event) -> None:
+        failures = 0
         while not stop.is_set():
+            self.wake.clear()  # before the work: a wake-up during it is kept (see ``nap``)
+            finished = self.finished
             try:
                 await self.drain()
-            except Exception:  # the database may be down: keep the update, try again
-                log.exception("handling stored updates failed; retrying shortly")
-                await asyncio.sleep(2.0)
+            except Exception as exc:
+                # failures in a row without progress: a flaky database that lets work
+                # through is tried again soon, one that is down is left alone longer
+                failures = 1 if self.finished > finished else failures + 1
+                pause = backoff(failures)
+                if is_temporary(exc):
+                    log.warning(
+                        "the database is unavailable (%s); the updates stay stored,"
+                        " trying again in %.1f s",
+                        brief(exc),
+                        pause,
+                    )
+                else:
+                    log.exception("handling stored updates failed; trying again in %.1f s", pause)
+                await sleep(stop, pause)
                 continue
-            self.wake.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.wake.wait(), timeout=5.0)
+            failures = 0
+            await nap(self.wake, IDLE if self._retry_in is None else min(IDLE, self._retry_in))
 
     async def drain(self) -> int:
-        """Handle every stored update not handled yet; returns how many."""
-        done = 0
-        while True:
-            with self.new_uow() as uow:
-                items = uow.inbox.pending(50)
-            if not items:
-                return done
-            for item in items:
-                await self.handle(item)
-                done += 1
-            self.on_outbox.set()
+        """Handle every stored update that is due; returns how many were finished.
 
-    async def handle(self, item: InboxItem) -> None:
+        A passing database failure propagates (the update stays stored for the next try).
+        """
+        done = 0
+        try:
+            while True:
+                now = self.clock.now()
+                with self.new_uow() as uow:
+                    items = uow.inbox.pending(BATCH, now=now)
+                    if not items:
+                        due = uow.inbox.next_due_at(now)
+                        self._retry_in = None if due is None else (due - now).total_seconds()
+                        return done
+                waiting: set[int] = set()  # chats whose earlier update will be retried
+                for item in items:
+                    if item.chat_id is not None and item.chat_id in waiting:
+                        continue
+                    if await self.handle(item):
+                        done += 1
+                        self.finished += 1
+                    elif item.chat_id is not None:
+                        waiting.add(item.chat_id)
+                self.on_outbox.set()
+        finally:
+            if done:
+                self.on_outbox.set()
+
+    async def handle(self, item: InboxItem) -> bool:
+        """Handle one update; True when finished with it, False when it will be retried."""
         try:
             update = Update.de_json(json.loads(item.payload), self.bot)
-        except Exception as exc:  # not an update we can read: keep it, do not retry it
-            log.exception("stored update %s cannot be read", item.update_id)
-            self._apologise(item, None, exc)
-            return
-        answer = callback_to_answer(update)
-        if answer is not None:  # first, so the button stops spinning at once
-            try:
-                await self.bot.answer_callback_query(answer.query_id)
-            except TelegramError as exc:  # too old after a restart: harmless
-                log.info("answerCallbackQuery failed: %s", exc)
+        except Exception as exc:  # not an update we can read: retrying will not help
+            log.error("stored update %s cannot be read (%s); setting it aside", item.update_id, exc)
+            self._set_aside(item, None, exc)
+            return True
+        await self._answer_button(item, update)
         try:
             self._handle(item, update)
         except Exception as exc:
-            log.exception("handling update %s failed", item.update_id)
-            self._apologise(item, update, exc)
+            if is_temporary(exc):
+                raise
+            return self._failed(item, update, exc)
+        self._answered.discard(item.update_id)
+        return True
+
+    async def _answer_button(self, item: InboxItem, update: Update) -> None:
+        """``answerCallbackQuery`` first, so the button stops spinning at once; only once."""
+        answer = callback_to_answer(update)
+        if answer is None or item.update_id in self._answered or item.attempts > 0:
+            return
+        self._answered.add(item.update_id)
+        try:
+            await self.bot.answer_callback_query(answer.query_id)
+        except TelegramError as exc:  # too old after a restart: harmless
+            log.info("answerCallbackQuery failed: %s", exc)
 
     def _handle(self, item: InboxItem, update: Update) -> None:
         event = to_event(update, self.bot.username)
@@ -105,11 +167,40 @@ class Worker:
             uow.inbox.mark_done(item.update_id, now)
             uow.commit()
 
-    def _apologise(self, item: InboxItem, update: Update | None, exc: Exception) -> None:
+    def _failed(self, item: InboxItem, update: Update, exc: Exception) -> bool:
+        """A bug: retry after a pause, or after ``MAX_TRIES`` set the update aside."""
+        tries = item.attempts + 1
+        if tries >= MAX_TRIES:
+            log.error(
+                "handling update %s failed %d times; setting it aside",
+                item.update_id,
+                tries,
+                exc_info=exc,
+            )
+            self._set_aside(item, update, exc)
+            return True
+        pause = BUG_RETRY_AFTER[min(tries, len(BUG_RETRY_AFTER)) - 1]
+        log.warning(
+            "handling update %s failed (%s); trying again in %.0f s",
+            item.update_id,
+            brief(exc),
+            pause,
+            exc_info=exc,
+        )
+        with self.new_uow() as uow:
+            at = self.clock.now() + timedelta(seconds=pause)
+            uow.inbox.mark_retry(item.update_id, at, repr(exc)[:500])
+            uow.commit()
+        return False
+
+    def _set_aside(self, item: InboxItem, update: Update | None, exc: Exception) -> None:
+        """Mark the update done with its error; a customer in a private chat is told."""
+        self._answered.discard(item.update_id)
         chat = update.effective_chat if update is not None else None
         with self.new_uow() as uow:
             uow.inbox.mark_done(item.update_id, self.clock.now(), error=repr(exc)[:500])
             if chat is not None and chat.type == "private":
                 text = self.responses.text("something_went_wrong")
-                uow.outbox.add(OutgoingMessage(chat.id, SEND, text), self.clock.now())
+                message = OutgoingMessage(chat.id, MessageKind.SEND, text)
+                uow.outbox.add(message, self.clock.now())
             uow.commit()

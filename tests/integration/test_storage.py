@@ -7,23 +7,20 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, inspect, text
+from sqlalchemy import Engine, create_engine, inspect, text
 
 from bot.storage import (
-    CANCELLED,
-    CLEAR_BUTTONS,
-    FAILED,
-    PENDING,
-    SEND,
-    SENT,
     DatabaseUnavailable,
     InboxItem,
+    MessageKind,
     NotFound,
+    OutboxStatus,
     OutgoingMessage,
     SqlUnitOfWork,
     StorageError,
     current_revision,
     downgrade,
+    is_temporary,
     make_engine,
     schema_drift,
     upgrade,
@@ -122,13 +119,31 @@ def test_drivers(engine: Engine) -> None:
 # ---- migrations ---------------------------------------------------------------------
 
 
+HEAD = "0002"
+
+
 def test_upgrade_creates_the_schema_on_an_empty_database(bare_engine: Engine) -> None:
     assert current_revision(bare_engine) is None
     upgrade(bare_engine)
-    assert current_revision(bare_engine) == "0001"
+    assert current_revision(bare_engine) == HEAD
     assert set(inspect(bare_engine).get_table_names()) >= TABLES
     upgrade(bare_engine)  # already at head: nothing to do
-    assert current_revision(bare_engine) == "0001"
+    assert current_revision(bare_engine) == HEAD
+
+
+def test_upgrade_from_the_first_release_keeps_stored_updates(bare_engine: Engine) -> None:
+    upgrade(bare_engine, "0001")
+    with bare_engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO inbox (update_id, payload, received_at)"
+                " VALUES (5, '{\"update_id\": 5}', :at)"
+            ),
+            {"at": T0.replace(tzinfo=None) if bare_engine.dialect.name == "sqlite" else T0},
+        )
+    upgrade(bare_engine)
+    with SqlUnitOfWork(bare_engine) as uow:
+        assert uow.inbox.pending(now=T0) == [InboxItem(update_id=5, payload='{"update_id": 5}')]
 
 
 def test_downgrade_to_base_and_up_again(engine: Engine) -> None:
@@ -136,7 +151,7 @@ def test_downgrade_to_base_and_up_again(engine: Engine) -> None:
     assert current_revision(engine) is None
     assert not TABLES & set(inspect(engine).get_table_names())
     upgrade(engine)
-    assert current_revision(engine) == "0001"
+    assert current_revision(engine) == HEAD
     with SqlUnitOfWork(engine) as uow:
         assert uow.inbox.add(1, "{}", T0)
         uow.commit()
@@ -153,7 +168,7 @@ def test_leaving_without_commit_stores_nothing(engine: Engine) -> None:
     with SqlUnitOfWork(engine) as uow:
         uow.customers.upsert(person(), T0)
         uow.inbox.add(7, "{}", T0)
-        uow.outbox.add(OutgoingMessage(chat_id=42, kind=SEND, text="hi"), T0)
+        uow.outbox.add(OutgoingMessage(chat_id=42, kind=MessageKind.SEND, text="hi"), T0)
     with SqlUnitOfWork(engine) as uow:
         assert uow.customers.get(ChatId(42)) is None
         assert uow.inbox.last_update_id() is None
@@ -459,14 +474,22 @@ def test_outbox_round_trip(engine: Engine) -> None:
     topic = 2**33 + 1
     with SqlUnitOfWork(engine) as uow:
         first = uow.outbox.add(
-            OutgoingMessage(chat_id=BIG_CHAT, kind=SEND, text="<b>Hi</b>", buttons=buttons), T0
+            OutgoingMessage(
+                chat_id=BIG_CHAT, kind=MessageKind.SEND, text="<b>Hi</b>", buttons=buttons
+            ),
+            T0,
         )
         second = uow.outbox.add(
-            OutgoingMessage(chat_id=BIG_CHAT, kind=SEND, text="card", message_thread_id=topic),
+            OutgoingMessage(
+                chat_id=BIG_CHAT, kind=MessageKind.SEND, text="card", message_thread_id=topic
+            ),
             T0,
         )
         third = uow.outbox.add(
-            OutgoingMessage(chat_id=BIG_CHAT, kind=CLEAR_BUTTONS, target_message_id=2**35), T0
+            OutgoingMessage(
+                chat_id=BIG_CHAT, kind=MessageKind.CLEAR_BUTTONS, target_message_id=2**35
+            ),
+            T0,
         )
         uow.commit()
     assert first < second < third
@@ -474,17 +497,26 @@ def test_outbox_round_trip(engine: Engine) -> None:
         items = uow.outbox.pending()
     assert [i.id for i in items] == [first, second, third]
     one, two, three = items
-    assert (one.chat_id, one.kind, one.text, one.buttons) == (BIG_CHAT, SEND, "<b>Hi</b>", buttons)
-    assert (one.status, one.attempts, one.next_attempt_at) == (PENDING, 0, None)
+    assert (one.chat_id, one.kind, one.text, one.buttons) == (
+        BIG_CHAT,
+        MessageKind.SEND,
+        "<b>Hi</b>",
+        buttons,
+    )
+    assert (one.status, one.attempts, one.next_attempt_at) == (OutboxStatus.PENDING, 0, None)
     assert one.created_at == T0
     assert_utc(one.created_at)
     assert (two.buttons, two.message_thread_id, two.target_message_id) == (None, topic, None)
-    assert (three.kind, three.text, three.target_message_id) == (CLEAR_BUTTONS, "", 2**35)
+    assert (three.kind, three.text, three.target_message_id) == (
+        MessageKind.CLEAR_BUTTONS,
+        "",
+        2**35,
+    )
 
 
 def test_outbox_pending_is_in_id_order_whatever_next_attempt_at(engine: Engine) -> None:
     with SqlUnitOfWork(engine) as uow:
-        ids = [uow.outbox.add(OutgoingMessage(42, SEND, f"m{n}"), T0) for n in range(3)]
+        ids = [uow.outbox.add(OutgoingMessage(42, MessageKind.SEND, f"m{n}"), T0) for n in range(3)]
         uow.outbox.mark_retry(ids[0], T0 + timedelta(hours=1), "timeout")
         uow.commit()
     with SqlUnitOfWork(engine) as uow:
@@ -496,7 +528,8 @@ def test_outbox_retry_sent_failed(engine: Engine) -> None:
     later = datetime(2025, 3, 1, 14, 0, tzinfo=timezone(timedelta(hours=2)))  # 12:00 UTC
     with SqlUnitOfWork(engine) as uow:
         retried, sent, failed = (
-            uow.outbox.add(OutgoingMessage(42, SEND, name), T0) for name in ("r", "s", "f")
+            uow.outbox.add(OutgoingMessage(42, MessageKind.SEND, name), T0)
+            for name in ("r", "s", "f")
         )
         uow.commit()
     with SqlUnitOfWork(engine) as uow:
@@ -516,17 +549,17 @@ def test_outbox_retry_sent_failed(engine: Engine) -> None:
     assert pending.next_attempt_at == later
     assert_utc(pending.next_attempt_at)
     assert pending.next_attempt_at is not None and pending.next_attempt_at.hour == 12
-    assert (by_id[sent].status, by_id[sent].telegram_message_id) == (SENT, 2**36)
-    assert (by_id[failed].status, by_id[failed].attempts) == (FAILED, 1)
+    assert (by_id[sent].status, by_id[sent].telegram_message_id) == (OutboxStatus.SENT, 2**36)
+    assert (by_id[failed].status, by_id[failed].attempts) == (OutboxStatus.FAILED, 1)
     assert by_id[failed].error == "400 Bad Request: chat not found"
 
 
 def test_outbox_cancel_for_chat(engine: Engine) -> None:
     with SqlUnitOfWork(engine) as uow:
-        a1 = uow.outbox.add(OutgoingMessage(BIG_CHAT, SEND, "a1"), T0)
-        a2 = uow.outbox.add(OutgoingMessage(BIG_CHAT, SEND, "a2"), T0)
-        a3 = uow.outbox.add(OutgoingMessage(BIG_CHAT, SEND, "a3"), T0)
-        b1 = uow.outbox.add(OutgoingMessage(43, SEND, "b1"), T0)
+        a1 = uow.outbox.add(OutgoingMessage(BIG_CHAT, MessageKind.SEND, "a1"), T0)
+        a2 = uow.outbox.add(OutgoingMessage(BIG_CHAT, MessageKind.SEND, "a2"), T0)
+        a3 = uow.outbox.add(OutgoingMessage(BIG_CHAT, MessageKind.SEND, "a3"), T0)
+        b1 = uow.outbox.add(OutgoingMessage(43, MessageKind.SEND, "b1"), T0)
         uow.outbox.mark_sent(a1, T0, 1)
         uow.commit()
     with SqlUnitOfWork(engine) as uow:
@@ -535,11 +568,11 @@ def test_outbox_cancel_for_chat(engine: Engine) -> None:
         uow.commit()
     with SqlUnitOfWork(engine) as uow:
         assert [i.id for i in uow.outbox.pending()] == [b1]
-        cancelled = uow.outbox.for_chat(BIG_CHAT, status=CANCELLED)
+        cancelled = uow.outbox.for_chat(BIG_CHAT, status=OutboxStatus.CANCELLED)
         assert [i.id for i in cancelled] == [a2, a3]
         assert {i.error for i in cancelled} == {"blocked by the user"}
         assert [i.id for i in uow.outbox.for_chat(BIG_CHAT)] == [a1, a2, a3]
-        assert [i.id for i in uow.outbox.for_chat(BIG_CHAT, status=SENT)] == [a1]
+        assert [i.id for i in uow.outbox.for_chat(BIG_CHAT, status=OutboxStatus.SENT)] == [a1]
 
 
 def test_raw_sql_sees_utc(engine: Engine) -> None:
@@ -554,3 +587,92 @@ def test_raw_sql_sees_utc(engine: Engine) -> None:
         assert stored.startswith("2025-03-01 12:00:00")
     else:
         assert stored == datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
+
+
+# ---- only what is due, each chat in order -------------------------------------------
+
+
+def test_outbox_due_reads_only_due_rows_and_keeps_each_chat_in_order(engine: Engine) -> None:
+    later = T0 + timedelta(minutes=5)
+    with SqlUnitOfWork(engine) as uow:
+        backing_off = [uow.outbox.add(OutgoingMessage(42, MessageKind.SEND, "x"), T0)]
+        behind = uow.outbox.add(OutgoingMessage(42, MessageKind.SEND, "behind"), T0)
+        other = uow.outbox.add(OutgoingMessage(43, MessageKind.SEND, "other chat"), T0)
+        uow.outbox.mark_retry(backing_off[0], later, "network")
+        uow.commit()
+    with SqlUnitOfWork(engine) as uow:
+        # the waiting row and the row queued behind it in its chat are not read at all
+        assert [i.id for i in uow.outbox.due(T0)] == [other]
+        assert uow.outbox.next_due_at(T0) == later
+        assert [i.id for i in uow.outbox.due(later)] == [backing_off[0], behind, other]
+        assert uow.outbox.next_due_at(later) is None
+
+
+def test_outbox_due_reaches_new_rows_behind_many_that_back_off(engine: Engine) -> None:
+    """A full batch of rows that all wait must not hide a new row from the sender."""
+    later = T0 + timedelta(minutes=5)
+    with SqlUnitOfWork(engine) as uow:
+        for chat in range(1, 121):  # 120 chats, each with a row backing off
+            row = uow.outbox.add(OutgoingMessage(chat, MessageKind.SEND, "x"), T0)
+            uow.outbox.mark_retry(row, later, "network")
+        fresh = uow.outbox.add(OutgoingMessage(999, MessageKind.SEND, "new"), T0)
+        uow.commit()
+    with SqlUnitOfWork(engine) as uow:
+        assert [i.id for i in uow.outbox.due(T0, limit=100)] == [fresh]
+
+
+def test_outbox_retry_without_counting_an_attempt(engine: Engine) -> None:
+    with SqlUnitOfWork(engine) as uow:
+        row = uow.outbox.add(OutgoingMessage(42, MessageKind.SEND, "hi"), T0)
+        uow.outbox.mark_retry(row, T0, "429", count=False)
+        uow.outbox.mark_retry(row, T0, "network")
+        uow.commit()
+    with SqlUnitOfWork(engine) as uow:
+        (item,) = uow.outbox.pending()
+    assert (item.attempts, item.error) == (1, "network")
+
+
+def test_inbox_retry_holds_later_updates_of_that_chat_only(engine: Engine) -> None:
+    later = T0 + timedelta(seconds=2)
+    with SqlUnitOfWork(engine) as uow:
+        uow.inbox.add(1, "a1", T0, chat_id=42)
+        uow.inbox.add(2, "b1", T0, chat_id=43)
+        uow.inbox.add(3, "a2", T0, chat_id=42)
+        uow.inbox.add(4, "no chat", T0)
+        assert uow.inbox.mark_retry(1, later, "RuntimeError('bug')") == 1
+        uow.commit()
+    with SqlUnitOfWork(engine) as uow:
+        assert [i.update_id for i in uow.inbox.pending(now=T0)] == [2, 4]
+        assert [i.update_id for i in uow.inbox.pending()] == [1, 2, 3, 4]  # all, for a listing
+        assert uow.inbox.next_due_at(T0) == later
+        due = uow.inbox.pending(now=later)
+    assert [(i.update_id, i.chat_id, i.attempts) for i in due] == [
+        (1, 42, 1),
+        (2, 43, 0),
+        (3, 42, 0),
+        (4, None, 0),
+    ]
+
+
+def test_a_dropped_connection_is_temporary_and_a_bug_is_not(engine: Engine) -> None:
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as victim:
+            pid = victim.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+            with engine.connect() as killer:
+                killer.exec_driver_sql(f"SELECT pg_terminate_backend({pid})")
+            with pytest.raises(Exception) as dropped:
+                victim.exec_driver_sql("SELECT 1")
+    else:
+        with SqlUnitOfWork(engine) as holder:
+            holder.inbox.add(1, "{}", T0)  # holds SQLite's write lock
+            impatient = create_engine(engine.url, connect_args={"timeout": 0})
+            with impatient.connect() as connection, pytest.raises(Exception) as dropped:
+                connection.exec_driver_sql("BEGIN IMMEDIATE")  # "database is locked"
+            impatient.dispose()
+    assert is_temporary(dropped.value), repr(dropped.value)
+    with SqlUnitOfWork(engine) as uow, pytest.raises(Exception) as bug:
+        uow.outbox.mark_sent(10_000, T0, None)  # NotFound: a bug, not the database
+    assert not is_temporary(bug.value)
+    with engine.connect() as connection, pytest.raises(Exception) as bad_sql:
+        connection.exec_driver_sql("SELECT * FROM no_such_table")
+    assert not is_temporary(bad_sql.value)
