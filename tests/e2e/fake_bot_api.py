@@ -349,6 +349,11 @@ class _ChatInfo:
     members: dict[int, str] = field(default_factory=dict)
 
 
+def _shutdown_socket(conn: socket.socket) -> None:
+    with contextlib.suppress(OSError):
+        conn.shutdown(socket.SHUT_RDWR)
+
+
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
@@ -378,6 +383,22 @@ class _Handler(BaseHTTPRequestHandler):
         finally:
             self.server.fake._track_connection(self.connection, add=False)
 
+    def parse_request(self) -> bool:
+        # The request line has arrived: from here until the reply is written this connection is
+        # busy, and stop() lets it finish instead of cutting it.  A connection stop() has
+        # already closed while idle takes no new request.
+        if not self.server.fake._request_begins(self.connection):
+            self.close_connection = True
+            return False
+        return super().parse_request()
+
+    def handle_one_request(self) -> None:
+        try:
+            super().handle_one_request()
+        finally:
+            if self.server.fake._request_ends(self.connection):
+                self.close_connection = True
+
     def _read_body(self) -> bytes:
         if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
             chunks: list[bytes] = []
@@ -400,6 +421,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_response(status)
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(payload)))
+        if self.server.fake._stopping:
+            self.send_header("Connection", "close")
         self.end_headers()
         self.wfile.write(payload)
 
@@ -423,7 +446,11 @@ class FakeBotApi:
         self._cond = threading.Condition()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
-        self._connections: set[socket.socket] = set()
+        # Open client connections and the handler thread serving each; those in _busy are
+        # between reading a request and writing its reply; those in _closed were shut by stop().
+        self._connections: dict[socket.socket, threading.Thread] = {}
+        self._busy: set[socket.socket] = set()
+        self._closed: set[socket.socket] = set()
         self._stopping = False
         self._requests: list[tuple[str, JSONDict]] = []
         self._pending: list[_Pending] = []
@@ -459,6 +486,7 @@ class FakeBotApi:
         if self._server is not None:
             return self
         self._stopping = False
+        self._closed.clear()
         server = _Server(("127.0.0.1", 0), _Handler)
         server.fake = self
         self._server = server
@@ -471,24 +499,40 @@ class FakeBotApi:
         self._thread.start()
         return self
 
+    STOP_TIMEOUT = 5.0  # how long stop() waits for requests in flight before cutting them
+
     def stop(self) -> None:
-        """Stop serving, wake long polls and close open client connections."""
+        """Stop serving: refuse new connections, wake long polls, let requests already being
+        handled write their replies, then close the connections (bounded by STOP_TIMEOUT).
+
+        Closing sockets while a woken long poll was still writing its reply made clients see
+        "connection reset" on an orderly stop, so busy connections close themselves after their
+        reply (``Connection: close``) and only idle keep-alive connections are cut here.
+        """
         server, self._server = self._server, None
         if server is None:
             return
+        deadline = time.monotonic() + self.STOP_TIMEOUT
         with self._cond:
             self._stopping = True
             self._cond.notify_all()
-        server.shutdown()
+        server.shutdown()  # the accept loop has exited: no new connections
         server.server_close()
-        with self._cond:
-            connections = list(self._connections)
-        for conn in connections:
-            with contextlib.suppress(OSError):
-                conn.shutdown(socket.SHUT_RDWR)
         if self._thread is not None:
-            self._thread.join(timeout=5)
+            self._thread.join(timeout=self.STOP_TIMEOUT)
             self._thread = None
+        with self._cond:
+            idle = [conn for conn in self._connections if conn not in self._busy]
+            self._closed.update(idle)
+            threads = list(self._connections.values())
+        for conn in idle:
+            _shutdown_socket(conn)
+        for thread in threads:
+            thread.join(timeout=max(0.0, deadline - time.monotonic()))
+        with self._cond:
+            stuck = list(self._connections)  # still handling a request after STOP_TIMEOUT
+        for conn in stuck:
+            _shutdown_socket(conn)
 
     def __enter__(self) -> FakeBotApi:
         return self.start()
@@ -513,9 +557,25 @@ class FakeBotApi:
     def _track_connection(self, conn: socket.socket, *, add: bool) -> None:
         with self._cond:
             if add:
-                self._connections.add(conn)
+                self._connections[conn] = threading.current_thread()
             else:
-                self._connections.discard(conn)
+                self._connections.pop(conn, None)
+                self._busy.discard(conn)
+                self._closed.discard(conn)
+
+    def _request_begins(self, conn: socket.socket) -> bool:
+        """Mark ``conn`` busy; False if stop() has already closed it."""
+        with self._cond:
+            if conn in self._closed:
+                return False
+            self._busy.add(conn)
+            return True
+
+    def _request_ends(self, conn: socket.socket) -> bool:
+        """Mark ``conn`` idle; True if it must close because the server is stopping."""
+        with self._cond:
+            self._busy.discard(conn)
+            return self._stopping
 
     # ------------------------------------------------------------------ objects
 
@@ -1128,7 +1188,8 @@ class FakeBotApi:
         chat_id = _norm_chat_id(params.get("chat_id"))
         delay = self._take_injection(name, chat_id, delay=True)
         if delay is not None:
-            time.sleep(delay.delay)
+            with self._cond:  # stop() cuts an injected delay short, as it wakes long polls
+                self._cond.wait_for(lambda: self._stopping, timeout=delay.delay)
         failure = self._take_injection(name, chat_id, delay=False)
         if failure is not None and failure.error is not None:
             raise failure.error

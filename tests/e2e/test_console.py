@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
+
+BUTTON_ROW = re.compile(r"^ {6}\[\d+\] ")
 
 
 def chat(tmp_path: Path, typed: str, **env: str) -> subprocess.CompletedProcess[str]:
@@ -26,6 +29,44 @@ def chat(tmp_path: Path, typed: str, **env: str) -> subprocess.CompletedProcess[
     )
 
 
+def bot_messages(stdout: str) -> list[str]:
+    """The bot's messages in a chat transcript, in order, without their button rows.
+
+    A message starts with ``bot › `` and goes on over lines indented by six spaces; the
+    ``[1] label`` rows under it are buttons, and everything else (``you › ``, notes, notices to
+    the support team) is not the bot talking to the customer.
+    """
+    messages: list[list[str]] = []
+    current: list[str] | None = None
+    for line in stdout.splitlines():
+        if line.startswith("bot › "):
+            current = [line.removeprefix("bot › ")]
+            messages.append(current)
+        elif current is not None and line.startswith(" " * 6) and not BUTTON_ROW.match(line):
+            current.append(line[6:])
+        else:
+            current = None
+    return ["\n".join(lines) for lines in messages]
+
+
+def test_bot_messages_leave_out_buttons_and_other_lines() -> None:
+    transcript = (
+        "(picking up where we left off; /start begins anew)\n"
+        "you › no\n"
+        "bot › Let's try something else: Wi-Fi\n"
+        "      \n"
+        "      1. Restart the router.\n"
+        "bot › Did this fix it?\n"
+        "      [1] ✅ Yes, it's fixed   [2] ❌ No, still broken\n"
+        "      [3] 🙋 Talk to a person\n"
+        "[to the support team] 🆕 T-00001 needs a person\n"
+    )
+    assert bot_messages(transcript) == [
+        "Let's try something else: Wi-Fi\n\n1. Restart the router.",
+        "Did this fix it?",
+    ]
+
+
 def test_a_demo_problem_in_the_customers_own_words_is_resolved(tmp_path: Path) -> None:
     result = chat(tmp_path, "my earbuds won't connect to my phone\n1\n")
     assert result.returncode == 0, result.stderr
@@ -40,8 +81,13 @@ def test_the_chat_resumes_from_the_database(tmp_path: Path) -> None:
     chat(tmp_path, "my earbuds won't connect to my phone\n")
     result = chat(tmp_path, "2\n")  # a new process; the buttons of the last run are gone
     assert "picking up where we left off" in result.stdout
+    # so "2" pressed nothing: the bot asks the open question again
+    [again] = bot_messages(result.stdout)
+    assert again.startswith("Just checking in: did that fix it?")
     result = chat(tmp_path, "no\n")  # typed "no" answers "Did this fix it?"
-    assert "Let's try something else" in result.stdout or "person" in result.stdout
+    said = bot_messages(result.stdout)
+    assert said[0].startswith("Let's try something else: "), said
+    assert said[1:] == ["Did this fix it?"]
 
 
 def test_buttons_by_label_commands_and_a_person(tmp_path: Path) -> None:

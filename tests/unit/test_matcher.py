@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from knowledge import Band, Entry, EntryId, KnowledgeBase, Matcher, Thresholds
@@ -114,12 +112,10 @@ def test_out_of_scope_scores_lower_than_in_scope(matcher: Matcher) -> None:
     assert matcher.match("what is the capital of australia").band is Band.UNKNOWN
 
 
-def test_very_long_input_does_not_crash_and_stays_fast(matcher: Matcher) -> None:
+def test_very_long_input_still_finds_its_entry(matcher: Matcher) -> None:
     text = ("my printer has a paper jam and " * 200)[:5000]
     assert len(text) == 5000
-    started = time.perf_counter()
     result = matcher.match(text)
-    assert time.perf_counter() - started < 0.5
     assert result.best is not None and result.best.entry_id == "printer-jam"
 
 
@@ -171,7 +167,8 @@ def test_empty_knowledge_base_is_unknown() -> None:
     assert Matcher(KnowledgeBase(())).match("printer jam").band is Band.UNKNOWN
 
 
-def test_ten_thousand_phrasings_match_in_a_few_milliseconds() -> None:
+def test_among_ten_thousand_phrasings_one_said_again_is_answered_with_its_entry() -> None:
+    # How fast this is belongs to benchmarks/; here: a large knowledge base still ranks right.
     words = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel"]
     entries = tuple(
         entry(
@@ -182,11 +179,13 @@ def test_ten_thousand_phrasings_match_in_a_few_milliseconds() -> None:
         for i in range(500)
     )
     big = Matcher(KnowledgeBase(entries))
-    big.match("warm up")
-    started = time.perf_counter()
-    for _ in range(10):
-        big.match("charlie delta problem with a case")
-    assert (time.perf_counter() - started) / 10 < 0.1
+    for text, expected in (
+        ("charlie delta problem 42 case 3", "e42"),
+        ("hotel alpha problem 499 case 16", "e499"),  # the last entry
+    ):
+        result = big.match(text)
+        assert result.band is Band.ANSWER, text
+        assert result.best is not None and result.best.entry_id == expected
 
 
 def test_a_near_duplicate_of_one_phrasing_is_an_answer(matcher: Matcher) -> None:
