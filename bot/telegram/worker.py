@@ -21,7 +21,7 @@ from bot.delivery import store_effects
 from bot.storage import SEND, InboxItem, OutgoingMessage, UnitOfWorkFactory
 from bot.telegram.updates import MembershipChange, callback_to_answer, to_event
 from flows.engine import Conversations
-from knowledge.responses import Responses
+from knowledge.responses import Responses, Say
 
 log = logging.getLogger(__name__)
 
@@ -110,6 +110,6 @@ class Worker:
         with self.new_uow() as uow:
             uow.inbox.mark_done(item.update_id, self.clock.now(), error=repr(exc)[:500])
             if chat is not None and chat.type == "private":
-                text = self.responses.text("something_went_wrong")
+                text = self.responses.text(Say.SOMETHING_WENT_WRONG)
                 uow.outbox.add(OutgoingMessage(chat.id, SEND, text), self.clock.now())
             uow.commit()
