@@ -10,6 +10,7 @@ from __future__ import annotations
 from flows import escalation, intake, replacement, resolve
 from flows import text as words
 from flows.model import (
+    TRANSITIONS,
     ButtonPress,
     ClearButtons,
     Command,
@@ -43,9 +44,15 @@ class Conversations:
         person = event.person
         repos.customers.upsert(person, now)
         conversation = repos.conversations.get(person.chat_id) or Conversation(person.chat_id)
+        before = conversation.state
         turn = Turn(self.services, repos, conversation, person, now)
         self._record(turn, Direction.IN, _as_text(event))
         self._dispatch(turn, event)
+        after = turn.conversation.state
+        assert after in TRANSITIONS[before], (
+            f"{before} -> {after} is not in flows.model.TRANSITIONS (after {_as_text(event)!r}); "
+            "declare it there and draw it in flows/conversation.mmd"
+        )
         repos.conversations.save(turn.conversation)
         for effect in turn.effects:
             if isinstance(effect, Reply):
