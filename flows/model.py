@@ -132,8 +132,9 @@ class State(StrEnum):
 
 # Where one inbound event can take a conversation: the state before -> the states after.
 # Every state stays put on /help, /status and the like, goes to DESCRIBE on /cancel or
-# /start, and to WITH_AGENT on "Talk to a person". The engine refuses any other change
-# (tests/unit/test_transitions.py checks the flows make exactly these).
+# /start, and to WITH_AGENT on "Talk to a person". The engine refuses any other change,
+# and flows/conversation.mmd draws exactly these (tests/unit/test_transitions.py checks
+# both).
 TRANSITIONS: Mapping[State, frozenset[State]] = {
     State.DESCRIBE: frozenset({State.DESCRIBE, State.CHOOSE, State.CONFIRM, State.WITH_AGENT}),
     # typing while choosing is a new description

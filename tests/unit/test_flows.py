@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 
 import pytest
@@ -293,15 +292,3 @@ def test_every_reply_is_valid_for_telegram(bot: Harness) -> None:
             for row in effect.buttons:
                 for button in row:
                     assert len(button.data.encode()) <= 64 and len(button.label) <= 64
-
-
-def test_the_diagram_beside_the_flows_names_every_state() -> None:
-    from pathlib import Path
-
-    from flows.model import State
-
-    diagram = (Path(__file__).resolve().parents[2] / "flows" / "conversation.mmd").read_text()
-    named = set(re.findall(r"^\s*(\w+) -->", diagram, re.M)) | set(
-        re.findall(r"--> (\w+)", diagram)
-    )
-    assert {s.value for s in State} <= named

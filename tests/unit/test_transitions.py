@@ -1,16 +1,18 @@
-"""The code makes exactly the state changes ``flows.model.TRANSITIONS`` declares.
+"""The code, ``flows.model.TRANSITIONS`` and ``flows/conversation.mmd`` agree on every edge.
 
 The engine refuses a state change the table does not declare; here the flows are driven on
 fakes through every kind of event in every state they can reach, and the changes they make
-must be exactly the table.
+must be exactly the table; the diagram must draw exactly the table too.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections import deque
 from collections.abc import Hashable
 from functools import cache
+from importlib import resources
 
 import pytest
 
@@ -123,6 +125,31 @@ def declared() -> set[Edge]:
     return {(before, after) for before, afters in TRANSITIONS.items() for after in afters}
 
 
+def diagram_text() -> str:
+    return resources.files("flows").joinpath("conversation.mmd").read_text(encoding="utf-8")
+
+
+_EDGE = re.compile(r"^(\[\*\]|\w+)\s*-->\s*(\[\*\]|\w+)\s*(?::.*)?$")
+
+
+def parse_diagram(text: str) -> tuple[set[str], set[tuple[str, str]]]:
+    """(the states ``[*]`` leads to, the other edges) of a Mermaid stateDiagram-v2."""
+    lines = [line.split("%%")[0].strip() for line in text.splitlines()]
+    lines = [line for line in lines if line]
+    assert lines and lines[0] == "stateDiagram-v2", "not a stateDiagram-v2"
+    starts: set[str] = set()
+    edges: set[tuple[str, str]] = set()
+    for line in lines[1:]:
+        match = _EDGE.match(line)
+        assert match, f"cannot read this diagram line (teach parse_diagram): {line!r}"
+        source, target = match.groups()
+        if source == "[*]":
+            starts.add(target)
+        else:
+            edges.add((source, target))
+    return starts, edges
+
+
 # ---- the code against the table ----------------------------------------------------------
 
 
@@ -148,3 +175,29 @@ def test_the_engine_refuses_an_undeclared_transition(monkeypatch: pytest.MonkeyP
     with pytest.raises(AssertionError, match=r"describe -> confirm is not in flows\.model"):
         h.text("my headphones will not pair")
     assert h.repos.conversations.rows == {}  # nothing stored
+
+
+# ---- the diagram against the table -------------------------------------------------------
+
+
+def test_the_diagram_draws_exactly_the_declared_transitions() -> None:
+    _, drawn = parse_diagram(diagram_text())
+    table = {(a.value, b.value) for a, b in declared()}
+    undrawn = "\n".join(f"    {a} --> {b}" for a, b in sorted(table - drawn))
+    extra = "\n".join(f"    {a} --> {b}" for a, b in sorted(drawn - table))
+    assert not undrawn, f"in flows.model.TRANSITIONS, not drawn in conversation.mmd:\n{undrawn}"
+    assert not extra, f"drawn in conversation.mmd, not in flows.model.TRANSITIONS:\n{extra}"
+
+
+def test_the_diagram_starts_where_a_new_conversation_starts() -> None:
+    starts, _ = parse_diagram(diagram_text())
+    assert starts == {Conversation(ChatId(1)).state.value}
+
+
+def test_the_diagram_reader_refuses_what_it_cannot_read() -> None:
+    with pytest.raises(AssertionError, match="cannot read"):
+        parse_diagram("stateDiagram-v2\n    describe -> choose\n")
+    starts, edges = parse_diagram(
+        "%% c\nstateDiagram-v2\n  [*] --> a\n  a --> b: x: y\n  %% note\n  b-->a\n"
+    )
+    assert starts == {"a"} and edges == {("a", "b"), ("b", "a")}
