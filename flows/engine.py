@@ -10,6 +10,7 @@ from __future__ import annotations
 from flows import escalation, intake, replacement, resolve
 from flows import text as words
 from flows.model import (
+    TRANSITIONS,
     ButtonPress,
     ClearButtons,
     Command,
@@ -26,7 +27,7 @@ from flows.model import (
 )
 from flows.ports import Clock, Repositories
 from flows.turn import HUMAN, NO, YES, Services, Turn, parse_press
-from knowledge.responses import Html
+from knowledge.responses import Html, Say
 
 ACTIVE = (TicketStatus.OPEN, TicketStatus.WAITING_AGENT, TicketStatus.REPLACEMENT_REQUESTED)
 
@@ -43,9 +44,15 @@ class Conversations:
         person = event.person
         repos.customers.upsert(person, now)
         conversation = repos.conversations.get(person.chat_id) or Conversation(person.chat_id)
+        before = conversation.state
         turn = Turn(self.services, repos, conversation, person, now)
         self._record(turn, Direction.IN, _as_text(event))
         self._dispatch(turn, event)
+        after = turn.conversation.state
+        assert after in TRANSITIONS[before], (
+            f"{before} -> {after} is not in flows.model.TRANSITIONS (after {_as_text(event)!r}); "
+            "declare it there and draw it in flows/conversation.mmd"
+        )
         repos.conversations.save(turn.conversation)
         for effect in turn.effects:
             if isinstance(effect, Reply):
@@ -113,7 +120,7 @@ class Conversations:
         if name == "start":
             self._start(turn)
         elif name == "help":
-            turn.say("help")
+            turn.say(Say.HELP)
         elif name == "cancel":
             self._cancel(turn)
         elif name == "status":
@@ -121,19 +128,19 @@ class Conversations:
         elif name in ("human", "agent", "person"):
             _ask_for_person(turn)
         else:
-            turn.say("unknown_command")
+            turn.say(Say.UNKNOWN_COMMAND)
 
     def _start(self, turn: Turn) -> None:
         name = turn.person.name or "there"
         ticket = turn.ticket()
         if turn.conversation.state is State.WITH_AGENT and ticket is not None:
-            turn.say("welcome_back_waiting", name=name, ref=ticket.ref)
+            turn.say(Say.WELCOME_BACK_WAITING, name=name, ref=ticket.ref)
             return
         if ticket is not None and ticket.status is TicketStatus.OPEN:
             ticket.status = TicketStatus.CANCELLED
             turn.touch(ticket)
         _reset(turn)
-        turn.say("welcome", name=name)
+        turn.say(Say.WELCOME, name=name)
 
     def _cancel(self, turn: Turn) -> None:
         ticket = turn.ticket()
@@ -142,29 +149,29 @@ class Conversations:
             ticket.status = TicketStatus.CANCELLED
             turn.touch(ticket)
             if was_with_team:
-                turn.notify_agents("agent_customer_cancelled", ref=ticket.ref)
-                turn.say("cancelled_request", ref=ticket.ref)
+                turn.notify_agents(Say.AGENT_CUSTOMER_CANCELLED, ref=ticket.ref)
+                turn.say(Say.CANCELLED_REQUEST, ref=ticket.ref)
             else:
-                turn.say("cancelled")
+                turn.say(Say.CANCELLED)
             _reset(turn)
         elif turn.conversation.state is not State.DESCRIBE or turn.data:
             _reset(turn)
-            turn.say("cancelled")
+            turn.say(Say.CANCELLED)
         else:
-            turn.say("nothing_to_cancel")
+            turn.say(Say.NOTHING_TO_CANCEL)
 
     def _status(self, turn: Turn) -> None:
         tickets = turn.repos.tickets.for_customer(turn.chat_id, limit=5)
         if not tickets:
-            turn.say("status_none")
+            turn.say(Say.STATUS_NONE)
             return
         responses = turn.responses
-        lines = [responses.text("status_header")]
+        lines = [responses.text(Say.STATUS_HEADER)]
         for ticket in tickets:
             summary = ticket.summary if len(ticket.summary) <= 60 else ticket.summary[:57] + "…"
-            state = responses.text(f"state_{ticket.status.value}")
+            state = responses.text(_status_label(ticket.status))
             lines.append(
-                responses.text("status_line", ref=ticket.ref, summary=summary, state=state)
+                responses.text(Say.STATUS_LINE, ref=ticket.ref, summary=summary, state=state)
             )
         turn.say_html(Html("\n".join(lines)))
 
@@ -173,9 +180,24 @@ def _ask_for_person(turn: Turn) -> None:
     """'Talk to a person' (button or /human): escalate, or say it is with the team already."""
     ticket = turn.ticket()
     if turn.conversation.state is State.WITH_AGENT and ticket is not None:
-        turn.say("already_with_agent", ref=ticket.ref)
+        turn.say(Say.ALREADY_WITH_AGENT, ref=ticket.ref)
     else:
-        escalation.escalate(turn, "asked")
+        escalation.escalate(turn, Say.AGENT_REASON_ASKED)
+
+
+def _status_label(status: TicketStatus) -> Say:
+    """How /status names a ticket's status (mypy checks that every status has one)."""
+    match status:
+        case TicketStatus.OPEN:
+            return Say.STATE_OPEN
+        case TicketStatus.WAITING_AGENT:
+            return Say.STATE_WAITING_AGENT
+        case TicketStatus.REPLACEMENT_REQUESTED:
+            return Say.STATE_REPLACEMENT_REQUESTED
+        case TicketStatus.RESOLVED:
+            return Say.STATE_RESOLVED
+        case TicketStatus.CANCELLED:
+            return Say.STATE_CANCELLED
 
 
 def _reset(turn: Turn) -> None:

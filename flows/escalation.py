@@ -2,8 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from flows.model import State, Ticket, TicketStatus
 from flows.turn import Turn
+from knowledge.responses import Say
+
+# why a ticket needs a person, as the team's card says it
+Reason = Literal[
+    Say.AGENT_REASON_ASKED,
+    Say.AGENT_REASON_NO_MATCH,
+    Say.AGENT_REASON_NOT_FIXED,
+    Say.AGENT_REASON_NOT_ELIGIBLE,
+]
 
 
 def open_ticket(turn: Turn, summary: str) -> Ticket:
@@ -31,23 +42,23 @@ def customer_label(turn: Turn) -> str:
     return f"{name}{handle} (id {person.user_id})"
 
 
-def escalate(turn: Turn, reason: str) -> None:
+def escalate(turn: Turn, reason: Reason) -> None:
     """Mark the ticket for a person, tell the customer what happens next, tell the team."""
     ticket = open_ticket(turn, summary=turn.data.get("description", "(asked for a person)"))
     ticket.status = TicketStatus.WAITING_AGENT
     turn.touch(ticket)
     turn.conversation.state = State.WITH_AGENT
-    key = "escalated_no_match" if reason == "no_match" else "escalated"
+    key = Say.ESCALATED_NO_MATCH if reason is Say.AGENT_REASON_NO_MATCH else Say.ESCALATED
     turn.say(key, ref=ticket.ref)
     tried = ", ".join(f"{t['id']} ({t['score']:.0f})" for t in ticket.tried)
     turn.notify_agents(
-        "agent_card",
+        Say.AGENT_CARD,
         ref=ticket.ref,
-        reason=turn.responses.text(f"agent_reason_{reason}"),
+        reason=turn.responses.text(reason),
         customer=customer_label(turn),
         summary=ticket.summary,
-        tried=tried or turn.responses.text("agent_nothing"),
-        order=ticket.order_number or turn.responses.text("agent_nothing"),
+        tried=tried or turn.responses.text(Say.AGENT_NOTHING),
+        order=ticket.order_number or turn.responses.text(Say.AGENT_NOTHING),
     )
 
 
@@ -59,6 +70,6 @@ def with_agent(turn: Turn, text: str) -> None:
         return
     turn.touch(ticket)
     turn.notify_agents(
-        "agent_customer_message", ref=ticket.ref, customer=customer_label(turn), text=text
+        Say.AGENT_CUSTOMER_MESSAGE, ref=ticket.ref, customer=customer_label(turn), text=text
     )
-    turn.say("with_agent_ack", ref=ticket.ref)
+    turn.say(Say.WITH_AGENT_ACK, ref=ticket.ref)

@@ -5,16 +5,17 @@ from __future__ import annotations
 from flows import escalation, resolve, text
 from flows.model import Media, MediaKind, State
 from flows.turn import Turn
+from knowledge.responses import Say
 
 
 def describe(turn: Turn, typed: str) -> None:
     """The customer said what is wrong (or tried to)."""
     typed = typed.strip()
     if text.letters_in(typed) < turn.services.settings.min_letters:
-        turn.say("describe_too_short")
+        turn.say(Say.DESCRIBE_TOO_SHORT)
         return
     if len(typed) > turn.services.settings.max_match_chars:
-        turn.say("text_shortened")
+        turn.say(Say.TEXT_SHORTENED)
     previous = turn.data.get("description")
     description = f"{previous}\n{typed}" if previous and turn.data.get("rephrased") else typed
     turn.data["description"] = description[:4000]
@@ -30,10 +31,10 @@ def media(turn: Turn, event: Media) -> str | None:
         return event.caption
     if event.kind in (MediaKind.PHOTO, MediaKind.DOCUMENT, MediaKind.VIDEO):
         if turn.conversation.state is not State.WITH_AGENT:
-            turn.say("photo_needs_words")
+            turn.say(Say.PHOTO_NEEDS_WORDS)
             return None
         return f"[{event.kind.value}]"
     if turn.conversation.state is State.WITH_AGENT:
         return f"[{event.kind.value}]"
-    turn.say("only_text")
+    turn.say(Say.ONLY_TEXT)
     return None

@@ -8,6 +8,7 @@ responses catalogue before they get here.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
@@ -127,6 +128,25 @@ class State(StrEnum):
     ORDER_NUMBER = "order_number"  # replacement: waiting for the order number
     PURCHASE_DATE = "purchase_date"  # replacement: waiting for the purchase date
     WITH_AGENT = "with_agent"  # handed to a person
+
+
+# Where one inbound event can take a conversation: the state before -> the states after.
+# Every state stays put on /help, /status and the like, goes to DESCRIBE on /cancel or
+# /start, and to WITH_AGENT on "Talk to a person". The engine refuses any other change,
+# and flows/conversation.mmd draws exactly these (tests/unit/test_transitions.py checks
+# both).
+TRANSITIONS: Mapping[State, frozenset[State]] = {
+    State.DESCRIBE: frozenset({State.DESCRIBE, State.CHOOSE, State.CONFIRM, State.WITH_AGENT}),
+    # typing while choosing is a new description
+    State.CHOOSE: frozenset({State.CHOOSE, State.CONFIRM, State.DESCRIBE, State.WITH_AGENT}),
+    State.CONFIRM: frozenset({State.CONFIRM, State.DESCRIBE, State.ORDER_NUMBER, State.WITH_AGENT}),
+    State.ORDER_NUMBER: frozenset(
+        {State.ORDER_NUMBER, State.PURCHASE_DATE, State.DESCRIBE, State.WITH_AGENT}
+    ),
+    State.PURCHASE_DATE: frozenset({State.PURCHASE_DATE, State.DESCRIBE, State.WITH_AGENT}),
+    # once the ticket is gone (the team closed it), a message is a new description
+    State.WITH_AGENT: frozenset({State.WITH_AGENT, State.DESCRIBE, State.CHOOSE, State.CONFIRM}),
+}
 
 
 class TicketStatus(StrEnum):

@@ -5,19 +5,20 @@ from __future__ import annotations
 from flows import escalation, text
 from flows.model import State, TicketStatus
 from flows.turn import Turn
+from knowledge.responses import Say
 from knowledge.schema import Entry
 
 
 def offer(turn: Turn, entry: Entry) -> None:
     turn.data["replacement_entry"] = entry.id
     turn.conversation.state = State.ORDER_NUMBER
-    turn.ask(turn.responses.text("replacement_offer"), [turn.human_row()])
+    turn.ask(turn.responses.text(Say.REPLACEMENT_OFFER), [turn.human_row()])
 
 
 def on_order_number(turn: Turn, typed: str) -> None:
     number = text.order_number(typed)
     if number is None:
-        turn.say("order_number_invalid")
+        turn.say(Say.ORDER_NUMBER_INVALID)
         return
     ticket = turn.ticket()
     if ticket is not None:
@@ -25,38 +26,38 @@ def on_order_number(turn: Turn, typed: str) -> None:
         turn.touch(ticket)
     turn.data["order_number"] = number
     turn.conversation.state = State.PURCHASE_DATE
-    turn.say("purchase_date_question")
+    turn.say(Say.PURCHASE_DATE_QUESTION)
 
 
 def on_purchase_date(turn: Turn, typed: str) -> None:
     today = turn.now.date()
     bought = text.purchase_date(typed, today)
     if bought is None:
-        turn.say("purchase_date_invalid")
+        turn.say(Say.PURCHASE_DATE_INVALID)
         return
     if bought > today:
-        turn.say("purchase_date_future")
+        turn.say(Say.PURCHASE_DATE_FUTURE)
         return
     entry = turn.entry(turn.data.get("replacement_entry", ""))
     ticket = turn.ticket()
     if entry is None or entry.replacement is None or ticket is None:
-        escalation.escalate(turn, "not_fixed")
+        escalation.escalate(turn, Say.AGENT_REASON_NOT_FIXED)
         return
     ticket.purchase_date = bought
     age = (today - bought).days
     days = entry.replacement.within_days
     if age > days:
         turn.touch(ticket)
-        turn.say("replacement_not_eligible", days=days)
-        escalation.escalate(turn, "not_eligible")
+        turn.say(Say.REPLACEMENT_NOT_ELIGIBLE, days=days)
+        escalation.escalate(turn, Say.AGENT_REASON_NOT_ELIGIBLE)
         return
     ticket.status = TicketStatus.REPLACEMENT_REQUESTED
     turn.touch(ticket)
     turn.conversation.state = State.WITH_AGENT
     order = ticket.order_number or turn.data.get("order_number", "")
-    turn.say("replacement_recorded", order=order, ref=ticket.ref)
+    turn.say(Say.REPLACEMENT_RECORDED, order=order, ref=ticket.ref)
     turn.notify_agents(
-        "agent_replacement_card",
+        Say.AGENT_REPLACEMENT_CARD,
         ref=ticket.ref,
         customer=escalation.customer_label(turn),
         title=entry.title,

@@ -7,6 +7,7 @@ from typing import Any
 from flows import escalation, replacement
 from flows.model import State, TicketStatus
 from flows.turn import NO, NONE, PICK, YES, Turn
+from knowledge.responses import Say
 from knowledge.schema import Band, MatchResult
 
 
@@ -29,9 +30,9 @@ def match(turn: Turn, description: str) -> None:
     elif not turn.data.get("rephrased"):
         turn.data["rephrased"] = True
         turn.conversation.state = State.DESCRIBE
-        turn.ask(turn.responses.text("no_match_rephrase"), [turn.human_row()])
+        turn.ask(turn.responses.text(Say.NO_MATCH_REPHRASE), [turn.human_row()])
     else:
-        escalation.escalate(turn, "no_match")
+        escalation.escalate(turn, Say.AGENT_REASON_NO_MATCH)
 
 
 def did_you_mean(turn: Turn, candidates: list[dict[str, Any]]) -> None:
@@ -40,10 +41,10 @@ def did_you_mean(turn: Turn, candidates: list[dict[str, Any]]) -> None:
     for index, candidate in enumerate(candidates):
         entry = turn.entry(candidate["id"])
         if entry is not None:
-            rows.append([(turn.responses.label("pick_button", title=entry.title), PICK, index)])
-    rows.append([(turn.responses.label("none_button"), NONE, None)])
+            rows.append([(turn.responses.label(Say.PICK_BUTTON, title=entry.title), PICK, index)])
+    rows.append([(turn.responses.label(Say.NONE_BUTTON), NONE, None)])
     rows.append(turn.human_row())
-    turn.ask(turn.responses.text("did_you_mean"), rows)
+    turn.ask(turn.responses.text(Say.DID_YOU_MEAN), rows)
 
 
 def show_fix(turn: Turn, index: int) -> None:
@@ -51,10 +52,10 @@ def show_fix(turn: Turn, index: int) -> None:
     candidate = turn.data["candidates"][index]
     entry = turn.entry(candidate["id"])
     if entry is None:  # the knowledge changed under us: treat as not found
-        escalation.escalate(turn, "no_match")
+        escalation.escalate(turn, Say.AGENT_REASON_NO_MATCH)
         return
     tried: list[int] = turn.data.setdefault("tried", [])
-    key = "fix_next" if tried else "fix"
+    key = Say.FIX_NEXT if tried else Say.FIX
     tried.append(index)
     turn.data["current"] = index
     ticket = escalation.open_ticket(turn, turn.data.get("description", entry.title))
@@ -65,11 +66,11 @@ def show_fix(turn: Turn, index: int) -> None:
     text = turn.responses.text(key, title=entry.title, fix=entry.fix.strip())
     turn.say_html(text)
     turn.ask(
-        turn.responses.text("fixed_question"),
+        turn.responses.text(Say.FIXED_QUESTION),
         [
             [
-                (turn.responses.label("yes_button"), YES, None),
-                (turn.responses.label("no_button"), NO, None),
+                (turn.responses.label(Say.YES_BUTTON), YES, None),
+                (turn.responses.label(Say.NO_BUTTON), NO, None),
             ],
             turn.human_row(),
         ],
@@ -83,11 +84,11 @@ def choose(turn: Turn, action: str, arg: int | None) -> None:
         show_fix(turn, arg)
     elif action == NONE:
         if turn.data.get("rephrased"):
-            escalation.escalate(turn, "no_match")
+            escalation.escalate(turn, Say.AGENT_REASON_NO_MATCH)
         else:
             turn.data["rephrased"] = True
             turn.conversation.state = State.DESCRIBE
-            turn.ask(turn.responses.text("none_rephrase"), [turn.human_row()])
+            turn.ask(turn.responses.text(Say.NONE_REPHRASE), [turn.human_row()])
     else:
         expired(turn)
 
@@ -99,7 +100,7 @@ def confirm(turn: Turn, fixed: bool) -> None:
         if ticket is not None:
             ticket.status = TicketStatus.RESOLVED
             turn.touch(ticket)
-            turn.say("glad_fixed", ref=ticket.ref)
+            turn.say(Say.GLAD_FIXED, ref=ticket.ref)
         turn.conversation.state = State.DESCRIBE
         turn.conversation.ticket_id = None
         turn.conversation.data = {}
@@ -121,17 +122,17 @@ def confirm(turn: Turn, fixed: bool) -> None:
     if rule_entry is not None:
         replacement.offer(turn, rule_entry)
     else:
-        escalation.escalate(turn, "not_fixed")
+        escalation.escalate(turn, Say.AGENT_REASON_NOT_FIXED)
 
 
 def ask_again(turn: Turn) -> None:
     """Typed text while "Did this fix it?" is open and it is neither yes nor no."""
     turn.ask(
-        turn.responses.text("fixed_question_again"),
+        turn.responses.text(Say.FIXED_QUESTION_AGAIN),
         [
             [
-                (turn.responses.label("yes_button"), YES, None),
-                (turn.responses.label("no_button"), NO, None),
+                (turn.responses.label(Say.YES_BUTTON), YES, None),
+                (turn.responses.label(Say.NO_BUTTON), NO, None),
             ],
             turn.human_row(),
         ],
@@ -140,7 +141,7 @@ def ask_again(turn: Turn) -> None:
 
 def expired(turn: Turn) -> None:
     """A press on an old or unknown button: say so, and show where we are."""
-    turn.say("choice_expired")
+    turn.say(Say.CHOICE_EXPIRED)
     state = turn.conversation.state
     if state is State.CONFIRM:
         ask_again(turn)
@@ -149,10 +150,10 @@ def expired(turn: Turn) -> None:
     elif state is State.WITH_AGENT:
         ticket = turn.ticket()
         if ticket is not None:
-            turn.say("already_with_agent", ref=ticket.ref)
+            turn.say(Say.ALREADY_WITH_AGENT, ref=ticket.ref)
     elif state is State.ORDER_NUMBER:
-        turn.say("replacement_offer")
+        turn.say(Say.REPLACEMENT_OFFER)
     elif state is State.PURCHASE_DATE:
-        turn.say("purchase_date_question")
+        turn.say(Say.PURCHASE_DATE_QUESTION)
     else:
-        turn.say("describe_prompt")
+        turn.say(Say.DESCRIBE_PROMPT)

@@ -24,7 +24,7 @@ from flows.model import (
     Ticket,
 )
 from flows.ports import Matcher, Repositories
-from knowledge.responses import Html, Responses
+from knowledge.responses import Html, Responses, Say
 from knowledge.schema import Entry, KnowledgeBase, Thresholds
 
 # button actions
@@ -112,7 +112,7 @@ class Turn:
         self.repos.tickets.save(ticket)
 
     # ---- answering ---------------------------------------------------------------
-    def say(self, key: str, **params: object) -> None:
+    def say(self, key: Say, **params: object) -> None:
         """A message without buttons (older buttons stay valid)."""
         self.effects.append(Reply(self.chat_id, self.responses.text(key, **params)))
 
@@ -130,9 +130,9 @@ class Turn:
         self.effects.append(Reply(self.chat_id, text, keyboard))
 
     def human_row(self) -> list[tuple[str, str, int | None]]:
-        return [(self.responses.label("human_button"), HUMAN, None)]
+        return [(self.responses.label(Say.HUMAN_BUTTON), HUMAN, None)]
 
-    def notify_agents(self, key: str, **params: object) -> None:
+    def notify_agents(self, key: Say, **params: object) -> None:
         ticket_id = self.conversation.ticket_id
         self.effects.append(NotifyAgents(self.responses.text(key, **params), ticket_id))
 

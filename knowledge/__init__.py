@@ -6,11 +6,14 @@ Public names::
     validate_knowledge(directory, thresholds) -> list[Problem]
     default_knowledge_dir() -> Path                 the shipped demo knowledge
     Matcher(knowledge, thresholds).match(text, limit) -> MatchResult
+    Responses.load(path, language) -> Responses   every sentence, checked against Say
+    Say                                             the sentence ids the code uses
 
 Errors::
 
     KnowledgeBaseError
-    └── KnowledgeError      .problems: list[Problem]
+    ├── KnowledgeError      .problems: list[Problem]
+    └── ResponsesError      .problems: list[str]
 """
 
 from knowledge.loader import (
@@ -22,6 +25,7 @@ from knowledge.loader import (
     validate_knowledge,
 )
 from knowledge.matcher import Matcher
+from knowledge.responses import Responses, ResponsesError, Say
 from knowledge.schema import (
     Band,
     Candidate,
@@ -45,6 +49,9 @@ __all__ = [
     "Matcher",
     "Problem",
     "ReplacementRule",
+    "Responses",
+    "ResponsesError",
+    "Say",
     "Thresholds",
     "default_knowledge_dir",
     "load_knowledge",

@@ -1,5 +1,12 @@
 """The catalogue of every sentence the bot says, read from ``responses.yaml``.
 
+``Say`` names every sentence the code can ask for, with the ``{placeholders}`` its text
+takes. A catalogue (one language of ``responses.yaml``) must have exactly those ids and
+exactly those placeholders: ``Responses`` checks it when it is built, so a missing,
+misspelt or unused id, or a lost ``{ref}``, stops the bot at start-up with the file, the
+language and the id named, never in front of a customer. Every language is checked
+against the same ``Say``.
+
 Placeholders are filled with HTML-escaped values, so customer words and knowledge text
 always show literally in Telegram's HTML parse mode. Wrap a value in ``Html`` when it is
 already safe markup (for example, lines rendered from the catalogue itself).
@@ -10,15 +17,113 @@ from __future__ import annotations
 import html
 import string
 from collections.abc import Mapping
+from enum import StrEnum
 from pathlib import Path
 
 import yaml
 
+from knowledge.loader import KnowledgeBaseError
+
 DEFAULT_LANGUAGE = "en"
 
 
-class ResponsesError(Exception):
-    """The responses file is missing, malformed, or lacks an id the flows use."""
+class Say(StrEnum):
+    """Every sentence id the code uses; a member's extra values are its placeholders."""
+
+    _value_: str
+    placeholders: frozenset[str]
+
+    def __new__(cls, value: str, *placeholders: str) -> Say:
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.placeholders = frozenset(placeholders)
+        return member
+
+    # greeting and help
+    WELCOME = "welcome", "name"
+    WELCOME_BACK_WAITING = "welcome_back_waiting", "name", "ref"
+    HELP = "help"
+    # describing the problem
+    DESCRIBE_PROMPT = "describe_prompt"
+    DESCRIBE_TOO_SHORT = "describe_too_short"
+    PHOTO_NEEDS_WORDS = "photo_needs_words"
+    ONLY_TEXT = "only_text"
+    TEXT_SHORTENED = "text_shortened"
+    # matching
+    FIX = "fix", "title", "fix"
+    FIX_NEXT = "fix_next", "title", "fix"
+    FIXED_QUESTION = "fixed_question"
+    DID_YOU_MEAN = "did_you_mean"
+    NO_MATCH_REPHRASE = "no_match_rephrase"
+    NONE_REPHRASE = "none_rephrase"
+    # outcome
+    GLAD_FIXED = "glad_fixed", "ref"
+    FIXED_QUESTION_AGAIN = "fixed_question_again"
+    # replacement
+    REPLACEMENT_OFFER = "replacement_offer"
+    ORDER_NUMBER_INVALID = "order_number_invalid"
+    PURCHASE_DATE_QUESTION = "purchase_date_question"
+    PURCHASE_DATE_INVALID = "purchase_date_invalid"
+    PURCHASE_DATE_FUTURE = "purchase_date_future"
+    REPLACEMENT_RECORDED = "replacement_recorded", "order", "ref"
+    REPLACEMENT_NOT_ELIGIBLE = "replacement_not_eligible", "days"
+    # a person
+    ESCALATED = "escalated", "ref"
+    ESCALATED_NO_MATCH = "escalated_no_match", "ref"
+    WITH_AGENT_ACK = "with_agent_ack", "ref"
+    ALREADY_WITH_AGENT = "already_with_agent", "ref"
+    # commands
+    CANCELLED = "cancelled"
+    CANCELLED_REQUEST = "cancelled_request", "ref"
+    NOTHING_TO_CANCEL = "nothing_to_cancel"
+    STATUS_HEADER = "status_header"
+    STATUS_LINE = "status_line", "ref", "summary", "state"
+    STATUS_NONE = "status_none"
+    UNKNOWN_COMMAND = "unknown_command"
+    CHOICE_EXPIRED = "choice_expired"
+    SOMETHING_WENT_WRONG = "something_went_wrong"
+    # ticket states as the customer reads them
+    STATE_OPEN = "state_open"
+    STATE_WAITING_AGENT = "state_waiting_agent"
+    STATE_REPLACEMENT_REQUESTED = "state_replacement_requested"
+    STATE_RESOLVED = "state_resolved"
+    STATE_CANCELLED = "state_cancelled"
+    # button labels (plain text)
+    YES_BUTTON = "yes_button"
+    NO_BUTTON = "no_button"
+    NONE_BUTTON = "none_button"
+    HUMAN_BUTTON = "human_button"
+    PICK_BUTTON = "pick_button", "title"
+    # for the support team (agent chat)
+    AGENT_CARD = "agent_card", "ref", "reason", "customer", "summary", "tried", "order"
+    AGENT_REASON_ASKED = "agent_reason_asked"
+    AGENT_REASON_NO_MATCH = "agent_reason_no_match"
+    AGENT_REASON_NOT_FIXED = "agent_reason_not_fixed"
+    AGENT_REASON_NOT_ELIGIBLE = "agent_reason_not_eligible"
+    AGENT_REPLACEMENT_CARD = (
+        "agent_replacement_card",
+        "ref",
+        "customer",
+        "title",
+        "order",
+        "purchased",
+        "age",
+        "days",
+    )
+    AGENT_CUSTOMER_MESSAGE = "agent_customer_message", "ref", "customer", "text"
+    AGENT_CUSTOMER_CANCELLED = "agent_customer_cancelled", "ref"
+    AGENT_NOTHING = "agent_nothing"
+
+
+class ResponsesError(KnowledgeBaseError):
+    """The responses file is missing or malformed, or does not match ``Say``.
+
+    ``problems`` lists each one as ``file › language › id: what is wrong``.
+    """
+
+    def __init__(self, message: str, problems: list[str] | None = None):
+        super().__init__(message)
+        self.problems = problems or [message]
 
 
 class Html(str):
@@ -38,49 +143,102 @@ def default_responses_path() -> Path:
     return Path(__file__).parent / "responses.yaml"
 
 
-class Responses:
-    """Sentences by id, in one language."""
+def placeholders_in(template: str) -> frozenset[str]:
+    """The ``{names}`` a sentence uses; ``ValueError`` for broken braces or ``{}``."""
+    names = set()
+    for _, name, _, _ in string.Formatter().parse(template):
+        if name is None:
+            continue
+        if not name.isidentifier():
+            raise ValueError(f"{{{name}}} is not a placeholder name")
+        names.add(name)
+    return frozenset(names)
 
-    def __init__(self, catalogue: Mapping[str, str], *, language: str = DEFAULT_LANGUAGE):
-        self._catalogue = dict(catalogue)
+
+def check_catalogue(catalogue: Mapping[str, object], *, where: str) -> list[str]:
+    """What is wrong with one language's ``{id: text}`` against ``Say``; empty when fine.
+
+    ``where`` prefixes each problem, e.g. ``"responses.yaml › en"``.
+    """
+    problems: list[str] = []
+    known = {member.value for member in Say}
+    for key, value in catalogue.items():
+        if str(key) not in known:
+            problems.append(f"{where} › {key}: unknown id (no knowledge.responses.Say member)")
+        elif not isinstance(value, str) or not value.strip():
+            problems.append(f"{where} › {key}: must be non-empty text")
+    for member in Say:
+        value = catalogue.get(member.value)
+        if member.value not in catalogue:
+            problems.append(f"{where} › {member.value}: missing (the code says Say.{member.name})")
+            continue
+        if not isinstance(value, str) or not value.strip():
+            continue  # reported above
+        try:
+            found = placeholders_in(value)
+        except ValueError as exc:
+            problems.append(f"{where} › {member.value}: {exc}")
+            continue
+        if found != member.placeholders:
+            problems.append(
+                f"{where} › {member.value}: placeholders {_names(found)}, but the code passes "
+                f"{_names(member.placeholders)}"
+            )
+    return problems
+
+
+def _names(names: frozenset[str]) -> str:
+    return "{" + ", ".join(sorted(names)) + "}" if names else "none"
+
+
+class Responses:
+    """Sentences by id, in one language; built only from a catalogue that matches ``Say``."""
+
+    def __init__(
+        self,
+        catalogue: Mapping[str, object],
+        *,
+        language: str = DEFAULT_LANGUAGE,
+        source: str = "responses.yaml",
+    ):
+        where = f"{source} › {language}"
+        problems = check_catalogue(catalogue, where=where)
+        if problems:
+            listed = "\n".join(f"  {problem}" for problem in problems)
+            raise ResponsesError(
+                f"{where} does not match knowledge.responses.Say "
+                f"({len(problems)} problem(s)):\n{listed}",
+                problems,
+            )
+        self._catalogue = {member: str(catalogue[member.value]) for member in Say}
         self.language = language
 
     @classmethod
     def load(cls, path: Path | None = None, *, language: str = DEFAULT_LANGUAGE) -> Responses:
+        """One language of a responses file, checked against ``Say``."""
         path = path or default_responses_path()
         try:
             raw = yaml.safe_load(path.read_text(encoding="utf-8"))
         except (OSError, yaml.YAMLError) as exc:
-            raise ResponsesError(f"{path.name}: cannot be read: {exc}") from exc
+            raise ResponsesError(f"{path}: cannot be read: {exc}") from exc
         if not isinstance(raw, dict) or not isinstance(raw.get(language), dict):
-            raise ResponsesError(f"{path.name}: needs a top-level '{language}:' mapping of ids")
-        catalogue: dict[str, str] = {}
-        for key, value in raw[language].items():
-            if not isinstance(value, str) or not value.strip():
-                raise ResponsesError(f"{path.name} › {language} › {key}: must be non-empty text")
-            catalogue[str(key)] = value
-        return cls(catalogue, language=language)
+            raise ResponsesError(f"{path}: needs a top-level '{language}:' mapping of ids")
+        return cls(raw[language], language=language, source=str(path))
 
-    def ids(self) -> frozenset[str]:
-        return frozenset(self._catalogue)
-
-    def placeholders(self, key: str) -> frozenset[str]:
-        """The ``{names}`` a sentence expects."""
-        return frozenset(
-            name for _, name, _, _ in string.Formatter().parse(self._template(key)) if name
-        )
-
-    def text(self, key: str, **params: object) -> Html:
+    def text(self, key: Say, **params: object) -> Html:
         """The sentence ``key`` as Telegram HTML, placeholders filled and escaped."""
+        self._check(key, params)
         safe = {name: escape(value) for name, value in params.items()}
-        return Html(self._template(key).format_map(safe))
+        return Html(self._catalogue[key].format_map(safe))
 
-    def label(self, key: str, **params: object) -> str:
+    def label(self, key: Say, **params: object) -> str:
         """A button label: plain text, nothing escaped (Telegram shows labels literally)."""
-        return self._template(key).format_map({k: str(v) for k, v in params.items()})
+        self._check(key, params)
+        return self._catalogue[key].format_map({k: str(v) for k, v in params.items()})
 
-    def _template(self, key: str) -> str:
-        try:
-            return self._catalogue[key]
-        except KeyError:
-            raise ResponsesError(f"responses.yaml › {self.language} › {key}: missing") from None
+    def _check(self, key: Say, params: Mapping[str, object]) -> None:
+        if params.keys() != key.placeholders:
+            raise ResponsesError(
+                f"Say.{key.name} takes {_names(key.placeholders)}, "
+                f"but was given {_names(frozenset(params))}"
+            )

@@ -35,7 +35,7 @@ from bot.storage import (
 from bot.telegram.timing import backoff, nap, sleep
 from bot.telegram.updates import MembershipChange, callback_to_answer, to_event
 from flows.engine import Conversations
-from knowledge.responses import Responses
+from knowledge.responses import Responses, Say
 
 log = logging.getLogger(__name__)
 
@@ -200,7 +200,7 @@ class Worker:
         with self.new_uow() as uow:
             uow.inbox.mark_done(item.update_id, self.clock.now(), error=repr(exc)[:500])
             if chat is not None and chat.type == "private":
-                text = self.responses.text("something_went_wrong")
+                text = self.responses.text(Say.SOMETHING_WENT_WRONG)
                 message = OutgoingMessage(chat.id, MessageKind.SEND, text)
                 uow.outbox.add(message, self.clock.now())
             uow.commit()

@@ -21,6 +21,7 @@ from bot.telegram.worker import Worker
 from flows.engine import Conversations
 from flows.model import ChatId, Effect, Inbound, Reply
 from flows.ports import Repositories
+from knowledge.responses import Say
 from tests.e2e.fake_bot_api import FakeBotApi
 
 ANN = 4242
@@ -157,7 +158,7 @@ def test_a_bug_is_tried_again_then_set_aside_with_an_apology(
     with app.new_uow() as uow:
         [reply] = uow.outbox.for_chat(ANN)
         assert uow.inbox.pending() == []
-    assert reply.text == app.responses.text("something_went_wrong")
+    assert reply.text == app.responses.text(Say.SOMETHING_WENT_WRONG)
     levels = [r.levelname for r in caplog.records if r.name == "bot.telegram.worker"]
     assert levels == ["WARNING", "WARNING", "ERROR"]
 
@@ -183,9 +184,9 @@ def test_a_bug_holds_back_its_own_chat_and_nobody_else(fake_api: FakeBotApi, app
     with app.new_uow() as uow:
         anns = [item.text for item in uow.outbox.for_chat(ANN)]
         bens = [item.text for item in uow.outbox.for_chat(ben)]
-    welcome = app.responses.text("welcome", name="Ann")
+    welcome = app.responses.text(Say.WELCOME, name="Ann")
     assert bens == [welcome]
-    assert anns == [welcome, app.responses.text("help")]  # her order kept after the retry
+    assert anns == [welcome, app.responses.text(Say.HELP)]  # her order kept after the retry
 
 
 def test_an_unreadable_stored_update_is_set_aside(fake_api: FakeBotApi, app: App) -> None:

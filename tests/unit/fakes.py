@@ -18,6 +18,7 @@ from flows.model import (
     NotifyAgents,
     Person,
     Reply,
+    State,
     TextMessage,
     Ticket,
     TicketId,
@@ -169,6 +170,9 @@ class Harness:
         self.last = self.engine.handle(self.repos, event)
         return self.last
 
+    def send(self, event: TextMessage | ButtonPress | Command | Media) -> list[Effect]:
+        return self._run(event)
+
     def text(self, text: str) -> list[Effect]:
         return self._run(TextMessage(self.person, text))
 
@@ -203,6 +207,19 @@ class Harness:
     @property
     def conversation(self) -> Conversation:
         return self.repos.conversations.rows[42]
+
+    @property
+    def state(self) -> State:
+        """The conversation's state, also before the customer's first message."""
+        row = self.repos.conversations.rows.get(self.person.chat_id)
+        return (row or Conversation(self.person.chat_id)).state
+
+    def fork(self) -> Harness:
+        """A copy that carries on independently: same engine, copied repositories."""
+        twin = copy.copy(self)
+        twin.repos = copy.deepcopy(self.repos)
+        twin.last = list(self.last)
+        return twin
 
     def tickets(self) -> list[Ticket]:
         return list(self.repos.tickets.rows.values())

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 
 import pytest
 
 from flows.model import ClearButtons, MediaKind, Reply, State, TicketStatus
-from knowledge.responses import Responses
 
 from .fakes import Harness
 
@@ -294,31 +292,3 @@ def test_every_reply_is_valid_for_telegram(bot: Harness) -> None:
             for row in effect.buttons:
                 for button in row:
                     assert len(button.data.encode()) <= 64 and len(button.label) <= 64
-
-
-def test_responses_file_has_every_id_the_flows_use() -> None:
-    import re
-    from pathlib import Path
-
-    responses = Responses.load()
-    used: set[str] = set()
-    for path in Path("flows").glob("*.py"):
-        source = path.read_text()
-        used |= set(re.findall(r'(?:say|text|label|notify_agents)\(\s*"([a-z_]+)"', source))
-    used |= {f"state_{s.value}" for s in TicketStatus}
-    used |= {f"agent_reason_{r}" for r in ("asked", "no_match", "not_fixed", "not_eligible")}
-    missing = used - responses.ids()
-    assert not missing
-    assert len(used) > 30
-
-
-def test_the_diagram_beside_the_flows_names_every_state() -> None:
-    from pathlib import Path
-
-    from flows.model import State
-
-    diagram = (Path(__file__).resolve().parents[2] / "flows" / "conversation.mmd").read_text()
-    named = set(re.findall(r"^\s*(\w+) -->", diagram, re.M)) | set(
-        re.findall(r"--> (\w+)", diagram)
-    )
-    assert {s.value for s in State} <= named
