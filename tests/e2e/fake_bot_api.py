@@ -36,8 +36,8 @@ Behaviour in short:
   given.
 * ``sendMessage`` / ``editMessageText`` validate like Telegram: HTML parse mode with
   unbalanced/unknown tags or bad ``&`` entities -> 400 ``Bad Request: can't parse entities: ...``;
-  empty text -> 400 ``Bad Request: message text is empty``; more than 4096 visible characters
-  (code points, after entity parsing) -> 400 ``Bad Request: message is too long``;
+  empty text -> 400 ``Bad Request: message text is empty``; more than 4096 visible UTF-16 units
+  (after entity parsing) -> 400 ``Bad Request: message is too long``;
   ``callback_data`` not 1-64 bytes -> 400 ``Bad Request: BUTTON_DATA_INVALID``.  Editing a message
   to identical text and markup -> 400 ``Bad Request: message is not modified: ...``.
   MarkdownV2 is not validated.
@@ -54,6 +54,7 @@ import copy
 import email.message
 import itertools
 import json
+import math
 import re
 import socket
 import sys
@@ -453,6 +454,11 @@ class FakeBotApi:
         self._closed: set[socket.socket] = set()
         self._stopping = False
         self._requests: list[tuple[str, JSONDict]] = []
+        # After an injected 429: until when each method is refused, and who asked too early.
+        # Off for tests that move the bot's clock instead of waiting.
+        self.enforce_retry_after = True
+        self._retry_until: dict[str, float] = {}
+        self._early: list[tuple[str, JSONDict]] = []
         self._pending: list[_Pending] = []
         self._pushed: dict[int, JSONDict] = {}
         self._last_update_id = 0
@@ -984,6 +990,12 @@ class FakeBotApi:
         with self._cond:
             return list(self._requests)
 
+    @property
+    def requests_inside_retry_window(self) -> list[tuple[str, JSONDict]]:
+        """Calls that came before an injected 429's ``retry_after`` had passed."""
+        with self._cond:
+            return copy.deepcopy(self._early)
+
     def requests_for(self, method: str) -> list[JSONDict]:
         with self._cond:
             return [p for m, p in self._requests if m.lower() == method.lower()]
@@ -1190,8 +1202,18 @@ class FakeBotApi:
         if delay is not None:
             with self._cond:  # stop() cuts an injected delay short, as it wakes long polls
                 self._cond.wait_for(lambda: self._stopping, timeout=delay.delay)
+        with self._cond:  # like Telegram: a request inside a 429's window gets 429 again
+            until = self._retry_until.get(name, 0.0) if self.enforce_retry_after else 0.0
+            if time.monotonic() < until:
+                self._early.append((name, copy.deepcopy(params)))
+                left = max(1, math.ceil(until - time.monotonic()))
+                raise ApiError(429, f"Too Many Requests: retry after {left}", {"retry_after": left})
         failure = self._take_injection(name, chat_id, delay=False)
         if failure is not None and failure.error is not None:
+            retry_after = (failure.error.parameters or {}).get("retry_after")
+            if retry_after:
+                with self._cond:
+                    self._retry_until[name] = time.monotonic() + float(retry_after)
             raise failure.error
         with self._cond:
             if chat_id in self._blocked and name not in ("getchat", "getchatmember"):
@@ -1230,7 +1252,7 @@ class FakeBotApi:
         if what == "text" and not visible.strip():
             raise _bad_request("message text is empty")
         limit = self.MAX_TEXT_LENGTH if what == "text" else self.MAX_CAPTION_LENGTH
-        if len(visible) > limit:
+        if len(visible.encode("utf-16-le")) // 2 > limit:  # Telegram counts UTF-16 units
             raise _bad_request(
                 "message is too long" if what == "text" else "message caption is too long"
             )

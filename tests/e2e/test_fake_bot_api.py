@@ -206,7 +206,25 @@ def test_long_poll_waits_and_wakes_on_push(fake_api: FakeBotApi) -> None:
     run_with_bot(fake_api, scenario)
 
 
+def test_a_call_inside_a_429_window_is_refused_and_recorded(fake_api: FakeBotApi) -> None:
+    fake_api.fail_next("sendMessage", 429, retry_after=1)
+
+    async def scenario(bot: Bot) -> None:
+        with pytest.raises(RetryAfter):
+            await bot.send_message(USER, "first")
+        with pytest.raises(RetryAfter):
+            await bot.send_message(USER, "too early")
+        await asyncio.sleep(1.2)
+        await bot.send_message(USER, "after the window")
+
+    run_with_bot(fake_api, scenario)
+    assert [m["text"] for m in fake_api.sent_messages(USER)] == ["after the window"]
+    early = fake_api.requests_inside_retry_window
+    assert [(method, params["text"]) for method, params in early] == [("sendmessage", "too early")]
+
+
 def test_injected_429_raises_retry_after_then_recovers(fake_api: FakeBotApi) -> None:
+    fake_api.enforce_retry_after = False  # the window has its own test above
     fake_api.fail_next("sendMessage", 429, "Too Many Requests: retry after 5", retry_after=5)
 
     async def scenario(bot: Bot) -> None:
