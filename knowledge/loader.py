@@ -28,7 +28,7 @@ __all__ = [
     "validate_knowledge",
 ]
 
-MAX_ID_LENGTH = 200  # ids appear in agents' cards and commands (/fix ID), never in buttons
+MAX_ID_LENGTH = 200  # ids appear in agents' cards and in logs, never in buttons
 _ID_PATTERN = re.compile(r"^[^\s\x00-\x1f]+$")  # one word: letters, digits, - _ . : / ...
 _ENTRY_KEYS = ("id", "title", "symptoms", "fix", "replacement", "tests")
 _FILE_KEYS = ("product", "entries")

@@ -18,6 +18,7 @@ import asyncio
 import json
 import logging
 from datetime import timedelta
+from typing import Protocol
 
 from telegram import Bot, Update
 from telegram.error import TelegramError
@@ -34,7 +35,8 @@ from bot.storage import (
 )
 from bot.telegram.timing import backoff, nap, sleep
 from bot.telegram.updates import MembershipChange, callback_to_answer, to_event
-from flows.engine import Conversations
+from flows.model import Effect, Inbound
+from flows.ports import Repositories
 from knowledge.responses import Responses, Say
 
 log = logging.getLogger(__name__)
@@ -45,13 +47,19 @@ IDLE = 5.0  # seconds between looks at the inbox when nothing wakes the worker
 BATCH = 50
 
 
+class FlowEngine(Protocol):
+    """What the worker runs each update through (``flows.engine.Conversations``)."""
+
+    def handle(self, repos: Repositories, event: Inbound) -> list[Effect]: ...
+
+
 class Worker:
     def __init__(
         self,
         *,
         bot: Bot,
         new_uow: UnitOfWorkFactory,
-        conversations: Conversations,
+        conversations: FlowEngine,
         responses: Responses,
         clock: Clock,
         agent_chat_id: int | None,

@@ -11,18 +11,18 @@ import pytest
 from bot.storage import make_engine
 from tests.databases import PG_SKIP_REASON, drop_everything, postgres_url
 from tests.e2e.botprocess import AGENT_CHAT, BotProcess
-from tests.e2e.fake_bot_api import FakeBotApi, parse_html
+from tests.e2e.fake_bot_api import FakeBotApi, JSONDict, parse_html
 
 ANN = 4242
 
 
-def buttons(message: dict) -> dict[str, str]:
+def buttons(message: JSONDict) -> dict[str, str]:
     """Label -> callback data of a sent message's inline keyboard."""
     rows = (message.get("reply_markup") or {}).get("inline_keyboard", [])
     return {b["text"]: b["callback_data"] for row in rows for b in row}
 
 
-def press(fake: FakeBotApi, message: dict, label_part: str) -> None:
+def press(fake: FakeBotApi, message: JSONDict, label_part: str) -> None:
     for label, data in buttons(message).items():
         if label_part.lower() in label.lower():
             fake.push_callback(ANN, data, message["message_id"])
@@ -30,7 +30,7 @@ def press(fake: FakeBotApi, message: dict, label_part: str) -> None:
     raise AssertionError(f"no {label_part!r} button in {buttons(message)}")
 
 
-def texts(messages: list[dict]) -> list[str]:
+def texts(messages: list[JSONDict]) -> list[str]:
     return [m["text"] for m in messages]
 
 
@@ -180,7 +180,7 @@ def test_429_is_waited_out_and_nothing_is_lost(fake_api: FakeBotApi, bot: BotPro
     assert len(tries) == 2
 
 
-def test_a_wrong_token_stops_with_one_clear_line(fake_api: FakeBotApi, tmp_path) -> None:
+def test_a_wrong_token_stops_with_one_clear_line(fake_api: FakeBotApi, tmp_path: Path) -> None:
     import subprocess
     import sys
 

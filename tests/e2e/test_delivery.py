@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any, TypeVar
 
 import pytest
+from telegram.ext import ExtBot
 
 from bot.app import App, build
 from bot.delivery import store_effects
@@ -17,13 +19,14 @@ from bot.settings import load_settings
 from bot.storage import MessageKind, OutgoingMessage
 from bot.telegram.channel import build_bot
 from bot.telegram.sender import Sender
-from bot.telegram.worker import Worker
-from flows.engine import Conversations
+from bot.telegram.worker import FlowEngine, Worker
 from flows.model import ChatId, Effect, Inbound, Reply
 from flows.ports import Repositories
 from knowledge.responses import Say
 from tests.e2e.fake_bot_api import FakeBotApi
 
+Bot = ExtBot[Any]
+R = TypeVar("R")
 ANN = 4242
 T = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 
@@ -37,14 +40,19 @@ class SettableClock:
 
 
 @pytest.fixture
-def app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[App]:
+def clock() -> SettableClock:
+    return SettableClock()
+
+
+@pytest.fixture
+def app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, clock: SettableClock) -> Iterator[App]:
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("KNOWLEDGE_DIR", raising=False)
     settings = load_settings(database_url=f"sqlite:///{tmp_path / 'bot.db'}")
-    yield build(settings, clock=SettableClock())
+    yield build(settings, clock=clock)
 
 
-def make_worker(bot, app: App, conversations: Conversations) -> Worker:  # type: ignore[no-untyped-def]
+def make_worker(bot: Bot, app: App, conversations: FlowEngine) -> Worker:
     return Worker(
         bot=bot,
         new_uow=app.new_uow,
@@ -56,7 +64,7 @@ def make_worker(bot, app: App, conversations: Conversations) -> Worker:  # type:
     )
 
 
-def run(coro):  # type: ignore[no-untyped-def]
+def run(coro: Coroutine[Any, Any, R]) -> R:
     return asyncio.run(coro)
 
 
@@ -72,7 +80,7 @@ def statuses(app: App, chat_id: int = ANN) -> list[str]:
         return [item.status for item in uow.outbox.for_chat(chat_id)]
 
 
-async def with_bot(fake: FakeBotApi, work):  # type: ignore[no-untyped-def]
+async def with_bot(fake: FakeBotApi, work: Callable[[Bot], Awaitable[R]]) -> R:
     bot = build_bot(fake.token, fake.base_url, fake.base_file_url)
     await bot.initialize()
     try:
@@ -81,20 +89,21 @@ async def with_bot(fake: FakeBotApi, work):  # type: ignore[no-untyped-def]
         await bot.shutdown()
 
 
-def test_network_errors_are_retried_in_order(fake_api: FakeBotApi, app: App) -> None:
+def test_network_errors_are_retried_in_order(
+    fake_api: FakeBotApi, app: App, clock: SettableClock
+) -> None:
     queue(app, "first")
     queue(app, "second")
     fake_api.fail_next("sendMessage", 502, "Bad Gateway")
-    clock = app.clock
 
-    async def work(bot):  # type: ignore[no-untyped-def]
+    async def work(bot: Bot) -> None:
         sender = Sender(bot=bot, new_uow=app.new_uow, clock=clock)
         await sender.send_due()
         assert fake_api.sent_messages(ANN) == []  # "second" waits behind "first"
         assert statuses(app) == ["pending", "pending"]
         await sender.send_due()  # the retry is not due yet: nothing is sent
         assert len(fake_api.requests_for("sendMessage")) == 1
-        clock.current += timedelta(seconds=3)  # type: ignore[attr-defined]
+        clock.current += timedelta(seconds=3)
         await sender.send_due()
 
     run(with_bot(fake_api, work))
@@ -103,11 +112,11 @@ def test_network_errors_are_retried_in_order(fake_api: FakeBotApi, app: App) -> 
 
 
 def test_a_message_that_does_not_parse_is_sent_as_plain_text(
-    fake_api: FakeBotApi, app: App
+    fake_api: FakeBotApi, app: App, clock: SettableClock
 ) -> None:
     queue(app, "broken <b>markup & more")
 
-    async def work(bot):  # type: ignore[no-untyped-def]
+    async def work(bot: Bot) -> None:
         await Sender(bot=bot, new_uow=app.new_uow, clock=app.clock).send_due()
 
     run(with_bot(fake_api, work))
@@ -119,7 +128,7 @@ def test_a_message_that_does_not_parse_is_sent_as_plain_text(
 class Exploding:
     """A flow engine with a bug in it, for the chats in ``broken`` (all when None)."""
 
-    def __init__(self, real: Conversations | None = None, broken: set[int] | None = None):
+    def __init__(self, real: FlowEngine | None = None, broken: set[int] | None = None):
         self.real = real
         self.broken = broken
 
@@ -138,18 +147,17 @@ def store_update(app: App, fake: FakeBotApi, update_id: int, chat_id: int = ANN)
 
 
 def test_a_bug_is_tried_again_then_set_aside_with_an_apology(
-    fake_api: FakeBotApi, app: App, caplog: pytest.LogCaptureFixture
+    fake_api: FakeBotApi, app: App, clock: SettableClock, caplog: pytest.LogCaptureFixture
 ) -> None:
     store_update(app, fake_api, fake_api.push_text(ANN, "hello there, my kettle is broken"))
-    clock = app.clock
 
-    async def work(bot):  # type: ignore[no-untyped-def]
-        worker = make_worker(bot, app, Exploding())  # type: ignore[arg-type]
+    async def work(bot: Bot) -> None:
+        worker = make_worker(bot, app, Exploding())
         assert await worker.drain() == 0  # first failure: kept for another try
         assert await worker.drain() == 0  # not due yet: not tried again
-        clock.current += timedelta(seconds=2)  # type: ignore[attr-defined]
+        clock.current += timedelta(seconds=2)
         assert await worker.drain() == 0  # second failure
-        clock.current += timedelta(seconds=10)  # type: ignore[attr-defined]
+        clock.current += timedelta(seconds=10)
         assert await worker.drain() == 1  # third: set aside
         assert await worker.drain() == 0  # marked done: not handled again
 
@@ -163,21 +171,22 @@ def test_a_bug_is_tried_again_then_set_aside_with_an_apology(
     assert levels == ["WARNING", "WARNING", "ERROR"]
 
 
-def test_a_bug_holds_back_its_own_chat_and_nobody_else(fake_api: FakeBotApi, app: App) -> None:
+def test_a_bug_holds_back_its_own_chat_and_nobody_else(
+    fake_api: FakeBotApi, app: App, clock: SettableClock
+) -> None:
     ben = ANN + 1
     first = fake_api.push_command(ANN, "start")
     store_update(app, fake_api, first)
     store_update(app, fake_api, fake_api.push_command(ben, "start"), chat_id=ben)
     store_update(app, fake_api, fake_api.push_command(ANN, "help"))
     flaky = Exploding(app.conversations, broken={ANN})
-    clock = app.clock
 
-    async def work(bot):  # type: ignore[no-untyped-def]
-        worker = make_worker(bot, app, flaky)  # type: ignore[arg-type]
+    async def work(bot: Bot) -> None:
+        worker = make_worker(bot, app, flaky)
         assert await worker.drain() == 1  # Ben's /start; Ann's two wait
         flaky.broken = set()  # the fault was passing: the retry works
         assert await worker.drain() == 0  # Ann's first is not due yet, her second waits
-        clock.current += timedelta(seconds=2)  # type: ignore[attr-defined]
+        clock.current += timedelta(seconds=2)
         assert await worker.drain() == 2
 
     run(with_bot(fake_api, work))
@@ -189,13 +198,15 @@ def test_a_bug_holds_back_its_own_chat_and_nobody_else(fake_api: FakeBotApi, app
     assert anns == [welcome, app.responses.text(Say.HELP)]  # her order kept after the retry
 
 
-def test_an_unreadable_stored_update_is_set_aside(fake_api: FakeBotApi, app: App) -> None:
+def test_an_unreadable_stored_update_is_set_aside(
+    fake_api: FakeBotApi, app: App, clock: SettableClock
+) -> None:
     with app.new_uow() as uow:
         uow.inbox.add(77, "{not json", app.clock.now())
         uow.inbox.add(78, json.dumps({"update_id": 78}), app.clock.now())  # nothing in it
         uow.commit()
 
-    async def work(bot):  # type: ignore[no-untyped-def]
+    async def work(bot: Bot) -> None:
         worker = make_worker(bot, app, app.conversations)
         assert await worker.drain() == 2
         assert await worker.drain() == 0
@@ -203,22 +214,23 @@ def test_an_unreadable_stored_update_is_set_aside(fake_api: FakeBotApi, app: App
     run(with_bot(fake_api, work))
 
 
-def test_429s_and_outages_never_make_a_reply_give_up(fake_api: FakeBotApi, app: App) -> None:
+def test_429s_and_outages_never_make_a_reply_give_up(
+    fake_api: FakeBotApi, app: App, clock: SettableClock
+) -> None:
     """Twenty 429s and twenty 502s in a row: the reply still arrives, charged 20 attempts."""
     queue(app, "still here")
-    clock = app.clock
     fake_api.enforce_retry_after = False  # this test moves the bot's clock instead of waiting
 
-    async def work(bot):  # type: ignore[no-untyped-def]
+    async def work(bot: Bot) -> None:
         sender = Sender(bot=bot, new_uow=app.new_uow, clock=clock)
         for _ in range(20):
             fake_api.fail_next("sendMessage", 429, retry_after=3)
             await sender.send_due()
-            clock.current += timedelta(seconds=3)  # type: ignore[attr-defined]
+            clock.current += timedelta(seconds=3)
         for _ in range(20):
             fake_api.fail_next("sendMessage", 502, "Bad Gateway")
             await sender.send_due()
-            clock.current += timedelta(minutes=2)  # type: ignore[attr-defined]
+            clock.current += timedelta(minutes=2)
         assert statuses(app) == ["pending"]
         await sender.send_due()
 
@@ -231,10 +243,9 @@ def test_429s_and_outages_never_make_a_reply_give_up(fake_api: FakeBotApi, app: 
 
 
 def test_the_sender_reads_only_what_is_due_and_sleeps_until_then(
-    fake_api: FakeBotApi, app: App
+    fake_api: FakeBotApi, app: App, clock: SettableClock
 ) -> None:
     """150 rows backing off do not hide a new one, and the sender naps until the first is due."""
-    clock = app.clock
     soon = clock.now() + timedelta(seconds=7)
     with app.new_uow() as uow:
         for chat in range(1000, 1150):
@@ -243,7 +254,7 @@ def test_the_sender_reads_only_what_is_due_and_sleeps_until_then(
         uow.commit()
     queue(app, "new")
 
-    async def work(bot):  # type: ignore[no-untyped-def]
+    async def work(bot: Bot) -> float:
         sender = Sender(bot=bot, new_uow=app.new_uow, clock=clock, batch=100)
         return await sender.send_due()
 
@@ -260,7 +271,7 @@ def test_a_wake_up_while_the_sender_is_busy_is_not_lost(
     queue(app, "first")
     fake_api.delay_next("sendMessage", 1.0)
 
-    async def work(bot):  # type: ignore[no-untyped-def]
+    async def work(bot: Bot) -> None:
         sender = Sender(bot=bot, new_uow=app.new_uow, clock=app.clock)
         stop = asyncio.Event()
         task = asyncio.create_task(sender.run(stop))
@@ -277,16 +288,15 @@ def test_a_wake_up_while_the_sender_is_busy_is_not_lost(
 
 
 def test_a_long_reply_is_one_row_per_chunk_and_a_failed_chunk_is_sent_alone(
-    fake_api: FakeBotApi, app: App
+    fake_api: FakeBotApi, app: App, clock: SettableClock
 ) -> None:
     words = " ".join(f"word{n}" for n in range(1200))  # 9,689 characters: 3 messages
     with app.new_uow() as uow:
         ids = store_effects(uow, [Reply(ChatId(ANN), words)], agent_chat_id=None, at=T)
         uow.commit()
     assert len(ids) == 3
-    clock = app.clock
 
-    async def work(bot):  # type: ignore[no-untyped-def]
+    async def work(bot: Bot) -> None:
         sender = Sender(bot=bot, new_uow=app.new_uow, clock=clock)
         with app.new_uow() as uow:
             first = uow.outbox.due(clock.now())[0]
@@ -294,7 +304,7 @@ def test_a_long_reply_is_one_row_per_chunk_and_a_failed_chunk_is_sent_alone(
         fake_api.fail_next("sendMessage", 502, "Bad Gateway")  # chunk 2 fails
         await sender.send_due()
         assert statuses(app) == ["sent", "pending", "pending"]
-        clock.current += timedelta(seconds=3)  # type: ignore[attr-defined]
+        clock.current += timedelta(seconds=3)
         await sender.send_due()
 
     run(with_bot(fake_api, work))
@@ -310,7 +320,7 @@ def test_ten_thousand_emoji_arrive_whole(fake_api: FakeBotApi, app: App) -> None
         store_effects(uow, [Reply(ChatId(ANN), emoji)], agent_chat_id=None, at=T)
         uow.commit()
 
-    async def work(bot):  # type: ignore[no-untyped-def]
+    async def work(bot: Bot) -> None:
         await Sender(bot=bot, new_uow=app.new_uow, clock=app.clock).send_due()
 
     run(with_bot(fake_api, work))

@@ -26,7 +26,7 @@ def bot() -> Harness:
 def test_start_greets_by_name_escaped(bot: Harness) -> None:
     bot.command("start")
     assert "Hi Ann &lt;b&gt;!" in bot.said()
-    assert bot.conversation.state is State.DESCRIBE
+    assert bot.conversation().state is State.DESCRIBE
 
 
 def test_confident_match_shows_fix_and_asks(bot: Harness) -> None:
@@ -34,7 +34,7 @@ def test_confident_match_shows_fix_and_asks(bot: Harness) -> None:
     said = bot.said()
     assert "Headphones do not pair" in said and "Hold the power button" in said
     assert "Did this fix it?" in said
-    assert bot.conversation.state is State.CONFIRM
+    assert bot.conversation().state is State.CONFIRM
     [ticket] = bot.tickets()
     assert ticket.status is TicketStatus.OPEN and ticket.entry_id == "pairing"
     assert ticket.summary == PAIRING
@@ -46,7 +46,7 @@ def test_yes_resolves_ticket(bot: Harness) -> None:
     assert "glad it works" in bot.said()
     [ticket] = bot.tickets()
     assert ticket.status is TicketStatus.RESOLVED
-    assert bot.conversation.state is State.DESCRIBE and bot.conversation.ticket_id is None
+    assert bot.conversation().state is State.DESCRIBE and bot.conversation().ticket_id is None
     assert ClearButtons(bot.person.chat_id, 1) in bot.last
 
 
@@ -63,7 +63,7 @@ def test_other_text_while_confirming_asks_again_with_buttons(bot: Harness) -> No
     bot.text("the light blinks red")
     assert "did that fix it" in bot.said().lower()
     assert bot.button("Yes")
-    assert bot.conversation.state is State.CONFIRM
+    assert bot.conversation().state is State.CONFIRM
 
 
 def test_no_shows_next_candidate_then_replacement(bot: Harness) -> None:
@@ -73,7 +73,7 @@ def test_no_shows_next_candidate_then_replacement(bot: Harness) -> None:
     bot.press(bot.button("No"))
     # "charging" scored under the suggest floor, so it is not offered; pairing allows replacement
     assert "order number" in bot.said()
-    assert bot.conversation.state is State.ORDER_NUMBER
+    assert bot.conversation().state is State.ORDER_NUMBER
     tried = [t["id"] for t in bot.tickets()[0].tried]
     assert tried == ["pairing", "reset"]
 
@@ -96,7 +96,7 @@ def test_replacement_within_window_is_recorded_with_reference(bot: Harness) -> N
     assert ticket.order_number == "NW-123456"
     assert f"reference is <b>{ticket.ref}</b>" in bot.said()
     assert "NW-123456" in bot.notices()[0] and "10 days ago" in bot.notices()[0]
-    assert bot.conversation.state is State.WITH_AGENT
+    assert bot.conversation().state is State.WITH_AGENT
 
 
 def test_replacement_outside_window_goes_to_a_person(bot: Harness) -> None:
@@ -116,7 +116,7 @@ def test_no_on_entry_without_replacement_escalates(bot: Harness) -> None:
     h = Harness({"sound": [("reset", 90.0)]})
     h.text("sound")
     h.press(h.button("No"))
-    assert h.conversation.state is State.WITH_AGENT
+    assert h.conversation().state is State.WITH_AGENT
     assert h.tickets()[0].status is TicketStatus.WAITING_AGENT
     card = h.notices()[0]
     assert "reset (90)" in card and "did not help" in card
@@ -127,16 +127,18 @@ def test_attempts_are_capped(bot: Harness) -> None:
     h = Harness(table, max_attempts=1)
     h.text("x y z")
     h.press(h.button("No"))
-    assert h.conversation.state is State.WITH_AGENT
+    assert h.conversation().state is State.WITH_AGENT
 
 
 def test_middle_band_offers_did_you_mean(bot: Harness) -> None:
     bot.text("something about sound")
     assert "Did you mean" in bot.said()
-    labels = [b.label for r in bot.last[0].buttons for b in r]  # type: ignore[union-attr]
+    question = bot.last[0]
+    assert isinstance(question, Reply)
+    labels = [b.label for r in question.buttons for b in r]
     assert labels[:2] == ["Reset the headphones", "Headphones do not pair"]
     assert "None of these" in labels and any("person" in label for label in labels)
-    assert bot.conversation.state is State.CHOOSE
+    assert bot.conversation().state is State.CHOOSE
     bot.press(bot.button("Headphones do not pair"))
     assert "Hold the power button" in bot.said()
     assert bot.tickets()[0].entry_id == "pairing"
@@ -146,10 +148,10 @@ def test_none_of_these_asks_to_rephrase_then_escalates(bot: Harness) -> None:
     bot.text("something about sound")
     bot.press(bot.button("None of these"))
     assert "describe it another way" in bot.said()
-    assert bot.conversation.state is State.DESCRIBE
+    assert bot.conversation().state is State.DESCRIBE
     bot.text("something about sound")
     bot.press(bot.button("None of these"))
-    assert bot.conversation.state is State.WITH_AGENT
+    assert bot.conversation().state is State.WITH_AGENT
     [ticket] = bot.tickets()
     assert ticket.summary == "something about sound\nsomething about sound"
 
@@ -157,11 +159,11 @@ def test_none_of_these_asks_to_rephrase_then_escalates(bot: Harness) -> None:
 def test_unknown_asks_to_rephrase_once_then_escalates(bot: Harness) -> None:
     bot.text("the moon is made of cheese")
     assert "don't have an answer for that yet" in bot.said()
-    assert bot.conversation.state is State.DESCRIBE
+    assert bot.conversation().state is State.DESCRIBE
     bot.text("the moon is made of cheese")
     assert "couldn't find the answer myself" in bot.said()
     assert "no matching fix" in bot.notices()[0]
-    assert bot.conversation.state is State.WITH_AGENT
+    assert bot.conversation().state is State.WITH_AGENT
 
 
 def test_talk_to_a_person_works_from_any_message(bot: Harness) -> None:
@@ -169,7 +171,7 @@ def test_talk_to_a_person_works_from_any_message(bot: Harness) -> None:
     human = bot.button("person")
     bot.text("the light blinks red")  # newer buttons now; the old one still works
     bot.press(human)
-    assert bot.conversation.state is State.WITH_AGENT
+    assert bot.conversation().state is State.WITH_AGENT
     assert "the customer asked for a person" in bot.notices()[0]
     bot.press(human)
     assert "already with our team" in bot.said()
@@ -200,18 +202,18 @@ def test_old_button_has_expired(bot: Harness) -> None:
 @pytest.mark.parametrize("data", ["", "garbage", "1|p|99", "x|y", "1|y|1|2", "-1|y", "9" * 70])
 def test_forged_or_broken_button_data_changes_nothing(bot: Harness, data: str) -> None:
     bot.text("something about sound")
-    before = bot.conversation.state, bot.tickets()[0].status
+    before = bot.conversation().state, bot.tickets()[0].status
     bot.press(data)
     assert "That choice has expired" in bot.said()
-    assert (bot.conversation.state, bot.tickets()[0].status) == before
+    assert (bot.conversation().state, bot.tickets()[0].status) == before
 
 
 def test_pick_index_out_of_range_is_refused(bot: Harness) -> None:
     bot.text("something about sound")
-    step = bot.conversation.step
+    step = bot.conversation().step
     bot.press(f"{step}|p|7")
     assert "That choice has expired" in bot.said()
-    assert bot.conversation.state is State.CHOOSE
+    assert bot.conversation().state is State.CHOOSE
 
 
 @pytest.mark.parametrize("text", ["", "   ", "??", "😀😀😀", "a"])
@@ -256,7 +258,7 @@ def test_cancel_in_the_middle_and_with_nothing(bot: Harness) -> None:
     bot.command("cancel")
     assert "stopped there" in bot.said()
     assert bot.tickets()[0].status is TicketStatus.CANCELLED
-    assert bot.conversation.state is State.DESCRIBE
+    assert bot.conversation().state is State.DESCRIBE
 
 
 def test_cancel_while_with_agent_tells_the_team(bot: Harness) -> None:
