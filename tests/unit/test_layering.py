@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -70,3 +72,15 @@ def test_the_check_sees_imports() -> None:
     """The walker finds the imports it must police (guards against a vacuous pass)."""
     assert any(top(m) == "telegram" for _, m in imports("bot"))
     assert any(top(m) == "knowledge" for _, m in imports("flows"))
+
+
+def test_the_terminal_chat_does_not_load_telegram() -> None:
+    """The two channels stand side by side: the console shares only what lies below them."""
+    code = (
+        "import sys, bot.console\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('telegram', 'bot.telegram'))))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True
+    )
+    assert result.stdout.strip() == "[]"
