@@ -6,12 +6,14 @@ supportbot chat            the same conversation in this terminal
 supportbot kb validate     check the knowledge files; names file › entry › field
 supportbot kb match TEXT   ranked candidates with scores and the band
 supportbot db upgrade      create or migrate the database
+supportbot --version       the installed version
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib.metadata
 import json
 import logging
 import sys
@@ -40,6 +42,8 @@ class UsageError(Exception):
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
+    if isinstance(args.handler, _GroupHelp):  # before the settings: help needs none
+        return args.handler()
     try:
         settings = load_settings()
         logs.configure(settings.log_level, settings.token)
@@ -61,14 +65,37 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
+class _GroupHelp:
+    """What ``supportbot kb`` or ``supportbot db`` does without a command: print the group's help
+    on stderr and exit 2, as for any other incomplete command line. (Falling through to the
+    default command would start the chat, or the Telegram bot when a token is set.)"""
+
+    def __init__(self, parser: argparse.ArgumentParser) -> None:
+        self._parser = parser
+
+    def __call__(self) -> int:
+        self._parser.print_help(sys.stderr)
+        return 2
+
+
+def _version() -> str:
+    try:
+        return importlib.metadata.version("supportbot")
+    except importlib.metadata.PackageNotFoundError:  # run from a source tree, not installed
+        return "(not installed)"
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="supportbot", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     parser.set_defaults(handler=_auto)
     sub = parser.add_subparsers(title="commands")
     sub.add_parser("run", help="serve customers in Telegram").set_defaults(handler=_run)
     sub.add_parser("chat", help="the conversation in this terminal").set_defaults(handler=_chat)
 
-    kb = sub.add_parser("kb", help="knowledge files").add_subparsers(title="kb commands")
+    kb_group = sub.add_parser("kb", help="knowledge files")
+    kb_group.set_defaults(handler=_GroupHelp(kb_group))
+    kb = kb_group.add_subparsers(title="kb commands")
     validate = kb.add_parser("validate", help="check the knowledge files")
     validate.add_argument("--knowledge", type=Path, help="directory (default KNOWLEDGE_DIR)")
     validate.set_defaults(handler=_kb_validate)
@@ -79,7 +106,9 @@ def _parser() -> argparse.ArgumentParser:
     match.add_argument("--json", action="store_true", help="one JSON object a line")
     match.set_defaults(handler=_kb_match)
 
-    db = sub.add_parser("db", help="the database").add_subparsers(title="db commands")
+    db_group = sub.add_parser("db", help="the database")
+    db_group.set_defaults(handler=_GroupHelp(db_group))
+    db = db_group.add_subparsers(title="db commands")
     db.add_parser("upgrade", help="create or migrate the schema").set_defaults(handler=_db_upgrade)
     return parser
 

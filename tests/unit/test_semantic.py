@@ -61,6 +61,20 @@ KNOWLEDGE = KnowledgeBase(
 )
 
 
+def test_the_tokenizer_ships_in_the_package_with_its_notice() -> None:
+    """tokenizer.json is ours to ship (no extra needed for the file itself): it must be where
+    find_model looks, byte for byte the file its NOTICE names, with the licence beside it."""
+    import hashlib
+
+    import knowledge.semantic as semantic
+
+    tokenizer = semantic._PACKAGED_TOKENIZER
+    assert tokenizer.is_file(), tokenizer
+    notice = (tokenizer.parent / "NOTICE").read_text(encoding="utf-8")
+    assert hashlib.sha256(tokenizer.read_bytes()).hexdigest() in notice
+    assert "Apache License" in (tokenizer.parent / "LICENSE").read_text(encoding="utf-8")
+
+
 def test_a_folder_without_a_model_raises_with_an_install_hint(tmp_path: Path) -> None:
     with pytest.raises(SemanticUnavailable) as raised:
         SemanticMatcher(KNOWLEDGE, model_dir=tmp_path)
