@@ -25,11 +25,10 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from bot.clock import Clock
-from bot.logs import brief
 from bot.markup import plain, split_html
-from bot.storage import MessageKind, OutboxItem, UnitOfWorkFactory, is_temporary
+from bot.storage import MessageKind, OutboxItem, UnitOfWorkFactory
 from bot.telegram.rendering import keyboard
-from bot.telegram.timing import backoff, nap, sleep
+from bot.telegram.timing import keep_going
 
 log = logging.getLogger(__name__)
 
@@ -51,29 +50,14 @@ class Sender:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Send until ``stop`` is set; sleeps until woken or the next row falls due."""
-        failures = 0
-        while not stop.is_set():
-            self.wake.clear()  # before the work: a wake-up during it is kept (see ``nap``)
-            delivered = self.delivered
-            try:
-                delay = await self.send_due()
-            except Exception as exc:
-                # failures in a row without progress (see Worker.run)
-                failures = 1 if self.delivered > delivered else failures + 1
-                pause = backoff(failures)
-                if is_temporary(exc):
-                    log.warning(
-                        "the database is unavailable (%s); the outbox stays stored,"
-                        " trying again in %.1f s",
-                        brief(exc),
-                        pause,
-                    )
-                else:
-                    log.exception("sending the outbox failed; trying again in %.1f s", pause)
-                await sleep(stop, pause)
-                continue
-            failures = 0
-            await nap(self.wake, delay)
+        await keep_going(
+            stop,
+            self.wake,
+            self.send_due,
+            progress=lambda: self.delivered,
+            kept="the outbox stays stored",
+            log=log,
+        )
 
     async def send_due(self) -> float:
         """Send every row that is due; returns how long to sleep before looking again."""

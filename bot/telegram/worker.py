@@ -33,7 +33,7 @@ from bot.storage import (
     UnitOfWorkFactory,
     is_temporary,
 )
-from bot.telegram.timing import backoff, nap, sleep
+from bot.telegram.timing import keep_going
 from bot.telegram.updates import MembershipChange, callback_to_answer, to_event
 from flows.model import Effect, Inbound
 from flows.ports import Repositories
@@ -78,30 +78,19 @@ class Worker:
         self.finished = 0  # updates finished since start
 
     async def run(self, stop: asyncio.Event) -> None:
-        failures = 0
-        while not stop.is_set():
-            self.wake.clear()  # before the work: a wake-up during it is kept (see ``nap``)
-            finished = self.finished
-            try:
-                await self.drain()
-            except Exception as exc:
-                # failures in a row without progress: a flaky database that lets work
-                # through is tried again soon, one that is down is left alone longer
-                failures = 1 if self.finished > finished else failures + 1
-                pause = backoff(failures)
-                if is_temporary(exc):
-                    log.warning(
-                        "the database is unavailable (%s); the updates stay stored,"
-                        " trying again in %.1f s",
-                        brief(exc),
-                        pause,
-                    )
-                else:
-                    log.exception("handling stored updates failed; trying again in %.1f s", pause)
-                await sleep(stop, pause)
-                continue
-            failures = 0
-            await nap(self.wake, IDLE if self._retry_in is None else min(IDLE, self._retry_in))
+        await keep_going(
+            stop,
+            self.wake,
+            self._pass,
+            progress=lambda: self.finished,
+            kept="the updates stay stored",
+            log=log,
+        )
+
+    async def _pass(self) -> float:
+        """Handle what is due; returns how long to nap before looking again."""
+        await self.drain()
+        return IDLE if self._retry_in is None else min(IDLE, self._retry_in)
 
     async def drain(self) -> int:
         """Handle every stored update that is due; returns how many were finished.
