@@ -218,7 +218,8 @@ class _faults:
                 killed = killer.execute(
                     "SELECT count(*) FROM ("
                     " SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-                    " WHERE application_name = %s AND pid <> pg_backend_pid()) AS k",
+                    " WHERE application_name = %s AND datname = current_database()"
+                    " AND pid <> pg_backend_pid()) AS k",
                     (VICTIM,),
                 ).fetchone()
                 self.count += int(killed[0]) if killed else 0
