@@ -181,6 +181,9 @@ class Ticket:
     order_number: str | None = None
     purchase_date: date | None = None
     tried: list[dict[str, Any]] = field(default_factory=list)  # [{"id":..., "score":...}]
+    topic_id: int | None = None  # its forum topic (message_thread_id) in the agent chat
+    card_message_id: int | None = None  # the context card's message id in the agent chat
+    assignee_id: UserId | None = None  # the agent who took it
 
     @property
     def ref(self) -> str:
