@@ -6,6 +6,9 @@ supportbot chat            the same conversation in this terminal
 supportbot kb validate     check the knowledge files; names file › entry › field
 supportbot kb match TEXT   ranked candidates with scores and the band
 supportbot db upgrade      create or migrate the database
+supportbot agents add ID [--name NAME]   let a person use the agent commands
+supportbot agents remove ID              take that away again
+supportbot agents list     the agents, and the admins (ADMIN_IDS), who are agents too
 supportbot --version       the installed version
 """
 
@@ -20,7 +23,7 @@ import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from bot import logs
+from bot import agents_cli, logs
 from bot.app import make_matcher
 from bot.settings import Settings, SettingsError, load_settings
 from bot.storage import StorageError, hold_single_process, make_engine, upgrade
@@ -66,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 class _GroupHelp:
-    """What ``supportbot kb`` or ``supportbot db`` does without a command: print the group's help
+    """What ``supportbot kb``, ``db`` or ``agents`` does without a command: print the group's help
     on stderr and exit 2, as for any other incomplete command line. (Falling through to the
     default command would start the chat, or the Telegram bot when a token is set.)"""
 
@@ -110,6 +113,18 @@ def _parser() -> argparse.ArgumentParser:
     db_group.set_defaults(handler=_GroupHelp(db_group))
     db = db_group.add_subparsers(title="db commands")
     db.add_parser("upgrade", help="create or migrate the schema").set_defaults(handler=_db_upgrade)
+
+    agents_group = sub.add_parser("agents", help="who may use the agent commands")
+    agents_group.set_defaults(handler=_GroupHelp(agents_group))
+    agents = agents_group.add_subparsers(title="agents commands")
+    add = agents.add_parser("add", help="add an agent by numeric Telegram user id, or rename one")
+    add.add_argument("user_id", metavar="ID", help="numeric Telegram user id, e.g. 123456789")
+    add.add_argument("--name", help="how the team knows them")
+    add.set_defaults(handler=agents_cli.add)
+    remove = agents.add_parser("remove", help="stop an agent using the agent commands")
+    remove.add_argument("user_id", metavar="ID", help="numeric Telegram user id")
+    remove.set_defaults(handler=agents_cli.remove)
+    agents.add_parser("list", help="agents and admins").set_defaults(handler=agents_cli.list_agents)
     return parser
 
 

@@ -16,6 +16,7 @@ from typing import Any, NewType
 
 ChatId = NewType("ChatId", int)
 TicketId = NewType("TicketId", int)
+UserId = NewType("UserId", int)  # a Telegram user's numeric id: stable, unlike a @username
 
 
 # ---- who is talking ---------------------------------------------------------------
@@ -180,6 +181,9 @@ class Ticket:
     order_number: str | None = None
     purchase_date: date | None = None
     tried: list[dict[str, Any]] = field(default_factory=list)  # [{"id":..., "score":...}]
+    topic_id: int | None = None  # its forum topic (message_thread_id) in the agent chat
+    card_message_id: int | None = None  # the context card's message id in the agent chat
+    assignee_id: UserId | None = None  # the agent who took it
 
     @property
     def ref(self) -> str:
@@ -201,3 +205,57 @@ class TranscriptLine:
     text: str
     at: datetime
     ticket_id: TicketId | None = None
+
+
+class TicketEventKind(StrEnum):
+    """What happened to a ticket. First-response and resolution times are read from these."""
+
+    OPENED = "opened"
+    ESCALATED = "escalated"  # handed to the team: waiting for an agent
+    TAKEN = "taken"  # an agent assigned it to themselves
+    AGENT_REPLIED = "agent_replied"  # a message from an agent reached the customer
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+    REOPENED = "reopened"
+    REPLACEMENT_APPROVED = "replacement_approved"
+    REPLACEMENT_DENIED = "replacement_denied"
+
+
+@dataclass(frozen=True)
+class TicketEvent:
+    """One timestamped change in a ticket's life, kept for good."""
+
+    ticket_id: TicketId
+    kind: TicketEventKind
+    at: datetime
+    actor_id: UserId | None = None  # the agent (or customer) who did it; None: the bot
+    detail: str | None = None
+
+
+# ---- the support team ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Agent:
+    """A person allowed to use the agent commands, known by numeric user id.
+
+    Admins (``ADMIN_IDS``) are agents too without being stored: see ``flows.agents.may_act``.
+    """
+
+    user_id: UserId
+    name: str = ""
+    added_by: UserId | None = None  # None: added from the command line
+    added_at: datetime | None = None  # set when read back; ``add`` takes the time itself
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """Who tried to do what, when, and whether they were allowed: one row per attempt."""
+
+    at: datetime
+    action: str  # short and dotted, e.g. "agents.add", "take", "resolve"
+    allowed: bool
+    actor_id: UserId | None = None  # None: the command line
+    chat_id: ChatId | None = None
+    ticket_id: TicketId | None = None
+    detail: str = ""

@@ -8,7 +8,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Protocol
 
-from flows.model import ChatId, Conversation, Person, Ticket, TicketId, TranscriptLine
+from flows.model import (
+    Agent,
+    AuditEntry,
+    ChatId,
+    Conversation,
+    Person,
+    Ticket,
+    TicketEvent,
+    TicketId,
+    TranscriptLine,
+    UserId,
+)
 from knowledge.schema import MatchResult
 
 
@@ -52,6 +63,50 @@ class TranscriptRepository(Protocol):
     def add(self, line: TranscriptLine) -> None: ...
 
 
+class AgentRepository(Protocol):
+    """The people who may use agent commands. Removing one keeps their row (``removed_at``)
+    so that audit rows naming them keep their meaning; adding them again clears it.
+
+    Admins (``ADMIN_IDS``) are agents too but are not stored here: whoever checks asks
+    ``user_id in admin_ids or agents.is_agent(user_id)`` (``flows.agents.may_act``).
+    """
+
+    def is_agent(self, user_id: UserId) -> bool:
+        """True for a current agent; False for a removed or unknown one."""
+        ...
+
+    def get(self, user_id: UserId) -> Agent | None:
+        """The current agent with this id; None when removed or never added."""
+        ...
+
+    def add(self, agent: Agent, at: datetime) -> None:
+        """Add the agent, or update a current one's name (keeping when and by whom they
+        were added). A removed agent is added afresh: ``added_at``/``added_by`` are renewed."""
+        ...
+
+    def remove(self, user_id: UserId, at: datetime) -> bool:
+        """Remove a current agent; False (nothing changed) if they were not one."""
+        ...
+
+    def list(self) -> list[Agent]:
+        """Current agents, in the order they were added."""
+        ...
+
+
+class AuditLog(Protocol):
+    def add(self, entry: AuditEntry) -> None:
+        """Record an attempt, allowed or refused, in the caller's transaction."""
+        ...
+
+
+class TicketEvents(Protocol):
+    def add(self, event: TicketEvent) -> None: ...
+
+    def for_ticket(self, ticket_id: TicketId) -> list[TicketEvent]:
+        """The ticket's events, oldest first (ties: in the order they were added)."""
+        ...
+
+
 class Repositories(Protocol):
     """What one unit of work offers the flows. The caller commits; flows never do."""
 
@@ -66,3 +121,12 @@ class Repositories(Protocol):
 
     @property
     def transcript(self) -> TranscriptRepository: ...
+
+    @property
+    def agents(self) -> AgentRepository: ...
+
+    @property
+    def audit(self) -> AuditLog: ...
+
+    @property
+    def ticket_events(self) -> TicketEvents: ...

@@ -99,6 +99,11 @@ class TicketRow(SQLModel, table=True):
     tried: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSON)
     created_at: datetime = Field(sa_type=UtcDateTime)
     updated_at: datetime = Field(sa_type=UtcDateTime)
+    # In the agent chat: the ticket's forum topic and its context card. Indexed because an
+    # agent's message there is routed to its ticket by one of them.
+    topic_id: int | None = Field(default=None, sa_type=BigInteger, index=True)
+    card_message_id: int | None = Field(default=None, sa_type=BigInteger, index=True)
+    assignee_id: int | None = Field(default=None, sa_type=BigInteger)  # the agent who took it
 
 
 class MessageRow(SQLModel, table=True):
@@ -148,3 +153,47 @@ class OutboxRow(SQLModel, table=True):
     sent_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     telegram_message_id: int | None = Field(default=None, sa_type=BigInteger)
     error: str | None = Field(default=None, sa_type=Text)
+
+
+class TicketEventRow(SQLModel, table=True):
+    """A ticket's history: one row per change, never updated (``TicketEventKind``)."""
+
+    __tablename__ = "ticket_event"
+
+    id: int | None = Field(default=None, sa_type=SurrogateKey, primary_key=True)
+    # No foreign key, as for message.ticket_id and conversation.ticket_id.
+    ticket_id: int = Field(sa_type=BigInteger, index=True)
+    at: datetime = Field(sa_type=UtcDateTime)
+    kind: str = Field(sa_type=String(32))
+    actor_id: int | None = Field(default=None, sa_type=BigInteger)  # None: the bot
+    detail: str | None = Field(default=None, sa_type=Text)
+
+
+class AgentRow(SQLModel, table=True):
+    """People who may use agent commands, by Telegram user id (a username can change hands).
+
+    Removal only sets ``removed_at``: audit rows that name a former agent keep their meaning.
+    """
+
+    __tablename__ = "agent"
+
+    user_id: int = Field(sa_type=BigInteger, primary_key=True, sa_column_kwargs=NOT_GENERATED)
+    name: str = Field(default="", sa_type=String(256))
+    added_by: int | None = Field(default=None, sa_type=BigInteger)  # None: the command line
+    added_at: datetime = Field(sa_type=UtcDateTime)
+    removed_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+
+
+class AuditRow(SQLModel, table=True):
+    """Who tried what, when, and whether it was allowed; refusals included."""
+
+    __tablename__ = "audit"
+
+    id: int | None = Field(default=None, sa_type=SurrogateKey, primary_key=True)
+    at: datetime = Field(sa_type=UtcDateTime, index=True)
+    actor_id: int | None = Field(default=None, sa_type=BigInteger)  # None: the command line
+    chat_id: int | None = Field(default=None, sa_type=BigInteger)
+    ticket_id: int | None = Field(default=None, sa_type=BigInteger)
+    action: str = Field(sa_type=String(64))
+    detail: str = Field(default="", sa_type=Text)
+    allowed: bool

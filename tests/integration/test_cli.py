@@ -1,14 +1,18 @@
-"""`supportbot kb ...`: what an admin types, and what they read."""
+"""`supportbot kb ...` and `supportbot agents ...`: what an admin types, and what they read."""
 
 from __future__ import annotations
 
 import json
 import tomllib
+from collections import Counter
 from pathlib import Path
 
 import pytest
+from sqlalchemy import Engine
 
 from bot.cli import main
+from bot.storage import SqlUnitOfWork, current_revision
+from flows.model import AuditEntry, UserId
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -113,7 +117,8 @@ def test_version_prints_the_version_of_the_installed_package(
 
 
 @pytest.mark.parametrize(
-    ("group", "commands"), [("kb", ("validate", "match")), ("db", ("upgrade",))]
+    ("group", "commands"),
+    [("kb", ("validate", "match")), ("db", ("upgrade",)), ("agents", ("add", "remove", "list"))],
 )
 def test_a_command_group_alone_prints_its_help_and_starts_no_bot(
     group: str,
@@ -136,3 +141,122 @@ def test_a_command_group_alone_prints_its_help_and_starts_no_bot(
     assert captured.err.startswith(f"usage: supportbot {group} ")
     for command in commands:
         assert command in captured.err
+
+
+# ---- agents -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def agents_db(bare_engine: Engine, database_url: str, monkeypatch: pytest.MonkeyPatch) -> Engine:
+    """An empty database (SQLite, and PostgreSQL when configured) that DATABASE_URL names."""
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.delenv("ADMIN_IDS", raising=False)
+    return bare_engine
+
+
+def audit(engine: Engine) -> list[AuditEntry]:
+    with SqlUnitOfWork(engine) as uow:
+        return uow.audit.recent()
+
+
+def agent_names(engine: Engine) -> dict[int, str]:
+    with SqlUnitOfWork(engine) as uow:
+        return {agent.user_id: agent.name for agent in uow.agents.list()}
+
+
+def test_agents_add_rename_list_and_remove(
+    agents_db: Engine, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """On a database never migrated: the command creates the schema, as `run` would."""
+    assert main(["agents", "add", "123456789", "--name", "Anna"]) == 0
+    assert capsys.readouterr().out == "added agent 123456789 (Anna)\n"
+    assert main(["agents", "add", "123456789", "--name", "Anna K."]) == 0
+    assert "renamed to 'Anna K.'" in capsys.readouterr().out
+    assert main(["agents", "add", "123456789"]) == 0  # no --name: the name stays
+    assert "nothing changed" in capsys.readouterr().out
+    assert main(["agents", "add", "9876543210"]) == 0
+    capsys.readouterr()
+    assert agent_names(agents_db) == {123456789: "Anna K.", 9876543210: ""}
+
+    assert main(["agents", "list"]) == 0
+    header, *rows = capsys.readouterr().out.splitlines()
+    assert header.split("  ")[0] == "USER ID" and "NAME" in header and "BY" in header
+    assert [row.split()[0] for row in rows] == ["123456789", "9876543210"]
+    assert rows[0].index("Anna K.") == header.index("NAME") == rows[1].index("-")  # aligned
+    assert all(row.endswith("command line") for row in rows)
+
+    assert main(["agents", "remove", "123456789"]) == 0
+    assert capsys.readouterr().out == "removed agent 123456789 (Anna K.)\n"
+    assert agent_names(agents_db) == {9876543210: ""}
+    assert main(["agents", "list"]) == 0
+    assert "123456789 " not in capsys.readouterr().out
+
+    entries = audit(agents_db)
+    assert Counter(e.action for e in entries) == {"agents.add": 4, "agents.remove": 1}
+    assert all(e.actor_id is None and e.allowed for e in entries)  # actor: the command line
+    assert "removed agent 123456789 (Anna K.)" in {e.detail for e in entries}
+
+
+def test_removing_someone_who_is_not_an_agent_says_so_and_exits_1(
+    agents_db: Engine, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["agents", "remove", "5"]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == "supportbot: 5 is not an agent; nothing removed\n"
+    assert main(["agents", "add", "5"]) == 0
+    assert main(["agents", "remove", "5"]) == 0
+    assert main(["agents", "remove", "5"]) == 1  # removed already
+    entries = audit(agents_db)
+    assert Counter(e.action for e in entries) == {"agents.remove": 3, "agents.add": 1}
+    assert sum("not an agent" in e.detail for e in entries) == 2
+
+
+@pytest.mark.parametrize(
+    ("command", "given", "says"),
+    [
+        ("add", "@anna", "usernames can change hands"),
+        ("add", "anna_k", "usernames can change hands"),
+        ("remove", "@anna", "usernames can change hands"),
+        ("add", "-1001234567890", "group or channel id"),
+        ("add", "12ab", "expected a number"),
+        ("add", "١٢٣", "expected a number"),  # digits, but not 0-9
+        ("add", "0", "between 1 and 2^52"),
+        ("add", str(2**52), "between 1 and 2^52"),
+    ],
+)
+def test_agent_ids_must_be_numeric_user_ids(
+    command: str, given: str, says: str, agents_db: Engine, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["agents", command, given]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.startswith(f"supportbot: {given!r} ")
+    assert says in captured.err and captured.err.count("\n") == 1
+    if "username" in says or "group" in says:
+        assert "@userinfobot" in captured.err  # how to find the number
+    assert current_revision(agents_db) is None  # refused before the database was touched
+
+
+@pytest.mark.parametrize("name", ["x" * 257, "Anna\nKarenina"])
+def test_agent_names_are_one_printable_line_that_fits(
+    name: str, agents_db: Engine, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["agents", "add", "5", "--name", name]) == 2
+    assert capsys.readouterr().err.startswith("supportbot: --name ")
+    assert current_revision(agents_db) is None
+
+
+def test_admins_are_listed_and_noted_as_agents_too(
+    agents_db: Engine, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("ADMIN_IDS", "111,222")
+    assert main(["agents", "list"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("No agents yet. Add one with: supportbot agents add ID")
+    assert "Admins (ADMIN_IDS), who are agents too: 111, 222" in out
+    assert main(["agents", "add", "111"]) == 0
+    capsys.readouterr()
+    assert main(["agents", "remove", "111"]) == 0
+    assert "111 is an admin (ADMIN_IDS)" in capsys.readouterr().out
+    assert UserId(111) not in agent_names(agents_db)

@@ -26,21 +26,36 @@ from bot.storage import (
     upgrade,
 )
 from flows.model import (
+    Agent,
+    AuditEntry,
     ChatId,
     Conversation,
     Direction,
     Person,
     State,
     Ticket,
+    TicketEvent,
+    TicketEventKind,
     TicketId,
     TicketStatus,
     TranscriptLine,
+    UserId,
 )
 
 T0 = datetime(2025, 3, 1, 12, 0, 0, 123456, tzinfo=UTC)
 BIG_CHAT = ChatId(-1_002_345_678_901)  # supergroup ids are far beyond 32 bits
 BIG_USER = 9_876_543_210
-TABLES = {"customer", "conversation", "ticket", "message", "inbox", "outbox"}
+TABLES = {
+    "customer",
+    "conversation",
+    "ticket",
+    "message",
+    "inbox",
+    "outbox",
+    "agent",
+    "audit",
+    "ticket_event",
+}
 
 
 def person(chat_id: int = 42, name: str = "Ada") -> Person:
@@ -119,7 +134,7 @@ def test_drivers(engine: Engine) -> None:
 # ---- migrations ---------------------------------------------------------------------
 
 
-HEAD = "0002"
+HEAD = "0003"
 
 
 def test_upgrade_creates_the_schema_on_an_empty_database(bare_engine: Engine) -> None:
@@ -146,6 +161,70 @@ def test_upgrade_from_the_first_release_keeps_stored_updates(bare_engine: Engine
         assert uow.inbox.pending(now=T0) == [InboxItem(update_id=5, payload='{"update_id": 5}')]
 
 
+def test_upgrade_from_0002_keeps_tickets_and_down_and_up_again(bare_engine: Engine) -> None:
+    """The previous release's database: its tickets survive 0003 both ways."""
+    upgrade(bare_engine, "0002")
+    at = T0.replace(tzinfo=None) if bare_engine.dialect.name == "sqlite" else T0
+    with bare_engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO ticket (id, chat_id, summary, status, entry_id, order_number,"
+                " purchase_date, tried, created_at, updated_at) VALUES (7, :chat, 'it jams',"
+                " 'waiting_agent', 'printer-jam', 'A-1', '2025-02-14',"
+                ' \'[{"id": "printer-jam", "score": 88}]\', :at, :at)'
+            ),
+            {"chat": BIG_CHAT, "at": at},
+        )
+    before = {c["name"] for c in inspect(bare_engine).get_columns("ticket")}
+
+    upgrade(bare_engine)
+    assert current_revision(bare_engine) == HEAD
+    assert schema_drift(bare_engine) == []
+    expected = Ticket(
+        id=TicketId(7),
+        chat_id=BIG_CHAT,
+        summary="it jams",
+        status=TicketStatus.WAITING_AGENT,
+        created_at=T0,
+        updated_at=T0,
+        entry_id="printer-jam",
+        order_number="A-1",
+        purchase_date=date(2025, 2, 14),
+        tried=[{"id": "printer-jam", "score": 88}],
+    )
+    with SqlUnitOfWork(bare_engine) as uow:
+        loaded = uow.tickets.get(TicketId(7))
+        assert loaded == expected  # topic_id, card_message_id, assignee_id: None
+        assert loaded is not None
+        loaded.topic_id, loaded.card_message_id, loaded.assignee_id = 5, 6, UserId(BIG_USER)
+        uow.tickets.save(loaded)
+        uow.agents.add(Agent(UserId(BIG_USER), "Anna"), T0)
+        uow.audit.add(AuditEntry(at=T0, action="take", allowed=True))
+        uow.ticket_events.add(TicketEvent(TicketId(7), TicketEventKind.TAKEN, T0))
+        uow.commit()
+
+    downgrade(bare_engine, "0002")
+    assert current_revision(bare_engine) == "0002"
+    assert schema_drift(bare_engine) != []  # the models are ahead again
+    found = inspect(bare_engine)
+    assert not {"agent", "audit", "ticket_event"} & set(found.get_table_names())
+    assert {c["name"] for c in found.get_columns("ticket")} == before
+    assert {i["name"] for i in found.get_indexes("ticket")} == {
+        "ix_ticket_chat_id",
+        "ix_ticket_status",
+    }
+    with bare_engine.connect() as connection:
+        kept = connection.execute(text("SELECT id, summary, order_number FROM ticket")).all()
+    assert [tuple(row) for row in kept] == [(7, "it jams", "A-1")]
+
+    upgrade(bare_engine)
+    assert schema_drift(bare_engine) == []
+    with SqlUnitOfWork(bare_engine) as uow:
+        assert uow.tickets.get(TicketId(7)) == expected
+        assert uow.agents.list() == []
+        assert uow.ticket_events.for_ticket(TicketId(7)) == []
+
+
 def test_downgrade_to_base_and_up_again(engine: Engine) -> None:
     downgrade(engine)
     assert current_revision(engine) is None
@@ -169,10 +248,16 @@ def test_leaving_without_commit_stores_nothing(engine: Engine) -> None:
         uow.customers.upsert(person(), T0)
         uow.inbox.add(7, "{}", T0)
         uow.outbox.add(OutgoingMessage(chat_id=42, kind=MessageKind.SEND, text="hi"), T0)
+        uow.agents.add(Agent(UserId(5), "Anna"), T0)
+        uow.audit.add(AuditEntry(at=T0, action="agents.add", allowed=True))
+        uow.ticket_events.add(TicketEvent(TicketId(1), TicketEventKind.OPENED, T0))
     with SqlUnitOfWork(engine) as uow:
         assert uow.customers.get(ChatId(42)) is None
         assert uow.inbox.last_update_id() is None
         assert uow.outbox.pending() == []
+        assert uow.agents.list() == []
+        assert uow.audit.recent() == []
+        assert uow.ticket_events.for_ticket(TicketId(1)) == []
 
 
 def test_an_exception_rolls_back_and_propagates(engine: Engine) -> None:
@@ -335,6 +420,47 @@ def test_ticket_round_trip_and_save(engine: Engine) -> None:
     assert_utc(again.updated_at)
 
 
+def test_ticket_topic_card_and_assignee_round_trip(engine: Engine) -> None:
+    """Telegram ids beyond 32 bits, set and cleared again."""
+    with SqlUnitOfWork(engine) as uow:
+        ticket = uow.tickets.add(new_ticket(BIG_CHAT))
+        uow.commit()
+    assert ticket.id is not None
+    assert (ticket.topic_id, ticket.card_message_id, ticket.assignee_id) == (None, None, None)
+    with SqlUnitOfWork(engine) as uow:
+        loaded = uow.tickets.get(ticket.id)
+        assert loaded is not None
+        loaded.topic_id = 2**33 + 1
+        loaded.card_message_id = 2**34 + 1
+        loaded.assignee_id = UserId(BIG_USER)
+        uow.tickets.save(loaded)
+        uow.commit()
+    with SqlUnitOfWork(engine) as uow:
+        again = uow.tickets.get(ticket.id)
+        assert again is not None
+        assert (again.topic_id, again.card_message_id, again.assignee_id) == (
+            2**33 + 1,
+            2**34 + 1,
+            BIG_USER,
+        )
+        again.assignee_id = None  # handed back
+        uow.tickets.save(again)
+        uow.commit()
+    with SqlUnitOfWork(engine) as uow:
+        final = uow.tickets.get(ticket.id)
+        assert final is not None
+        assert (final.topic_id, final.assignee_id) == (2**33 + 1, None)
+    with SqlUnitOfWork(engine) as uow:  # a new ticket can carry them from the start
+        born = uow.tickets.add(
+            Ticket(BIG_CHAT, "x", TicketStatus.WAITING_AGENT, T0, T0, topic_id=9, assignee_id=None)
+        )
+        uow.commit()
+    assert born.id is not None
+    with SqlUnitOfWork(engine) as uow:
+        stored = uow.tickets.get(born.id)
+        assert stored is not None and stored.topic_id == 9
+
+
 def test_ticket_get_and_save_unknown(engine: Engine) -> None:
     with SqlUnitOfWork(engine) as uow:
         assert uow.tickets.get(TicketId(999)) is None
@@ -375,6 +501,125 @@ def test_transcript_round_trip(engine: Engine) -> None:
     with SqlUnitOfWork(engine) as uow:
         assert uow.transcript.for_chat(BIG_CHAT) == lines
         assert uow.transcript.for_chat(BIG_CHAT, limit=1) == lines[-1:]
+
+
+# ---- ticket events ------------------------------------------------------------------
+
+
+def test_ticket_events_oldest_first_ties_in_order_added(engine: Engine) -> None:
+    later = T0 + timedelta(minutes=3)
+    events = [
+        TicketEvent(TicketId(1), TicketEventKind.OPENED, T0),
+        TicketEvent(TicketId(1), TicketEventKind.ESCALATED, T0, detail="no match"),
+        TicketEvent(TicketId(1), TicketEventKind.TAKEN, later, actor_id=UserId(BIG_USER)),
+        TicketEvent(TicketId(1), TicketEventKind.RESOLVED, later, actor_id=UserId(BIG_USER)),
+    ]
+    with SqlUnitOfWork(engine) as uow:
+        for event in (events[2], events[0], events[1], events[3]):  # not in time order
+            uow.ticket_events.add(event)
+        uow.ticket_events.add(TicketEvent(TicketId(2), TicketEventKind.OPENED, T0))
+        uow.commit()
+    with SqlUnitOfWork(engine) as uow:
+        got = uow.ticket_events.for_ticket(TicketId(1))
+        assert uow.ticket_events.for_ticket(TicketId(3)) == []
+    assert got == [events[0], events[1], events[2], events[3]]
+    assert all(type(event.kind) is TicketEventKind for event in got)
+    assert_utc(got[2].at)
+
+
+# ---- agents -------------------------------------------------------------------------
+
+ANNA = UserId(BIG_USER)
+ADMIN = UserId(7_000_000_001)
+
+
+def test_agents_add_get_list(engine: Engine) -> None:
+    with SqlUnitOfWork(engine) as uow:
+        assert uow.agents.list() == []
+        assert not uow.agents.is_agent(ANNA)
+        uow.agents.add(Agent(ANNA, "Anna", added_by=ADMIN), T0)
+        # added earlier, from the command line; a bigger id, so the order is by time
+        uow.agents.add(Agent(UserId(2**40), "Bob"), T0 - timedelta(days=1))
+        uow.commit()
+    with SqlUnitOfWork(engine) as uow:
+        assert uow.agents.is_agent(ANNA)
+        assert uow.agents.get(ANNA) == Agent(ANNA, "Anna", added_by=ADMIN, added_at=T0)
+        assert uow.agents.get(UserId(6)) is None
+        assert [(a.user_id, a.name, a.added_by) for a in uow.agents.list()] == [
+            (2**40, "Bob", None),
+            (ANNA, "Anna", ADMIN),
+        ]
+
+
+def test_adding_a_current_agent_again_renames_and_keeps_when_and_who(engine: Engine) -> None:
+    with SqlUnitOfWork(engine) as uow:
+        uow.agents.add(Agent(ANNA, "Anna", added_by=ADMIN), T0)
+        uow.commit()
+    with SqlUnitOfWork(engine) as uow:
+        uow.agents.add(Agent(ANNA, "Anna K.", added_by=None), T0 + timedelta(days=2))
+        assert uow.agents.get(ANNA) == Agent(ANNA, "Anna K.", added_by=ADMIN, added_at=T0)
+        uow.commit()
+    with SqlUnitOfWork(engine) as uow:
+        assert uow.agents.list() == [Agent(ANNA, "Anna K.", added_by=ADMIN, added_at=T0)]
+
+
+def test_removing_an_agent_keeps_the_row_and_adding_again_clears_it(engine: Engine) -> None:
+    later, latest = T0 + timedelta(days=1), T0 + timedelta(days=2)
+    with SqlUnitOfWork(engine) as uow:
+        uow.agents.add(Agent(ANNA, "Anna", added_by=ADMIN), T0)
+        uow.agents.add(Agent(UserId(5), "Bob"), T0)
+        uow.commit()
+    with SqlUnitOfWork(engine) as uow:
+        assert uow.agents.remove(ANNA, later) is True
+        assert uow.agents.remove(ANNA, later) is False  # already removed
+        assert uow.agents.remove(UserId(6), later) is False  # never an agent
+        uow.commit()
+    with SqlUnitOfWork(engine) as uow:
+        assert not uow.agents.is_agent(ANNA)
+        assert uow.agents.get(ANNA) is None
+        assert [a.user_id for a in uow.agents.list()] == [5]
+    with engine.connect() as connection:
+        kept = connection.execute(
+            text("SELECT name, removed_at FROM agent WHERE user_id = :u"), {"u": ANNA}
+        ).one()
+    assert kept[0] == "Anna" and kept[1] is not None  # the row stays for the audit's sake
+
+    with SqlUnitOfWork(engine) as uow:
+        uow.agents.add(Agent(ANNA, "Anna", added_by=None), latest)
+        uow.commit()
+    with SqlUnitOfWork(engine) as uow:
+        assert uow.agents.is_agent(ANNA)
+        # back as newly added: when and by whom are the new addition's
+        assert uow.agents.get(ANNA) == Agent(ANNA, "Anna", added_by=None, added_at=latest)
+        assert [a.user_id for a in uow.agents.list()] == [5, ANNA]
+
+
+# ---- audit --------------------------------------------------------------------------
+
+
+def test_audit_round_trip_newest_first(engine: Engine) -> None:
+    refused = AuditEntry(
+        at=T0 + timedelta(seconds=1),
+        action="resolve",
+        allowed=False,
+        actor_id=UserId(BIG_USER),
+        chat_id=BIG_CHAT,
+        ticket_id=TicketId(12),
+        detail="not an agent",
+    )
+    cli = AuditEntry(at=T0, action="agents.add", allowed=True, detail="added 5 (Bob)")
+    same_time = AuditEntry(at=T0, action="agents.remove", allowed=True)
+    with SqlUnitOfWork(engine) as uow:
+        uow.audit.add(cli)
+        uow.audit.add(refused)
+        uow.audit.add(same_time)
+        uow.commit()
+    with SqlUnitOfWork(engine) as uow:
+        assert uow.audit.recent() == [refused, same_time, cli]
+        assert uow.audit.recent(limit=1) == [refused]
+        (first,) = uow.audit.recent(limit=1)
+    assert first.allowed is False
+    assert_utc(first.at)
 
 
 # ---- inbox --------------------------------------------------------------------------

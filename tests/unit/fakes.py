@@ -8,6 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 from flows.engine import Conversations
 from flows.model import (
+    Agent,
+    AuditEntry,
     ButtonPress,
     ChatId,
     Command,
@@ -21,8 +23,10 @@ from flows.model import (
     State,
     TextMessage,
     Ticket,
+    TicketEvent,
     TicketId,
     TranscriptLine,
+    UserId,
 )
 from flows.turn import FlowSettings, Services
 from knowledge.responses import Responses
@@ -123,12 +127,72 @@ class FakeTranscript:
         self.lines.append(line)
 
 
+LONG_AGO = datetime.min.replace(tzinfo=UTC)
+
+
+@dataclass
+class FakeAgents:
+    """Current agents by id; ``removed`` keeps the ones removed, as the soft delete does."""
+
+    rows: dict[int, Agent] = field(default_factory=dict)
+    removed: dict[int, Agent] = field(default_factory=dict)
+    reads: int = 0  # is_agent/get calls: how often the database would have been asked
+
+    def is_agent(self, user_id: UserId) -> bool:
+        return self.get(user_id) is not None
+
+    def get(self, user_id: UserId) -> Agent | None:
+        self.reads += 1
+        return self.rows.get(user_id)
+
+    def add(self, agent: Agent, at: datetime) -> None:
+        current = self.rows.get(agent.user_id)
+        if current is not None:
+            self.rows[agent.user_id] = replace(current, name=agent.name)
+        else:
+            self.removed.pop(agent.user_id, None)
+            self.rows[agent.user_id] = replace(agent, added_at=at)
+
+    def remove(self, user_id: UserId, at: datetime) -> bool:
+        agent = self.rows.pop(user_id, None)
+        if agent is None:
+            return False
+        self.removed[user_id] = agent
+        return True
+
+    def list(self) -> list[Agent]:
+        return sorted(self.rows.values(), key=lambda a: (a.added_at or LONG_AGO, a.user_id))
+
+
+@dataclass
+class FakeAuditLog:
+    entries: list[AuditEntry] = field(default_factory=list)
+
+    def add(self, entry: AuditEntry) -> None:
+        self.entries.append(entry)
+
+
+@dataclass
+class FakeTicketEvents:
+    events: list[TicketEvent] = field(default_factory=list)
+
+    def add(self, event: TicketEvent) -> None:
+        self.events.append(event)
+
+    def for_ticket(self, ticket_id: TicketId) -> list[TicketEvent]:
+        mine = [e for e in self.events if e.ticket_id == ticket_id]
+        return sorted(mine, key=lambda e: e.at)  # stable: ties stay in the order added
+
+
 @dataclass
 class FakeRepositories:
     customers: FakeCustomers = field(default_factory=FakeCustomers)
     conversations: FakeConversations = field(default_factory=FakeConversations)
     tickets: FakeTickets = field(default_factory=FakeTickets)
     transcript: FakeTranscript = field(default_factory=FakeTranscript)
+    agents: FakeAgents = field(default_factory=FakeAgents)
+    audit: FakeAuditLog = field(default_factory=FakeAuditLog)
+    ticket_events: FakeTicketEvents = field(default_factory=FakeTicketEvents)
 
 
 FIX_STEPS = "1. Hold the power button for 7 seconds.\n2. Pair again."
