@@ -65,7 +65,7 @@ class TelegramChannel:
     ):
         self.bot = bot
         self.knowledge_watch = knowledge_watch
-        self.sender = Sender(bot=bot, new_uow=new_uow, clock=clock)
+        self.sender = Sender(bot=bot, new_uow=new_uow, clock=clock, agent_chat_id=agent_chat_id)
         self.worker = Worker(
             bot=bot,
             new_uow=new_uow,
