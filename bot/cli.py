@@ -59,7 +59,10 @@ def main(argv: list[str] | None = None) -> int:
     if isinstance(args.handler, _GroupHelp):  # before the settings: help needs none
         return args.handler()
     if args.handler is _doctor:  # a setting with a wrong value is one of its checks
-        return int(_doctor())  # int(): mypy reads `_doctor` as Any after `is`
+        try:
+            return int(_doctor())  # int(): mypy reads `_doctor` as Any after `is`
+        except KeyboardInterrupt:
+            return 130
     try:
         settings = load_settings()
         logs.configure(settings.log_level, settings.token)
