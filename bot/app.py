@@ -54,7 +54,11 @@ def build(settings: Settings, *, clock: Clock | None = None) -> App:
         matcher=matcher,
         responses=responses,
         thresholds=matcher.thresholds,
-        settings=FlowSettings(max_attempts=settings.max_fix_attempts),
+        settings=FlowSettings(
+            max_attempts=settings.max_fix_attempts,
+            escalation=settings.escalation_on,
+            support_contact=settings.support_contact,
+        ),
     )
     conversations = Conversations(services=services, clock=clock)
     watch.on_change = lambda kb: _swap_knowledge(conversations, kb, settings)

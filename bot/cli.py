@@ -3,6 +3,7 @@
 supportbot                 Telegram when TELEGRAM_BOT_TOKEN is set, else the terminal chat
 supportbot run             serve customers in Telegram (long polling)
 supportbot chat            the same conversation in this terminal
+supportbot doctor          check the settings, database, knowledge and Telegram set-up
 supportbot kb validate     check the knowledge files; names file › entry › field
 supportbot kb match TEXT   ranked candidates with scores and the band
 supportbot db upgrade      create or migrate the database
@@ -16,17 +17,27 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import importlib.metadata
 import json
 import logging
+import re
 import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot import agents_cli, logs
 from bot.app import make_matcher
 from bot.settings import Settings, SettingsError, load_settings
-from bot.storage import StorageError, hold_single_process, make_engine, upgrade
+from bot.storage import (
+    StorageError,
+    current_revision,
+    hold_single_process,
+    make_engine,
+    schema_drift,
+    upgrade,
+)
 from knowledge.loader import (
     KnowledgeBaseError,
     KnowledgeError,
@@ -34,6 +45,9 @@ from knowledge.loader import (
     validate_knowledge,
 )
 from knowledge.matcher import DEFAULT_THRESHOLDS
+
+if TYPE_CHECKING:  # imported when used: the terminal chat loads no python-telegram-bot
+    from bot.telegram.doctor import Check
 
 log = logging.getLogger("supportbot")
 
@@ -47,6 +61,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if isinstance(args.handler, _GroupHelp):  # before the settings: help needs none
         return args.handler()
+    if args.handler is _doctor:  # a setting with a wrong value is one of its checks
+        try:
+            return int(_doctor())  # int(): mypy reads `_doctor` as Any after `is`
+        except KeyboardInterrupt:
+            return 130
     try:
         settings = load_settings()
         logs.configure(settings.log_level, settings.token)
@@ -95,6 +114,9 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(title="commands")
     sub.add_parser("run", help="serve customers in Telegram").set_defaults(handler=_run)
     sub.add_parser("chat", help="the conversation in this terminal").set_defaults(handler=_chat)
+    sub.add_parser(
+        "doctor", help="check the settings, database, knowledge and Telegram set-up"
+    ).set_defaults(handler=_doctor)
 
     kb_group = sub.add_parser("kb", help="knowledge files")
     kb_group.set_defaults(handler=_GroupHelp(kb_group))
@@ -156,6 +178,8 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         agent_chat_id=settings.agent_chat_id,
         poll_timeout=settings.poll_timeout,
         knowledge_watch=app.knowledge_watch,
+        escalation=settings.escalation_on,
+        base_url=settings.telegram_base_url,
     )
     try:
         asyncio.run(channel.run())
@@ -172,6 +196,121 @@ def _chat(args: argparse.Namespace, settings: Settings) -> int:
     app = build(settings)
     Console(app, interactive=sys.stdin.isatty()).run(sys.stdin)
     return 0
+
+
+def _doctor() -> int:
+    """One line per check, ✓ ⚠ ✗ (– skipped); exit 1 when anything failed."""
+    from bot.telegram.doctor import Check, Status
+
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        _print_check(Check("settings", Status.FAIL, f"{exc}: fix it in .env or the environment"))
+        return 1
+    logs.configure(settings.log_level, settings.token)
+    checks = [Check("settings", Status.OK, f"loaded (ESCALATION={settings.escalation})")]
+    _print_check(checks[0])
+    for local in (_database_check, _knowledge_check):
+        checks.append(local(settings))
+        _print_check(checks[-1], settings.token)
+    for check in _telegram_checks(settings):
+        checks.append(check)
+        _print_check(check, settings.token)
+    return 1 if any(check.status is Status.FAIL for check in checks) else 0
+
+
+def _telegram_checks(settings: Settings) -> list[Check]:
+    from bot.telegram.channel import build_bot
+    from bot.telegram.doctor import Check, Status, check_telegram
+
+    if not settings.token:
+        return [
+            Check(
+                "Telegram",
+                Status.SKIP,
+                "no TELEGRAM_BOT_TOKEN, so the token, the agent chat and the bot's rights there"
+                " are not checked; the terminal chat (supportbot chat) works without one",
+            )
+        ]
+    bot = build_bot(settings.token, settings.telegram_base_url, settings.base_file_url)
+
+    async def ask() -> list[Check]:
+        try:
+            return await check_telegram(
+                bot,
+                settings.agent_chat_id,
+                escalation=settings.escalation_on,
+                base_url=settings.telegram_base_url,
+            )
+        finally:
+            with contextlib.suppress(Exception):
+                await bot.shutdown()
+
+    return asyncio.run(ask())
+
+
+def _database_check(settings: Settings) -> Check:
+    from bot.telegram.doctor import Check, Status
+
+    shown = re.sub(r"//[^/@]*@", "//…@", settings.database_url)  # no password
+    try:
+        engine = make_engine(settings.database_url)
+    except StorageError as exc:
+        return Check("database", Status.FAIL, f"{exc}: check DATABASE_URL")
+    try:
+        if current_revision(engine) is None:
+            return Check(
+                "database",
+                Status.OK,
+                f"{shown} opens; it has no tables yet, and supportbot run (or supportbot db"
+                " upgrade) creates them",
+            )
+        if schema_drift(engine):
+            return Check(
+                "database",
+                Status.OK,
+                f"{shown} opens; its tables are behind, and supportbot run (or supportbot db"
+                " upgrade) migrates them",
+            )
+        return Check("database", Status.OK, f"{shown} opens and is up to date")
+    except Exception as exc:
+        return Check("database", Status.FAIL, f"{shown} cannot be read: {logs.brief(exc)}")
+    finally:
+        engine.dispose()
+
+
+def _knowledge_check(settings: Settings) -> Check:
+    from bot.telegram.doctor import Check, Status
+    from knowledge.responses import Responses
+
+    directory = settings.knowledge_dir
+    try:
+        problems = validate_knowledge(directory, settings.thresholds(DEFAULT_THRESHOLDS))
+        if not problems:
+            knowledge = load_knowledge(directory)
+            Responses.load()
+    except KnowledgeBaseError as exc:  # the responses catalogue, or a directory not there
+        first = (getattr(exc, "problems", None) or [exc])[0]
+        return Check("knowledge", Status.FAIL, f"{first}")
+    if problems:
+        return Check(
+            "knowledge",
+            Status.FAIL,
+            f"{len(problems)} problem(s) in {directory}, the first: {problems[0]}; see them"
+            " all with supportbot kb validate",
+        )
+    products = {entry.product for entry in knowledge}
+    return Check(
+        "knowledge",
+        Status.OK,
+        f"{len(knowledge)} entries, {len(products)} products in {directory}; the responses"
+        " catalogue matches the code",
+    )
+
+
+def _print_check(check: Check, token: str | None = None) -> None:
+    line = check.line()
+    print(line.replace(token, "[token]") if token else line, flush=True)
 
 
 def _kb_validate(args: argparse.Namespace, settings: Settings) -> int:

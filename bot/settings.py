@@ -42,6 +42,9 @@ class Settings(BaseSettings):
     semantic_model_dir: Path | None = None  # model.onnx + tokenizer.json of your own
     max_fix_attempts: int = Field(default=3, ge=1, le=10)
     poll_timeout: int = Field(default=25, ge=0, le=50)  # long-polling seconds
+    # off: nobody answers escalated customers; they are told so, and how else to reach the shop
+    escalation: Literal["on", "off"] = "on"
+    support_contact: str = ""  # e.g. "support@shop.example or +44 20 1234 5678"
     log_level: str = "INFO"
 
     @field_validator(
@@ -61,12 +64,24 @@ class Settings(BaseSettings):
     def _blank_is_bundled(cls, value: object) -> object:
         return default_knowledge_dir() if isinstance(value, str) and not value.strip() else value
 
-    @field_validator("database_url", "telegram_base_url", "log_level", "matcher", mode="before")
+    @field_validator(
+        "database_url", "telegram_base_url", "log_level", "matcher", "escalation", mode="before"
+    )
     @classmethod
     def _blank_is_default(cls, value: object, info: ValidationInfo) -> object:
         if isinstance(value, str) and not value.strip():
             return cls.model_fields[info.field_name or ""].default
         return value
+
+    @field_validator("escalation", mode="before")
+    @classmethod
+    def _on_off(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("support_contact")
+    @classmethod
+    def _strip(cls, value: str) -> str:
+        return value.strip()
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -113,6 +128,11 @@ class Settings(BaseSettings):
     @property
     def token(self) -> str | None:
         return self.telegram_bot_token.get_secret_value() if self.telegram_bot_token else None
+
+    @property
+    def escalation_on(self) -> bool:
+        """True when escalated customers are told a person will reply (``ESCALATION=on``)."""
+        return self.escalation == "on"
 
     @property
     def base_file_url(self) -> str:

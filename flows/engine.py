@@ -30,6 +30,7 @@ from flows.turn import HUMAN, NO, YES, Services, Turn, parse_press
 from knowledge.responses import Html, Say
 
 ACTIVE = (TicketStatus.OPEN, TicketStatus.WAITING_AGENT, TicketStatus.REPLACEMENT_REQUESTED)
+RECORDED = (TicketStatus.WAITING_AGENT, TicketStatus.REPLACEMENT_REQUESTED)  # for the team
 
 
 class Conversations:
@@ -45,6 +46,11 @@ class Conversations:
         repos.customers.upsert(person, now)
         conversation = repos.conversations.get(person.chat_id) or Conversation(person.chat_id)
         before = conversation.state
+        if before is State.WITH_AGENT and not self.services.settings.escalation:
+            # handed over while ESCALATION was on, and nobody answers now: the bot takes the
+            # conversation back (the ticket stays recorded, and /human names it)
+            conversation.state = State.DESCRIBE
+            conversation.data = {}
         turn = Turn(self.services, repos, conversation, person, now)
         self._record(turn, Direction.IN, _as_text(event))
         self._dispatch(turn, event)
@@ -120,7 +126,7 @@ class Conversations:
         if name == "start":
             self._start(turn)
         elif name == "help":
-            turn.say(Say.HELP)
+            turn.say(Say.HELP if turn.escalation else Say.HELP_NO_LIVE)
         elif name == "cancel":
             self._cancel(turn)
         elif name == "status":
@@ -169,7 +175,7 @@ class Conversations:
         lines = [responses.text(Say.STATUS_HEADER)]
         for ticket in tickets:
             summary = ticket.summary if len(ticket.summary) <= 60 else ticket.summary[:57] + "…"
-            state = responses.text(_status_label(ticket.status))
+            state = responses.text(_status_label(ticket.status, turn.escalation))
             lines.append(
                 responses.text(Say.STATUS_LINE, ref=ticket.ref, summary=summary, state=state)
             )
@@ -177,21 +183,26 @@ class Conversations:
 
 
 def _ask_for_person(turn: Turn) -> None:
-    """'Talk to a person' (button or /human): escalate, or say it is with the team already."""
+    """'Talk to a person' (button or /human): escalate, or say it is with the team already.
+
+    With ``ESCALATION=off`` a request recorded already is named again, not recorded twice.
+    """
     ticket = turn.ticket()
     if turn.conversation.state is State.WITH_AGENT and ticket is not None:
         turn.say(Say.ALREADY_WITH_AGENT, ref=ticket.ref)
+    elif not turn.escalation and ticket is not None and ticket.status in RECORDED:
+        escalation.no_live_support(turn, ticket)
     else:
         escalation.escalate(turn, Say.AGENT_REASON_ASKED)
 
 
-def _status_label(status: TicketStatus) -> Say:
+def _status_label(status: TicketStatus, escalation: bool) -> Say:
     """How /status names a ticket's status (mypy checks that every status has one)."""
     match status:
         case TicketStatus.OPEN:
             return Say.STATE_OPEN
         case TicketStatus.WAITING_AGENT:
-            return Say.STATE_WAITING_AGENT
+            return Say.STATE_WAITING_AGENT if escalation else Say.STATE_NOTED
         case TicketStatus.REPLACEMENT_REQUESTED:
             return Say.STATE_REPLACEMENT_REQUESTED
         case TicketStatus.RESOLVED:

@@ -43,13 +43,21 @@ def customer_label(turn: Turn) -> str:
 
 
 def escalate(turn: Turn, reason: Reason) -> None:
-    """Mark the ticket for a person, tell the customer what happens next, tell the team."""
+    """Mark the ticket for a person, tell the customer what happens next, tell the team.
+
+    With ``ESCALATION=off`` nobody answers here: the ticket is recorded all the same (and
+    the team's notice written), but the customer is told so, and how else to reach the
+    shop, and the conversation goes back to the bot.
+    """
     ticket = open_ticket(turn, summary=turn.data.get("description", "(asked for a person)"))
     ticket.status = TicketStatus.WAITING_AGENT
     turn.touch(ticket)
-    turn.conversation.state = State.WITH_AGENT
-    key = Say.ESCALATED_NO_MATCH if reason is Say.AGENT_REASON_NO_MATCH else Say.ESCALATED
-    turn.say(key, ref=ticket.ref)
+    if turn.escalation:
+        turn.conversation.state = State.WITH_AGENT
+        key = Say.ESCALATED_NO_MATCH if reason is Say.AGENT_REASON_NO_MATCH else Say.ESCALATED
+        turn.say(key, ref=ticket.ref)
+    else:
+        no_live_support(turn, ticket)
     tried = ", ".join(f"{t['id']} ({t['score']:.0f})" for t in ticket.tried)
     turn.notify_agents(
         Say.AGENT_CARD,
@@ -60,6 +68,26 @@ def escalate(turn: Turn, reason: Reason) -> None:
         tried=tried or turn.responses.text(Say.AGENT_NOTHING),
         order=ticket.order_number or turn.responses.text(Say.AGENT_NOTHING),
     )
+
+
+def no_live_support(turn: Turn, ticket: Ticket) -> None:
+    """``ESCALATION=off``: say that nobody answers here and how else to reach the shop.
+
+    The ticket stays the conversation's (so /human again names it, and /cancel closes it);
+    what the bot was collecting is dropped, and the next message is a new description.
+    """
+    say_with_contact(turn, Say.NO_LIVE_SUPPORT, Say.NO_LIVE_SUPPORT_NO_CONTACT, ref=ticket.ref)
+    turn.conversation.state = State.DESCRIBE
+    turn.conversation.data = {}
+
+
+def say_with_contact(turn: Turn, with_contact: Say, without: Say, **params: object) -> None:
+    """``with_contact`` filled with ``SUPPORT_CONTACT``; ``without`` when none is set."""
+    contact = turn.services.settings.support_contact
+    if contact:
+        turn.say(with_contact, contact=contact, **params)
+    else:
+        turn.say(without, **params)
 
 
 def with_agent(turn: Turn, text: str) -> None:

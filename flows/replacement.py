@@ -12,7 +12,7 @@ from knowledge.schema import Entry
 def offer(turn: Turn, entry: Entry) -> None:
     turn.data["replacement_entry"] = entry.id
     turn.conversation.state = State.ORDER_NUMBER
-    turn.ask(turn.responses.text(Say.REPLACEMENT_OFFER), [turn.human_row()])
+    turn.ask(turn.responses.text(Say.REPLACEMENT_OFFER), turn.human_rows())
 
 
 def on_order_number(turn: Turn, typed: str) -> None:
@@ -48,14 +48,30 @@ def on_purchase_date(turn: Turn, typed: str) -> None:
     days = entry.replacement.within_days
     if age > days:
         turn.touch(ticket)
-        turn.say(Say.REPLACEMENT_NOT_ELIGIBLE, days=days)
+        key = (
+            Say.REPLACEMENT_NOT_ELIGIBLE
+            if turn.escalation
+            else Say.REPLACEMENT_NOT_ELIGIBLE_NO_LIVE
+        )
+        turn.say(key, days=days)
         escalation.escalate(turn, Say.AGENT_REASON_NOT_ELIGIBLE)
         return
     ticket.status = TicketStatus.REPLACEMENT_REQUESTED
     turn.touch(ticket)
-    turn.conversation.state = State.WITH_AGENT
     order = ticket.order_number or turn.data.get("order_number", "")
-    turn.say(Say.REPLACEMENT_RECORDED, order=order, ref=ticket.ref)
+    if turn.escalation:
+        turn.conversation.state = State.WITH_AGENT
+        turn.say(Say.REPLACEMENT_RECORDED, order=order, ref=ticket.ref)
+    else:  # recorded, but nobody here confirms it: the customer arranges it with the shop
+        turn.conversation.state = State.DESCRIBE
+        turn.conversation.data = {}
+        escalation.say_with_contact(
+            turn,
+            Say.REPLACEMENT_NOTED,
+            Say.REPLACEMENT_NOTED_NO_CONTACT,
+            order=order,
+            ref=ticket.ref,
+        )
     turn.notify_agents(
         Say.AGENT_REPLACEMENT_CARD,
         ref=ticket.ref,

@@ -30,7 +30,8 @@ def match(turn: Turn, description: str) -> None:
     elif not turn.data.get("rephrased"):
         turn.data["rephrased"] = True
         turn.conversation.state = State.DESCRIBE
-        turn.ask(turn.responses.text(Say.NO_MATCH_REPHRASE), [turn.human_row()])
+        key = Say.NO_MATCH_REPHRASE if turn.escalation else Say.NO_MATCH_REPHRASE_NO_LIVE
+        turn.ask(turn.responses.text(key), turn.human_rows())
     else:
         escalation.escalate(turn, Say.AGENT_REASON_NO_MATCH)
 
@@ -43,7 +44,7 @@ def did_you_mean(turn: Turn, candidates: list[dict[str, Any]]) -> None:
         if entry is not None:
             rows.append([(turn.responses.label(Say.PICK_BUTTON, title=entry.title), PICK, index)])
     rows.append([(turn.responses.label(Say.NONE_BUTTON), NONE, None)])
-    rows.append(turn.human_row())
+    rows.extend(turn.human_rows())
     turn.ask(turn.responses.text(Say.DID_YOU_MEAN), rows)
 
 
@@ -72,7 +73,7 @@ def show_fix(turn: Turn, index: int) -> None:
                 (turn.responses.label(Say.YES_BUTTON), YES, None),
                 (turn.responses.label(Say.NO_BUTTON), NO, None),
             ],
-            turn.human_row(),
+            *turn.human_rows(),
         ],
     )
 
@@ -88,7 +89,7 @@ def choose(turn: Turn, action: str, arg: int | None) -> None:
         else:
             turn.data["rephrased"] = True
             turn.conversation.state = State.DESCRIBE
-            turn.ask(turn.responses.text(Say.NONE_REPHRASE), [turn.human_row()])
+            turn.ask(turn.responses.text(Say.NONE_REPHRASE), turn.human_rows())
     else:
         expired(turn)
 
@@ -134,7 +135,7 @@ def ask_again(turn: Turn) -> None:
                 (turn.responses.label(Say.YES_BUTTON), YES, None),
                 (turn.responses.label(Say.NO_BUTTON), NO, None),
             ],
-            turn.human_row(),
+            *turn.human_rows(),
         ],
     )
 

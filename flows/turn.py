@@ -41,6 +41,10 @@ class FlowSettings:
     max_attempts: int = 3  # fixes shown before a replacement or a person
     max_match_chars: int = 1000  # longer text is matched on its start, stored in full
     min_letters: int = 3  # fewer letters or digits than this: "tell me a little more"
+    # False (ESCALATION=off): nobody answers here, so no reply promises a person; a customer
+    # the bot cannot help is told so, with ``support_contact`` when there is one
+    escalation: bool = True
+    support_contact: str = ""  # how else to reach the shop, as the operator wrote it
 
 
 @dataclass(frozen=True)
@@ -129,8 +133,16 @@ class Turn:
         )
         self.effects.append(Reply(self.chat_id, text, keyboard))
 
-    def human_row(self) -> list[tuple[str, str, int | None]]:
-        return [(self.responses.label(Say.HUMAN_BUTTON), HUMAN, None)]
+    @property
+    def escalation(self) -> bool:
+        """True when a person answers escalated customers (``ESCALATION=on``)."""
+        return self.services.settings.escalation
+
+    def human_rows(self) -> list[list[tuple[str, str, int | None]]]:
+        """The "Talk to a person" row; none when nobody would answer (``ESCALATION=off``)."""
+        if not self.escalation:
+            return []
+        return [[(self.responses.label(Say.HUMAN_BUTTON), HUMAN, None)]]
 
     def notify_agents(self, key: Say, **params: object) -> None:
         ticket_id = self.conversation.ticket_id

@@ -43,6 +43,7 @@ class Say(StrEnum):
     WELCOME = "welcome", "name"
     WELCOME_BACK_WAITING = "welcome_back_waiting", "name", "ref"
     HELP = "help"
+    HELP_NO_LIVE = "help_no_live"
     # describing the problem
     DESCRIBE_PROMPT = "describe_prompt"
     DESCRIBE_TOO_SHORT = "describe_too_short"
@@ -55,6 +56,7 @@ class Say(StrEnum):
     FIXED_QUESTION = "fixed_question"
     DID_YOU_MEAN = "did_you_mean"
     NO_MATCH_REPHRASE = "no_match_rephrase"
+    NO_MATCH_REPHRASE_NO_LIVE = "no_match_rephrase_no_live"
     NONE_REPHRASE = "none_rephrase"
     # outcome
     GLAD_FIXED = "glad_fixed", "ref"
@@ -67,11 +69,17 @@ class Say(StrEnum):
     PURCHASE_DATE_FUTURE = "purchase_date_future"
     REPLACEMENT_RECORDED = "replacement_recorded", "order", "ref"
     REPLACEMENT_NOT_ELIGIBLE = "replacement_not_eligible", "days"
+    REPLACEMENT_NOT_ELIGIBLE_NO_LIVE = "replacement_not_eligible_no_live", "days"
+    REPLACEMENT_NOTED = "replacement_noted", "order", "ref", "contact"
+    REPLACEMENT_NOTED_NO_CONTACT = "replacement_noted_no_contact", "order", "ref"
     # a person
     ESCALATED = "escalated", "ref"
     ESCALATED_NO_MATCH = "escalated_no_match", "ref"
     WITH_AGENT_ACK = "with_agent_ack", "ref"
     ALREADY_WITH_AGENT = "already_with_agent", "ref"
+    # nobody answers here (ESCALATION=off)
+    NO_LIVE_SUPPORT = "no_live_support", "ref", "contact"
+    NO_LIVE_SUPPORT_NO_CONTACT = "no_live_support_no_contact", "ref"
     # commands
     CANCELLED = "cancelled"
     CANCELLED_REQUEST = "cancelled_request", "ref"
@@ -85,6 +93,7 @@ class Say(StrEnum):
     # ticket states as the customer reads them
     STATE_OPEN = "state_open"
     STATE_WAITING_AGENT = "state_waiting_agent"
+    STATE_NOTED = "state_noted"
     STATE_REPLACEMENT_REQUESTED = "state_replacement_requested"
     STATE_RESOLVED = "state_resolved"
     STATE_CANCELLED = "state_cancelled"

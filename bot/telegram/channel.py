@@ -14,7 +14,9 @@ from telegram.ext import AIORateLimiter, ExtBot
 from telegram.request import HTTPXRequest
 
 from bot.clock import Clock
+from bot.settings import TELEGRAM_API
 from bot.storage import UnitOfWorkFactory
+from bot.telegram import doctor
 from bot.telegram.poller import Poller
 from bot.telegram.sender import Sender
 from bot.telegram.worker import Worker
@@ -62,10 +64,15 @@ class TelegramChannel:
         agent_chat_id: int | None,
         poll_timeout: int = 25,
         knowledge_watch: Reloadable | None = None,
+        escalation: bool = True,
+        base_url: str = TELEGRAM_API,
     ):
         self.bot = bot
         self.knowledge_watch = knowledge_watch
-        self.sender = Sender(bot=bot, new_uow=new_uow, clock=clock)
+        self.agent_chat_id = agent_chat_id
+        self.escalation = escalation
+        self.base_url = base_url
+        self.sender = Sender(bot=bot, new_uow=new_uow, clock=clock, agent_chat_id=agent_chat_id)
         self.worker = Worker(
             bot=bot,
             new_uow=new_uow,
@@ -80,14 +87,21 @@ class TelegramChannel:
         )
 
     async def run(self) -> None:
-        """Serve until SIGINT/SIGTERM; then finish the update in hand and stop."""
+        """Serve until SIGINT/SIGTERM; then finish the update in hand and stop.
+
+        Refuses to start (``ChannelError``) when the start-up check finds a failure.
+        """
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError):
                 loop.add_signal_handler(sig, stop.set)
+        setting = doctor.agent_chat_setting(self.agent_chat_id, escalation=self.escalation)
+        if setting is not None and setting.status is doctor.Status.FAIL:
+            raise ChannelError(f"cannot start: {setting.name}: {setting.message}")
         await self._connect()
         try:
+            await self._check()
             await self._set_commands()
             log.info("connected as @%s; waiting for customers", self.bot.username)
             poller = asyncio.create_task(self.poller.run(stop), name="poller")
@@ -146,6 +160,21 @@ class TelegramChannel:
                     ) from None
                 log.warning("cannot reach the Bot API (%s); trying again", exc.message)
                 await asyncio.sleep(min(2.0**attempt, 10.0))
+
+    async def _check(self) -> None:
+        """The start-up check of ``bot.telegram.doctor``: the agent chat and the bot's rights."""
+        checks = await doctor.check_agent_chat(
+            self.bot, self.agent_chat_id, escalation=self.escalation, base_url=self.base_url
+        )
+        for check in checks:
+            if check.status is doctor.Status.FAIL:
+                raise ChannelError(f"cannot start: {check.name}: {check.message}")
+            log.log(
+                logging.WARNING if check.status is doctor.Status.WARN else logging.INFO,
+                "%s: %s",
+                check.name,
+                check.message,
+            )
 
     async def _set_commands(self) -> None:
         try:

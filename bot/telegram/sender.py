@@ -7,6 +7,8 @@ due or something new is queued. What a failure does to a row:
 - a 429: all sending pauses for its ``retry_after``; the row is not charged an attempt;
 - a 403 (the customer blocked the bot): the customer is marked and what was queued for
   them is cancelled;
+- a 403 from the agent chat (the bot was removed from it): logged at ERROR once; its rows
+  stay pending and are retried with backoff until the bot is back; no customer is touched;
 - a 400 that says the message itself is wrong: logged and given up (HTML that does not
   parse is sent once more as plain text first).
 
@@ -37,11 +39,21 @@ IDLE = 10.0  # seconds between looks at the outbox when nothing wakes the sender
 
 
 class Sender:
-    def __init__(self, *, bot: Bot, new_uow: UnitOfWorkFactory, clock: Clock, batch: int = 100):
+    def __init__(
+        self,
+        *,
+        bot: Bot,
+        new_uow: UnitOfWorkFactory,
+        clock: Clock,
+        batch: int = 100,
+        agent_chat_id: int | None = None,
+    ):
         self.bot = bot
         self.new_uow = new_uow
         self.clock = clock
         self.batch = batch
+        self.agent_chat_id = agent_chat_id
+        self._agent_chat_lost = False  # a 403 from it was logged; cleared by the next send
         self.wake = asyncio.Event()
         self._paused_until = clock.now()
         self._gone: set[int] = set()  # chats that blocked the bot during this pass
@@ -98,6 +110,8 @@ class Sender:
             self._retry(item, f"429 retry after {seconds:g}", after=seconds, count=False)
             return False
         except Forbidden as exc:
+            if item.chat_id == self.agent_chat_id:
+                return self._agent_chat_refused(item, exc)
             log.info("chat %s has blocked the bot: %s", item.chat_id, exc.message)
             self._gone.add(item.chat_id)
             with self.new_uow() as uow:
@@ -122,8 +136,25 @@ class Sender:
             log.error("Telegram refused a message to chat %s: %s", item.chat_id, exc.message)
             self._fail(item, exc.message)
             return True
+        if self._agent_chat_lost and item.chat_id == self.agent_chat_id:
+            self._agent_chat_lost = False
+            log.info("the bot is back in the agent chat; sending the notices kept meanwhile")
         self._mark_sent(item.id, message_id)
         return True
+
+    def _agent_chat_refused(self, item: OutboxItem, exc: Forbidden) -> bool:
+        """The agent chat answered 403: keep the row (and those behind it) for later."""
+        if not self._agent_chat_lost:
+            self._agent_chat_lost = True
+            log.error(
+                "the bot was removed from the agent chat %s (%s); notices are kept and will be"
+                " sent when it is back",
+                item.chat_id,
+                exc.message,
+            )
+        pause = min(MAX_BACKOFF, 2.0 ** (item.attempts + 1))
+        self._retry(item, f"403 {exc.message}", after=pause)
+        return False
 
     async def _call(self, item: OutboxItem) -> int | None:
         if item.kind is MessageKind.CLEAR_BUTTONS:

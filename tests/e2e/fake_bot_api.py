@@ -44,6 +44,11 @@ Behaviour in short:
 * Fault injection: :meth:`FakeBotApi.fail_next`, :meth:`FakeBotApi.delay_next`,
   :meth:`FakeBotApi.block_chat`.  Injected faults and blocked chats are counted in ``requests``
   but not in ``sent_messages()``.
+* Misconfigured agent chats (for ``supportbot doctor``): the bot is an administrator with every
+  right in every group until :meth:`FakeBotApi.set_member_status` says otherwise for ``BOT_ID``
+  (``rights`` such as ``can_manage_topics=False`` override an administrator's flags);
+  :meth:`FakeBotApi.forget_chat` makes every call naming a chat answer 400
+  ``Bad Request: chat not found``, as Telegram does for a chat the bot was never in.
 """
 
 from __future__ import annotations
@@ -348,6 +353,7 @@ class _Injection:
 class _ChatInfo:
     chat: JSONDict
     members: dict[int, str] = field(default_factory=dict)
+    rights: dict[int, dict[str, bool]] = field(default_factory=dict)  # administrators' overrides
 
 
 def _shutdown_socket(conn: socket.socket) -> None:
@@ -479,6 +485,7 @@ class FakeBotApi:
         self._files: dict[str, tuple[str, bytes]] = {}
         self._injections: list[_Injection] = []
         self._blocked: dict[int | str, str] = {}
+        self._forgotten: set[int | str] = set()
         self._handlers: dict[str, Callable[[JSONDict], Any]] = {
             name[len("_m_") :].lower(): getattr(self, name)
             for name in dir(self)
@@ -629,11 +636,22 @@ class FakeBotApi:
                     chat.pop("is_forum", None)
             return copy.deepcopy(chat)
 
-    def set_member_status(self, chat_id: int, user_id: int, status: str) -> None:
-        """Status reported by getChatMember: creator/administrator/member/left/kicked."""
+    def set_member_status(self, chat_id: int, user_id: int, status: str, **rights: bool) -> None:
+        """Status reported by getChatMember: creator/administrator/member/left/kicked.
+
+        ``rights`` override an administrator's ``can_*`` flags (all True otherwise), e.g.
+        ``can_manage_topics=False``.  Also for the bot itself (``BOT_ID``).
+        """
         with self._cond:
             self._chat(chat_id)
             self._chats[chat_id].members[user_id] = status
+            self._chats[chat_id].rights[user_id] = dict(rights)
+
+    def forget_chat(self, chat_id: int | str) -> None:
+        """Every later call naming ``chat_id`` fails with 400 ``Bad Request: chat not found``."""
+        key = _norm_chat_id(chat_id)
+        with self._cond:
+            self._forgotten.add(chat_id if key is None else key)
 
     def _chat(self, chat_id: int | str) -> JSONDict:
         info = self._chats.get(chat_id)
@@ -1216,6 +1234,8 @@ class FakeBotApi:
                     self._retry_until[name] = time.monotonic() + float(retry_after)
             raise failure.error
         with self._cond:
+            if chat_id in self._forgotten:
+                raise _bad_request("chat not found")
             if chat_id in self._blocked and name not in ("getchat", "getchatmember"):
                 raise ApiError(403, self._blocked[chat_id])
             result = handler(params)
@@ -1637,13 +1657,18 @@ class FakeBotApi:
         if not isinstance(user_id, int):
             raise _bad_request("invalid user_id specified")
         chat = self._chat(chat_id)
+        info = self._chats[chat_id]
         if user_id == self.BOT_ID:
-            return self._member_obj(self.bot_user, "administrator")
-        user = self._users.get(user_id, {"id": user_id, "is_bot": False, "first_name": "User"})
-        status = self._chats[chat_id].members.get(user_id)
-        if status is None:
-            status = "member" if chat["type"] == "private" and chat["id"] == user_id else "left"
-        return self._member_obj(user, status)
+            user, status = self.bot_user, info.members.get(user_id, "administrator")
+        else:
+            user = self._users.get(user_id, {"id": user_id, "is_bot": False, "first_name": "User"})
+            status = info.members.get(user_id) or (
+                "member" if chat["type"] == "private" and chat["id"] == user_id else "left"
+            )
+        member = self._member_obj(user, status)
+        if status == "administrator":
+            member.update(info.rights.get(user_id, {}))
+        return member
 
     def _m_setMyCommands(self, params: JSONDict) -> bool:
         commands = params.get("commands")

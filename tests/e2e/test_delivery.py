@@ -328,3 +328,37 @@ def test_ten_thousand_emoji_arrive_whole(fake_api: FakeBotApi, app: App) -> None
     assert all(len(t.encode("utf-16-le")) // 2 <= 4096 for t in texts)
     assert "".join(texts) == emoji
     assert set(statuses(app)) == {"sent"}
+
+
+def test_a_403_from_the_agent_chat_keeps_the_notices_and_touches_no_customer(
+    fake_api: FakeBotApi, app: App, clock: SettableClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The bot was removed from the agent chat: customers' replies still go out, the notices
+    wait in order (an ERROR once, not per try) and are sent when the bot is back."""
+    agents = -1009999999999
+    queue(app, "card 1", agents)
+    queue(app, "card 2", agents)
+    queue(app, "reply 1")
+    fake_api.block_chat(agents)  # 403 "bot was kicked from the supergroup chat"
+
+    async def work(bot: Bot) -> None:
+        sender = Sender(bot=bot, new_uow=app.new_uow, clock=clock, agent_chat_id=agents)
+        await sender.send_due()
+        queue(app, "reply 2")
+        clock.current += timedelta(seconds=3)
+        await sender.send_due()  # the card is tried again: 403 again
+        assert statuses(app, agents) == ["pending", "pending"]
+        assert statuses(app) == ["sent", "sent"]
+        fake_api.unblock_chat(agents)  # the bot was added back
+        clock.current += timedelta(seconds=10)
+        await sender.send_due()
+
+    with caplog.at_level(logging.INFO, logger="bot.telegram.sender"):
+        run(with_bot(fake_api, work))
+    assert [m["text"] for m in fake_api.sent_messages(ANN)] == ["reply 1", "reply 2"]
+    assert [m["text"] for m in fake_api.sent_messages(agents)] == ["card 1", "card 2"]
+    assert statuses(app, agents) == ["sent", "sent"]
+    tries = [r for r in fake_api.requests_for("sendMessage") if r["chat_id"] == agents]
+    assert len(tries) == 4  # two refused tries of card 1 (card 2 waited behind it), two sends
+    errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert len(errors) == 1 and "removed from the agent chat" in errors[0]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from flows.engine import Conversations
 from flows.model import (
@@ -215,7 +216,8 @@ ENTRIES = (
 class Harness:
     """A conversation with one customer over the fakes."""
 
-    def __init__(self, table: dict[str, list[tuple[str, float]]] | None = None, **settings: int):
+    def __init__(self, table: dict[str, list[tuple[str, float]]] | None = None, **settings: Any):
+        """``settings``: ``FlowSettings`` fields, e.g. ``max_attempts=1``, ``escalation=False``."""
         self.thresholds = Thresholds(answer=70, suggest=45)
         self.clock = FixedClock()
         self.matcher = ScriptedMatcher(table or {}, self.thresholds)
