@@ -25,6 +25,7 @@ from flows.model import (
     Command,
     Inbound,
     NotifyAgents,
+    OpenTopic,
     Person,
     TextMessage,
 )
@@ -92,8 +93,10 @@ class Console:
                     self._show(item.text, item.buttons or [], item.id)
                 uow.outbox.mark_sent(item.id, app.clock.now(), item.id)
             uow.commit()
-        for effect in effects:
-            if isinstance(effect, NotifyAgents):
+        for effect in effects:  # what Telegram would post in the team's chat
+            if isinstance(effect, OpenTopic):
+                self._say(f"[to the support team] new topic «{effect.name}»")
+            elif isinstance(effect, NotifyAgents):
                 self._say("[to the support team] " + plain(effect.text).replace("\n", " | "))
 
     def _show(self, text: str, rows: list[list[dict[str, str]]], message_id: int) -> None:

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from bot.markup import split_html
 from bot.storage import MessageKind, OutgoingMessage, SqlUnitOfWork
-from flows.model import ClearButtons, Effect, NotifyAgents, Reply
+from flows.model import ClearButtons, CopyToAgents, Effect, NotifyAgents, OpenTopic, Reply
 
 
 def store_effects(
@@ -35,22 +35,40 @@ def to_outgoing(effect: Effect, *, agent_chat_id: int | None) -> OutgoingMessage
         return OutgoingMessage(
             effect.chat_id, MessageKind.CLEAR_BUTTONS, target_message_id=effect.message_id
         )
+    if agent_chat_id is None:  # NotifyAgents, OpenTopic, CopyToAgents: no team chat set
+        return None
     if isinstance(effect, NotifyAgents):
-        if agent_chat_id is None:
-            return None
-        return OutgoingMessage(agent_chat_id, MessageKind.SEND, effect.text)
+        kind = MessageKind.CARD if effect.card else MessageKind.SEND
+        return OutgoingMessage(agent_chat_id, kind, effect.text, ticket_id=effect.ticket_id)
+    if isinstance(effect, OpenTopic):
+        return OutgoingMessage(
+            agent_chat_id, MessageKind.CREATE_TOPIC, effect.name, ticket_id=effect.ticket_id
+        )
+    if isinstance(effect, CopyToAgents):
+        return OutgoingMessage(
+            agent_chat_id,
+            MessageKind.COPY,
+            ticket_id=effect.ticket_id,
+            from_chat_id=effect.from_chat_id,
+            source_message_id=effect.message_id,
+        )
     raise TypeError(f"unknown effect {effect!r}")
 
 
 def chunked(message: OutgoingMessage) -> list[OutgoingMessage]:
     """The message as rows that each fit in one Telegram message; buttons on the last."""
-    if message.kind is not MessageKind.SEND:
+    if message.kind not in (MessageKind.SEND, MessageKind.CARD):
         return [message]
     parts = split_html(message.text)
     if len(parts) <= 1:
         return [message]
     last = len(parts) - 1
-    return [
-        replace(message, text=part, buttons=message.buttons if i == last else None)
+    return [  # a card's first part is the card; the rest follow it as plain messages
+        replace(
+            message,
+            kind=message.kind if i == 0 else MessageKind.SEND,
+            text=part,
+            buttons=message.buttons if i == last else None,
+        )
         for i, part in enumerate(parts)
     ]

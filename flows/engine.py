@@ -77,15 +77,15 @@ class Conversations:
         elif isinstance(event, Media):
             typed = intake.media(turn, event)
             if typed is not None:
-                self._text(turn, typed)
+                self._text(turn, typed, event.message_id)
         elif isinstance(event, TextMessage):
-            self._text(turn, event.text)
+            self._text(turn, event.text, event.message_id)
 
     # ---- typed text --------------------------------------------------------------
-    def _text(self, turn: Turn, typed: str) -> None:
+    def _text(self, turn: Turn, typed: str, message_id: int | None = None) -> None:
         state = turn.conversation.state
         if state is State.WITH_AGENT:
-            escalation.with_agent(turn, typed)
+            escalation.with_agent(turn, typed, message_id)
             if turn.conversation.state is State.WITH_AGENT:
                 return
             state = turn.conversation.state

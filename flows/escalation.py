@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from flows.model import State, Ticket, TicketStatus
+from flows.model import CopyToAgents, OpenTopic, State, Ticket, TicketStatus
 from flows.turn import Turn
 from knowledge.responses import Say
 
@@ -59,7 +59,9 @@ def escalate(turn: Turn, reason: Reason) -> None:
     else:
         no_live_support(turn, ticket)
     tried = ", ".join(f"{t['id']} ({t['score']:.0f})" for t in ticket.tried)
-    turn.notify_agents(
+    if ticket.id is not None and ticket.topic_id is None:
+        turn.effects.append(OpenTopic(ticket.id, topic_name(ticket, turn.person.name)))
+    turn.card_for_agents(
         Say.AGENT_CARD,
         ref=ticket.ref,
         reason=turn.responses.text(reason),
@@ -90,14 +92,34 @@ def say_with_contact(turn: Turn, with_contact: Say, without: Say, **params: obje
         turn.say(without, **params)
 
 
-def with_agent(turn: Turn, text: str) -> None:
-    """The customer wrote while a person has the ticket: pass it on, say where it stands."""
+def with_agent(turn: Turn, text: str, message_id: int | None = None) -> None:
+    """The customer wrote while a person has the ticket: pass it on, say where it stands.
+
+    A message from Telegram is copied as it is (a photo stays a photo, captions kept);
+    without one (the terminal chat) the team gets it as a notice.
+    """
     ticket = turn.ticket()
     if ticket is None:  # the ticket is gone (closed by the team): start afresh
         turn.conversation.state = State.DESCRIBE
         return
     turn.touch(ticket)
-    turn.notify_agents(
-        Say.AGENT_CUSTOMER_MESSAGE, ref=ticket.ref, customer=customer_label(turn), text=text
-    )
+    if message_id is not None and ticket.id is not None:
+        turn.effects.append(CopyToAgents(ticket.id, turn.chat_id, message_id))
+    else:
+        turn.notify_agents(
+            Say.AGENT_CUSTOMER_MESSAGE, ref=ticket.ref, customer=customer_label(turn), text=text
+        )
     turn.say(Say.WITH_AGENT_ACK, ref=ticket.ref)
+
+
+TOPIC_NAME_LIMIT = 128  # Telegram's limit for a forum topic's name
+
+
+def topic_name(ticket: Ticket, customer: str) -> str:
+    """'T-00128 · Headphones won't pair · Anna': reference, what it is about, who."""
+    about = " ".join(ticket.summary.split())  # one line
+    name = " ".join(customer.split()) or "customer"
+    room = TOPIC_NAME_LIMIT - len(ticket.ref) - len(name) - 6
+    if len(about) > room:
+        about = about[: max(room - 1, 0)].rstrip() + "…"
+    return f"{ticket.ref} · {about} · {name}"[:TOPIC_NAME_LIMIT]

@@ -74,6 +74,7 @@ class Media:
     kind: MediaKind
     caption: str = ""
     file_id: str | None = None
+    message_id: int | None = None  # in the customer's chat; None in the terminal
 
 
 Inbound = TextMessage | ButtonPress | Command | Media
@@ -110,13 +111,35 @@ class ClearButtons:
 
 @dataclass(frozen=True)
 class NotifyAgents:
-    """A notice for the support team's chat (``AGENT_CHAT_ID``), when one is set."""
+    """A notice for the support team's chat (``AGENT_CHAT_ID``), when one is set.
+
+    With a ticket it goes into that ticket's topic; ``card`` marks the ticket's context card,
+    which later messages of a chat without topics answer, so they stay with their ticket.
+    """
 
     text: str
     ticket_id: TicketId | None = None
+    card: bool = False
 
 
-Effect = Reply | ClearButtons | NotifyAgents
+@dataclass(frozen=True)
+class OpenTopic:
+    """Give the ticket its own topic in the team's chat (when that chat has topics)."""
+
+    ticket_id: TicketId
+    name: str  # at most 128 characters, as Telegram allows
+
+
+@dataclass(frozen=True)
+class CopyToAgents:
+    """Copy what the customer sent (text, photo, file, voice ...) into the ticket's topic."""
+
+    ticket_id: TicketId
+    from_chat_id: ChatId
+    message_id: int
+
+
+Effect = Reply | ClearButtons | NotifyAgents | OpenTopic | CopyToAgents
 
 
 # ---- records the flows keep ---------------------------------------------------------

@@ -148,6 +148,12 @@ class Turn:
         ticket_id = self.conversation.ticket_id
         self.effects.append(NotifyAgents(self.responses.text(key, **params), ticket_id))
 
+    def card_for_agents(self, key: Say, **params: object) -> None:
+        """The ticket's context card: what the team reads first, in the ticket's topic."""
+        ticket_id = self.conversation.ticket_id
+        text = self.responses.text(key, **params)
+        self.effects.append(NotifyAgents(text, ticket_id, card=True))
+
 
 def _data(step: int, action: str, arg: int | None) -> str:
     return f"{step}|{action}" if arg is None else f"{step}|{action}|{arg}"

@@ -21,6 +21,9 @@ class MessageKind(StrEnum):
 
     SEND = "send"  # sendMessage
     CLEAR_BUTTONS = "clear_buttons"  # remove the inline keyboard of an earlier message
+    CARD = "card"  # sendMessage of a ticket's context card; its id is kept on the ticket
+    CREATE_TOPIC = "create_topic"  # createForumTopic for a ticket; its id is kept on the ticket
+    COPY = "copy"  # copyMessage of what a customer sent, into the ticket's topic
 
 
 # One row of an inline keyboard is a list of {"label": ..., "data": ...} buttons.
@@ -47,6 +50,9 @@ class OutgoingMessage:
     buttons: ButtonRows | None = None  # [[{"label": .., "data": ..}]]
     message_thread_id: int | None = None  # post into this thread (topic) of a group
     target_message_id: int | None = None  # for CLEAR_BUTTONS
+    ticket_id: int | None = None  # in the agent chat: goes into this ticket's topic
+    from_chat_id: int | None = None  # for COPY: the customer's chat ...
+    source_message_id: int | None = None  # ... and the message in it
 
 
 @dataclass(frozen=True)
@@ -66,3 +72,6 @@ class OutboxItem:
     created_at: datetime
     error: str | None = None
     telegram_message_id: int | None = None
+    ticket_id: int | None = None
+    from_chat_id: int | None = None
+    source_message_id: int | None = None

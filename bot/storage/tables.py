@@ -153,6 +153,9 @@ class OutboxRow(SQLModel, table=True):
     sent_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     telegram_message_id: int | None = Field(default=None, sa_type=BigInteger)
     error: str | None = Field(default=None, sa_type=Text)
+    ticket_id: int | None = Field(default=None, sa_type=BigInteger)  # the topic it goes into
+    from_chat_id: int | None = Field(default=None, sa_type=BigInteger)  # copyMessage source
+    source_message_id: int | None = Field(default=None, sa_type=BigInteger)
 
 
 class TicketEventRow(SQLModel, table=True):

@@ -208,6 +208,22 @@ class SqlTicketRepository:
         self._copy(ticket, row)
         self._session().flush()
 
+    def set_topic(self, ticket_id: int, topic_id: int) -> None:
+        """The ticket's forum topic in the agent chat, once Telegram has created it."""
+        row = self._session().get(TicketRow, ticket_id)
+        if row is None:
+            raise NotFound(f"no ticket {ticket_id}")
+        row.topic_id = topic_id
+        self._session().flush()
+
+    def set_card(self, ticket_id: int, message_id: int) -> None:
+        """The message id of the ticket's context card in the agent chat."""
+        row = self._session().get(TicketRow, ticket_id)
+        if row is None:
+            raise NotFound(f"no ticket {ticket_id}")
+        row.card_message_id = message_id
+        self._session().flush()
+
     def for_customer(self, chat_id: ChatId, limit: int = 10) -> list[Ticket]:
         """The customer's tickets, newest first."""
         stmt = (
@@ -550,6 +566,9 @@ class SqlOutbox:
             else None,
             message_thread_id=message.message_thread_id,
             target_message_id=message.target_message_id,
+            ticket_id=message.ticket_id,
+            from_chat_id=message.from_chat_id,
+            source_message_id=message.source_message_id,
             status=OutboxStatus.PENDING,
             attempts=0,
             created_at=at,
@@ -673,6 +692,9 @@ class SqlOutbox:
                     created_at=row.created_at,
                     error=row.error,
                     telegram_message_id=row.telegram_message_id,
+                    ticket_id=row.ticket_id,
+                    from_chat_id=row.from_chat_id,
+                    source_message_id=row.source_message_id,
                 )
             )
         return items

@@ -20,9 +20,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import dataclass
 from datetime import timedelta
 
-from telegram import Bot
+from telegram import Bot, ReplyParameters
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
@@ -31,11 +32,21 @@ from bot.markup import plain, split_html
 from bot.storage import MessageKind, OutboxItem, UnitOfWorkFactory
 from bot.telegram.rendering import keyboard
 from bot.telegram.timing import keep_going
+from flows.model import TicketId
 
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF = 60.0  # longest wait between tries of one message during an outage
 IDLE = 10.0  # seconds between looks at the outbox when nothing wakes the sender
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where a row goes in its chat: a topic, and a message it answers."""
+
+    thread_id: int | None
+    topic_id: int | None = None  # the ticket's topic, when it has one
+    reply: ReplyParameters | None = None
 
 
 class Sender:
@@ -57,7 +68,7 @@ class Sender:
         self.wake = asyncio.Event()
         self._paused_until = clock.now()
         self._gone: set[int] = set()  # chats that blocked the bot during this pass
-        self._unrecorded: dict[int, int | None] = {}  # sent, not yet marked: id -> message id
+        self._unrecorded: dict[int, tuple[OutboxItem, int | None]] = {}  # sent, not yet marked
         self.delivered = 0  # rows done with since start (sent or given up)
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -139,7 +150,7 @@ class Sender:
         if self._agent_chat_lost and item.chat_id == self.agent_chat_id:
             self._agent_chat_lost = False
             log.info("the bot is back in the agent chat; sending the notices kept meanwhile")
-        self._mark_sent(item.id, message_id)
+        self._mark_sent(item, message_id)
         return True
 
     def _agent_chat_refused(self, item: OutboxItem, exc: Forbidden) -> bool:
@@ -164,6 +175,22 @@ class Sender:
                 chat_id=item.chat_id, message_id=item.target_message_id, reply_markup=None
             )
             return None
+        place = self._place(item)
+        if item.kind is MessageKind.CREATE_TOPIC:
+            if place.topic_id is not None:  # asked twice (escalated again): it has one
+                return place.topic_id
+            topic = await self.bot.create_forum_topic(chat_id=item.chat_id, name=item.text[:128])
+            return topic.message_thread_id
+        if item.kind is MessageKind.COPY:
+            assert item.from_chat_id is not None and item.source_message_id is not None
+            copied = await self.bot.copy_message(
+                chat_id=item.chat_id,
+                from_chat_id=item.from_chat_id,
+                message_id=item.source_message_id,
+                message_thread_id=place.thread_id,
+                reply_parameters=place.reply,
+            )
+            return copied.message_id
         # Rows are stored one chunk each (bot.delivery); splitting here only serves rows
         # queued before that, which are sent whole again if a later chunk fails.
         chunks = split_html(item.text)
@@ -175,18 +202,44 @@ class Sender:
                 text=chunk,
                 parse_mode=ParseMode.HTML,
                 reply_markup=keyboard(item) if last else None,
-                message_thread_id=item.message_thread_id,
+                message_thread_id=place.thread_id,
+                reply_parameters=place.reply,
                 disable_web_page_preview=True,
             )
             message_id = sent.message_id
         return message_id
+
+    def _place(self, item: OutboxItem) -> Place:
+        """Where in its chat a row goes: its ticket's topic, or an answer to its card."""
+        if item.ticket_id is None:
+            return Place(item.message_thread_id)
+        with self.new_uow() as uow:
+            ticket = uow.tickets.get(TicketId(item.ticket_id))
+        if ticket is None:
+            return Place(item.message_thread_id)
+        if ticket.topic_id is not None or item.kind is MessageKind.CARD:
+            return Place(ticket.topic_id, ticket.topic_id)
+        if ticket.card_message_id is None:
+            return Place(None)
+        # a chat without topics: answering the card keeps the ticket's messages together
+        reply = ReplyParameters(ticket.card_message_id, allow_sending_without_reply=True)
+        return Place(None, None, reply)
 
     async def _bad_request(self, item: OutboxItem, exc: BadRequest) -> bool:
         text = exc.message.lower()
         if item.kind is MessageKind.CLEAR_BUTTONS and (
             "not modified" in text or "not found" in text or "can't be edited" in text
         ):
-            self._mark_sent(item.id, None)  # nothing left to clear: fine
+            self._mark_sent(item, None)  # nothing left to clear: fine
+            return True
+        if item.kind is MessageKind.CREATE_TOPIC:  # no topics there: cards go to the chat
+            log.warning(
+                "cannot open a topic in the agent chat %s (%s): tickets are posted in the chat"
+                " itself, and their messages answer their card",
+                item.chat_id,
+                exc.message,
+            )
+            self._mark_sent(item, None)
             return True
         if "can't parse entities" in text and item.text:
             log.error("message to chat %s did not parse; sending it as plain text", item.chat_id)
@@ -197,11 +250,13 @@ class Sender:
 
     async def _send_plain(self, item: OutboxItem) -> bool:
         try:
+            place = self._place(item)
             sent = await self.bot.send_message(
                 chat_id=item.chat_id,
                 text=plain(item.text),
                 reply_markup=keyboard(item),
-                message_thread_id=item.message_thread_id,
+                message_thread_id=place.thread_id,
+                reply_parameters=place.reply,
             )
         except (RetryAfter, NetworkError) as exc:  # passing: the next try starts over
             self._retry(item, f"plain retry: {exc}", after=min(MAX_BACKOFF, 2.0), count=False)
@@ -209,20 +264,29 @@ class Sender:
         except TelegramError as exc:
             self._fail(item, f"plain retry failed: {exc.message}")
             return True
-        self._mark_sent(item.id, sent.message_id)
+        self._mark_sent(item, sent.message_id)
         return True
 
-    def _mark_sent(self, id: int, message_id: int | None) -> None:
-        """Record a delivered row; if the database fails, remember it rather than resend."""
-        self._unrecorded[id] = message_id
+    def _mark_sent(self, item: OutboxItem, result: int | None) -> None:
+        """Record a delivered row; if the database fails, remember it rather than resend.
+
+        ``result`` is the message id, or a new topic's thread id; a ticket's topic and card
+        are kept on the ticket in the same transaction.
+        """
+        self._unrecorded[item.id] = (item, result)
         self._record_unrecorded()
 
     def _record_unrecorded(self) -> None:
         if not self._unrecorded:
             return
         with self.new_uow() as uow:
-            for id, message_id in self._unrecorded.items():
-                uow.outbox.mark_sent(id, self.clock.now(), message_id)
+            for item, result in self._unrecorded.values():
+                uow.outbox.mark_sent(item.id, self.clock.now(), result)
+                if item.ticket_id is not None and result is not None:
+                    if item.kind is MessageKind.CREATE_TOPIC:
+                        uow.tickets.set_topic(item.ticket_id, result)
+                    elif item.kind is MessageKind.CARD:
+                        uow.tickets.set_card(item.ticket_id, result)
             uow.commit()
         self._unrecorded.clear()
 

@@ -64,18 +64,22 @@ def to_event(update: Update, bot_username: str | None) -> Inbound | MembershipCh
             name, args = command
             return Command(person, name, args)
         return TextMessage(person, message.text, message.message_id)
-    caption = message.caption or ""
+    caption, mid = message.caption or "", message.message_id
     if message.photo:
-        return Media(person, MediaKind.PHOTO, caption, message.photo[-1].file_id)
+        return Media(
+            person, MediaKind.PHOTO, caption, message.photo[-1].file_id, message.message_id
+        )
     if message.document:
-        return Media(person, MediaKind.DOCUMENT, caption, message.document.file_id)
+        return Media(
+            person, MediaKind.DOCUMENT, caption, message.document.file_id, message.message_id
+        )
     if message.video:
-        return Media(person, MediaKind.VIDEO, caption, message.video.file_id)
+        return Media(person, MediaKind.VIDEO, caption, message.video.file_id, mid)
     if message.sticker:
-        return Media(person, MediaKind.STICKER, "", message.sticker.file_id)
+        return Media(person, MediaKind.STICKER, "", message.sticker.file_id, mid)
     if message.voice or message.audio or message.video_note:
-        return Media(person, MediaKind.VOICE, caption)
-    return Media(person, MediaKind.OTHER, caption)
+        return Media(person, MediaKind.VOICE, caption, None, mid)
+    return Media(person, MediaKind.OTHER, caption, None, mid)
 
 
 def callback_to_answer(update: Update) -> CallbackToAnswer | None:

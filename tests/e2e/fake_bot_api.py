@@ -1047,8 +1047,8 @@ class FakeBotApi:
             return self._filter_chat(self._sent_media, chat_id)
 
     def copied_messages(self, chat_id: int | str | None = None) -> list[JSONDict]:
-        """Successful copyMessage/forwardMessage params (chat_id = target) plus "method" and
-        "message_id" (the new id)."""
+        """Successful copyMessage/forwardMessage params (chat_id = target) plus "method",
+        "message_id" (the new id) and "source_message_id" (the copied one)."""
         with self._cond:
             return self._filter_chat(self._copies, chat_id)
 
@@ -1577,7 +1577,12 @@ class FakeBotApi:
         message = self._new_message(chat_id, self.bot_user, self._thread_id(params), **content)
         self._store(message)
         self._copies.append(
-            {**copy.deepcopy(params), "method": method, "message_id": message["message_id"]}
+            {
+                **copy.deepcopy(params),
+                "method": method,
+                "message_id": message["message_id"],
+                "source_message_id": message_id,
+            }
         )
         return message
 

@@ -134,7 +134,7 @@ def test_drivers(engine: Engine) -> None:
 # ---- migrations ---------------------------------------------------------------------
 
 
-HEAD = "0003"
+HEAD = "0004"
 
 
 def test_upgrade_creates_the_schema_on_an_empty_database(bare_engine: Engine) -> None:
@@ -921,3 +921,32 @@ def test_a_dropped_connection_is_temporary_and_a_bug_is_not(engine: Engine) -> N
     with engine.connect() as connection, pytest.raises(Exception) as bad_sql:
         connection.exec_driver_sql("SELECT * FROM no_such_table")
     assert not is_temporary(bad_sql.value)
+
+
+def test_outbox_rows_for_a_tickets_topic_and_the_ticket_keeps_its_topic_and_card(
+    engine: Engine,
+) -> None:
+    with SqlUnitOfWork(engine) as uow:
+        ticket = uow.tickets.add(new_ticket())
+        assert ticket.id is not None
+        copy_row = uow.outbox.add(
+            OutgoingMessage(
+                BIG_CHAT,
+                MessageKind.COPY,
+                ticket_id=ticket.id,
+                from_chat_id=BIG_USER,
+                source_message_id=2**40,
+            ),
+            T0,
+        )
+        uow.tickets.set_topic(ticket.id, 2**33)
+        uow.tickets.set_card(ticket.id, 2**34)
+        with pytest.raises(NotFound):
+            uow.tickets.set_topic(TicketId(10_000), 1)
+        uow.commit()
+    with SqlUnitOfWork(engine) as uow:
+        [row] = uow.outbox.pending()
+        stored = uow.tickets.get(ticket.id)
+    assert (row.id, row.kind, row.ticket_id) == (copy_row, MessageKind.COPY, ticket.id)
+    assert (row.from_chat_id, row.source_message_id) == (BIG_USER, 2**40)
+    assert stored is not None and (stored.topic_id, stored.card_message_id) == (2**33, 2**34)

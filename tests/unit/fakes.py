@@ -15,6 +15,7 @@ from flows.model import (
     ChatId,
     Command,
     Conversation,
+    CopyToAgents,
     Effect,
     Media,
     MediaKind,
@@ -240,8 +241,8 @@ class Harness:
     def send(self, event: TextMessage | ButtonPress | Command | Media) -> list[Effect]:
         return self._run(event)
 
-    def text(self, text: str) -> list[Effect]:
-        return self._run(TextMessage(self.person, text))
+    def text(self, text: str, message_id: int | None = None) -> list[Effect]:
+        return self._run(TextMessage(self.person, text, message_id))
 
     def command(self, name: str) -> list[Effect]:
         return self._run(Command(self.person, name))
@@ -249,8 +250,10 @@ class Harness:
     def press(self, data: str, message_id: int | None = 1) -> list[Effect]:
         return self._run(ButtonPress(self.person, data, message_id))
 
-    def media(self, kind: MediaKind, caption: str = "") -> list[Effect]:
-        return self._run(Media(self.person, kind, caption))
+    def media(
+        self, kind: MediaKind, caption: str = "", message_id: int | None = None
+    ) -> list[Effect]:
+        return self._run(Media(self.person, kind, caption, None, message_id))
 
     def button(self, label_part: str) -> str:
         """The data of the button in the last replies whose label contains ``label_part``."""
@@ -270,6 +273,9 @@ class Harness:
 
     def notices(self) -> list[str]:
         return [e.text for e in self.last if isinstance(e, NotifyAgents)]
+
+    def copies(self) -> list[CopyToAgents]:
+        return [e for e in self.last if isinstance(e, CopyToAgents)]
 
     def conversation(self) -> Conversation:
         """A method, not a property: mypy would keep what an earlier ``assert`` narrowed."""

@@ -2,15 +2,29 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from flows.model import ClearButtons, MediaKind, Reply, State, TicketStatus
+from flows.escalation import topic_name
+from flows.model import (
+    ChatId,
+    ClearButtons,
+    CopyToAgents,
+    MediaKind,
+    NotifyAgents,
+    OpenTopic,
+    Reply,
+    State,
+    Ticket,
+    TicketId,
+    TicketStatus,
+)
 
 from .fakes import Harness
 
 PAIRING = "my headphones will not pair with my phone"
+T0 = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 TABLE = {
     PAIRING: [("pairing", 88.0), ("reset", 60.0), ("charging", 30.0)],
     "something about sound": [("reset", 55.0), ("pairing", 50.0), ("delivery", 20.0)],
@@ -175,6 +189,39 @@ def test_talk_to_a_person_works_from_any_message(bot: Harness) -> None:
     assert "the customer asked for a person" in bot.notices()[0]
     bot.press(human)
     assert "already with our team" in bot.said()
+
+
+def test_a_hand_over_opens_the_tickets_topic_before_its_card(bot: Harness) -> None:
+    bot.text(PAIRING)
+    bot.command("human")
+    [ticket] = bot.tickets()
+    assert ticket.id is not None
+    team = [e for e in bot.last if isinstance(e, OpenTopic | NotifyAgents)]
+    name = bot.person.name  # plain text in a topic name: nothing escaped
+    assert team[0] == OpenTopic(ticket.id, f"{ticket.ref} · {PAIRING} · {name}")
+    assert isinstance(team[1], NotifyAgents) and team[1].card
+    assert team[1].ticket_id == ticket.id and ticket.ref in team[1].text
+
+
+def test_a_topic_name_fits_telegrams_limit_and_says_who_and_what() -> None:
+    ticket = Ticket(ChatId(42), "word " * 100 + "\nsecond line", TicketStatus.OPEN, T0, T0)
+    ticket.id = TicketId(128)
+    name = topic_name(ticket, "Anna  Maria")
+    assert len(name) == 128
+    assert name.startswith("T-00128 · word word") and name.endswith("… · Anna Maria")
+    assert "\n" not in name
+
+
+def test_what_the_customer_sends_a_person_is_copied_as_it_is(bot: Harness) -> None:
+    bot.command("human")
+    [ticket] = bot.tickets()
+    assert ticket.id is not None
+    bot.text("it crackles <b>loudly</b>", message_id=70)
+    assert bot.copies() == [CopyToAgents(ticket.id, ChatId(42), 70)]
+    assert bot.notices() == []  # copied, not retold
+    bot.media(MediaKind.PHOTO, message_id=71)
+    assert bot.copies() == [CopyToAgents(ticket.id, ChatId(42), 71)]
+    assert ticket.ref in bot.said()
 
 
 def test_messages_while_with_agent_are_passed_on(bot: Harness) -> None:
