@@ -11,6 +11,7 @@ from pathlib import Path
 from bot.clock import Clock, SystemClock
 from bot.settings import Settings
 from bot.storage import SqlUnitOfWork, UnitOfWorkFactory, make_engine, upgrade
+from flows.desk import Desk
 from flows.engine import Conversations
 from flows.turn import FlowSettings, Services
 from knowledge.loader import KnowledgeError, load_knowledge
@@ -34,6 +35,7 @@ class App:
     new_uow: UnitOfWorkFactory
     clock: Clock
     knowledge_watch: KnowledgeWatch
+    desk: Desk
 
 
 def build(settings: Settings, *, clock: Clock | None = None) -> App:
@@ -69,6 +71,7 @@ def build(settings: Settings, *, clock: Clock | None = None) -> App:
         new_uow=functools.partial(SqlUnitOfWork, engine),
         clock=clock,
         knowledge_watch=watch,
+        desk=Desk(responses=responses, clock=clock, admins=frozenset(settings.admin_ids)),
     )
 
 

@@ -173,6 +173,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         bot=bot,
         new_uow=app.new_uow,
         conversations=app.conversations,
+        desk=app.desk,
         responses=app.responses,
         clock=app.clock,
         agent_chat_id=settings.agent_chat_id,

@@ -8,7 +8,16 @@ from datetime import datetime
 
 from bot.markup import split_html
 from bot.storage import MessageKind, OutgoingMessage, SqlUnitOfWork
-from flows.model import ClearButtons, CopyToAgents, Effect, NotifyAgents, OpenTopic, Reply
+from flows.model import (
+    ClearButtons,
+    CloseTopic,
+    CopyToAgents,
+    CopyToCustomer,
+    Effect,
+    NotifyAgents,
+    OpenTopic,
+    Reply,
+)
 
 
 def store_effects(
@@ -35,7 +44,7 @@ def to_outgoing(effect: Effect, *, agent_chat_id: int | None) -> OutgoingMessage
         return OutgoingMessage(
             effect.chat_id, MessageKind.CLEAR_BUTTONS, target_message_id=effect.message_id
         )
-    if agent_chat_id is None:  # NotifyAgents, OpenTopic, CopyToAgents: no team chat set
+    if agent_chat_id is None:  # everything else involves the team's chat: none is set
         return None
     if isinstance(effect, NotifyAgents):
         kind = MessageKind.CARD if effect.card else MessageKind.SEND
@@ -52,6 +61,15 @@ def to_outgoing(effect: Effect, *, agent_chat_id: int | None) -> OutgoingMessage
             from_chat_id=effect.from_chat_id,
             source_message_id=effect.message_id,
         )
+    if isinstance(effect, CopyToCustomer):
+        return OutgoingMessage(
+            effect.chat_id,
+            MessageKind.COPY,
+            from_chat_id=agent_chat_id,
+            source_message_id=effect.message_id,
+        )
+    if isinstance(effect, CloseTopic):
+        return OutgoingMessage(agent_chat_id, MessageKind.CLOSE_TOPIC, ticket_id=effect.ticket_id)
     raise TypeError(f"unknown effect {effect!r}")
 
 

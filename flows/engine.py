@@ -175,7 +175,7 @@ class Conversations:
         lines = [responses.text(Say.STATUS_HEADER)]
         for ticket in tickets:
             summary = ticket.summary if len(ticket.summary) <= 60 else ticket.summary[:57] + "…"
-            state = responses.text(_status_label(ticket.status, turn.escalation))
+            state = responses.text(status_label(ticket.status, turn.escalation))
             lines.append(
                 responses.text(Say.STATUS_LINE, ref=ticket.ref, summary=summary, state=state)
             )
@@ -196,7 +196,7 @@ def _ask_for_person(turn: Turn) -> None:
         escalation.escalate(turn, Say.AGENT_REASON_ASKED)
 
 
-def _status_label(status: TicketStatus, escalation: bool) -> Say:
+def status_label(status: TicketStatus, escalation: bool) -> Say:
     """How /status names a ticket's status (mypy checks that every status has one)."""
     match status:
         case TicketStatus.OPEN:
@@ -207,7 +207,7 @@ def _status_label(status: TicketStatus, escalation: bool) -> Say:
             return Say.STATE_REPLACEMENT_REQUESTED
         case TicketStatus.RESOLVED:
             return Say.STATE_RESOLVED
-        case TicketStatus.CANCELLED:
+        case TicketStatus.CANCELLED | TicketStatus.CLOSED:
             return Say.STATE_CANCELLED
 
 

@@ -80,6 +80,26 @@ class Media:
 Inbound = TextMessage | ButtonPress | Command | Media
 
 
+@dataclass(frozen=True)
+class TeamMessage:
+    """Something written in the team's chat (``AGENT_CHAT_ID``), by whoever wrote it.
+
+    ``thread_id`` is the topic it was written in (None: the general topic, or a chat
+    without topics, where ``reply_to`` tells which ticket it answers).
+    """
+
+    chat_id: int  # the team's chat
+    user_id: int
+    name: str
+    message_id: int
+    thread_id: int | None = None
+    reply_to: int | None = None
+    text: str = ""  # the text or the caption
+    command: str | None = None  # "take" for "/take@bot ...", lower case
+    args: str = ""
+    media: bool = False  # a photo, file, voice, sticker ...: copied as it is
+
+
 # ---- effects out --------------------------------------------------------------------
 
 
@@ -139,7 +159,24 @@ class CopyToAgents:
     message_id: int
 
 
-Effect = Reply | ClearButtons | NotifyAgents | OpenTopic | CopyToAgents
+@dataclass(frozen=True)
+class CopyToCustomer:
+    """Copy what an agent posted in the team's chat (a photo, a file ...) to the customer."""
+
+    chat_id: ChatId
+    message_id: int  # in the team's chat
+
+
+@dataclass(frozen=True)
+class CloseTopic:
+    """Close the ticket's topic in the team's chat (it stays readable)."""
+
+    ticket_id: TicketId
+
+
+Effect = (
+    Reply | ClearButtons | NotifyAgents | OpenTopic | CopyToAgents | CopyToCustomer | CloseTopic
+)
 
 
 # ---- records the flows keep ---------------------------------------------------------
@@ -179,6 +216,7 @@ class TicketStatus(StrEnum):
     REPLACEMENT_REQUESTED = "replacement_requested"
     RESOLVED = "resolved"
     CANCELLED = "cancelled"
+    CLOSED = "closed"  # closed by the team without asking the customer again
 
 
 @dataclass

@@ -58,6 +58,19 @@ class TicketRepository(Protocol):
         """The customer's tickets, newest first."""
         ...
 
+    def for_topic(self, topic_id: int) -> Ticket | None:
+        """The ticket whose topic in the team's chat this is."""
+        ...
+
+    def for_team_message(self, chat_id: int, message_id: int) -> Ticket | None:
+        """The ticket a message in the team's chat belongs to: its card, or one the bot
+        posted there for it (a customer's copied message, a notice)."""
+        ...
+
+    def waiting_for_team(self, limit: int = 50) -> list[Ticket]:
+        """Tickets with the team (waiting for a person, or a replacement), oldest first."""
+        ...
+
 
 class TranscriptRepository(Protocol):
     def add(self, line: TranscriptLine) -> None: ...

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flows import escalation, text
-from flows.model import State, TicketStatus
+from flows.model import OpenTopic, State, TicketStatus
 from flows.turn import Turn
 from knowledge.responses import Say
 from knowledge.schema import Entry
@@ -72,7 +72,10 @@ def on_purchase_date(turn: Turn, typed: str) -> None:
             order=order,
             ref=ticket.ref,
         )
-    turn.notify_agents(
+    if ticket.id is not None and ticket.topic_id is None:
+        name = escalation.topic_name(ticket, turn.person.name)
+        turn.effects.append(OpenTopic(ticket.id, name))
+    turn.card_for_agents(
         Say.AGENT_REPLACEMENT_CARD,
         ref=ticket.ref,
         customer=escalation.customer_label(turn),

@@ -122,6 +122,29 @@ class Say(StrEnum):
     AGENT_CUSTOMER_MESSAGE = "agent_customer_message", "ref", "customer", "text"
     AGENT_CUSTOMER_CANCELLED = "agent_customer_cancelled", "ref"
     AGENT_NOTHING = "agent_nothing"
+    # what the team does reaches the customer
+    TEAM_SAYS = "team_says", "name", "text"
+    TEAM_TOOK = "team_took", "name", "ref"
+    TEAM_RESOLVED = "team_resolved", "ref"
+    TEAM_CLOSED = "team_closed", "ref"
+    TEAM_REPLACEMENT_APPROVED = "team_replacement_approved", "ref"
+    TEAM_REPLACEMENT_DENIED = "team_replacement_denied", "ref", "reason"
+    # the bot answers the team in its chat
+    DESK_NOT_ALLOWED = "desk_not_allowed"
+    DESK_USE_IN_TOPIC = "desk_use_in_topic", "command"
+    DESK_UNKNOWN_COMMAND = "desk_unknown_command"
+    DESK_TICKET_DONE = "desk_ticket_done", "ref", "state"
+    DESK_TOOK = "desk_took", "ref", "name"
+    DESK_RESOLVED = "desk_resolved", "ref", "name"
+    DESK_CLOSED = "desk_closed", "ref", "name"
+    DESK_APPROVED = "desk_approved", "ref", "name"
+    DESK_DENIED = "desk_denied", "ref", "name"
+    DESK_NO_REPLACEMENT = "desk_no_replacement", "ref"
+    DESK_DENY_NEEDS_REASON = "desk_deny_needs_reason"
+    DESK_QUEUE_HEADER = "desk_queue_header", "count"
+    DESK_QUEUE_LINE = "desk_queue_line", "ref", "waited", "holder", "summary"
+    DESK_QUEUE_EMPTY = "desk_queue_empty"
+    DESK_NOBODY = "desk_nobody"
 
 
 class ResponsesError(KnowledgeBaseError):

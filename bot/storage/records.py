@@ -23,7 +23,8 @@ class MessageKind(StrEnum):
     CLEAR_BUTTONS = "clear_buttons"  # remove the inline keyboard of an earlier message
     CARD = "card"  # sendMessage of a ticket's context card; its id is kept on the ticket
     CREATE_TOPIC = "create_topic"  # createForumTopic for a ticket; its id is kept on the ticket
-    COPY = "copy"  # copyMessage of what a customer sent, into the ticket's topic
+    COPY = "copy"  # copyMessage: a customer's message into its topic, or an agent's out
+    CLOSE_TOPIC = "close_topic"  # closeForumTopic of a ticket's topic
 
 
 # One row of an inline keyboard is a list of {"label": ..., "data": ...} buttons.

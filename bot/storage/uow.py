@@ -208,6 +208,39 @@ class SqlTicketRepository:
         self._copy(ticket, row)
         self._session().flush()
 
+    def for_topic(self, topic_id: int) -> Ticket | None:
+        stmt = select(TicketRow).where(col(TicketRow.topic_id) == topic_id).limit(1)
+        row = self._session().scalars(stmt).first()
+        return self._ticket(row) if row is not None else None
+
+    def for_team_message(self, chat_id: int, message_id: int) -> Ticket | None:
+        """By its card, or by a message the bot posted in the team's chat for it."""
+        stmt = select(TicketRow).where(col(TicketRow.card_message_id) == message_id).limit(1)
+        row = self._session().scalars(stmt).first()
+        if row is None:
+            posted = (
+                select(OutboxRow.ticket_id)
+                .where(
+                    col(OutboxRow.chat_id) == chat_id,
+                    col(OutboxRow.telegram_message_id) == message_id,
+                    col(OutboxRow.ticket_id).is_not(None),
+                )
+                .limit(1)
+            )
+            ticket_id = self._session().execute(posted).scalar()
+            row = self._session().get(TicketRow, ticket_id) if ticket_id is not None else None
+        return self._ticket(row) if row is not None else None
+
+    def waiting_for_team(self, limit: int = 50) -> list[Ticket]:
+        waiting = (TicketStatus.WAITING_AGENT.value, TicketStatus.REPLACEMENT_REQUESTED.value)
+        stmt = (
+            select(TicketRow)
+            .where(col(TicketRow.status).in_(waiting))
+            .order_by(col(TicketRow.created_at), col(TicketRow.id))
+            .limit(limit)
+        )
+        return [self._ticket(row) for row in self._session().scalars(stmt)]
+
     def set_topic(self, ticket_id: int, topic_id: int) -> None:
         """The ticket's forum topic in the agent chat, once Telegram has created it."""
         row = self._session().get(TicketRow, ticket_id)

@@ -19,7 +19,7 @@ from bot.storage import UnitOfWorkFactory
 from bot.telegram import doctor
 from bot.telegram.poller import Poller
 from bot.telegram.sender import Sender
-from bot.telegram.worker import Worker
+from bot.telegram.worker import DeskEngine, Worker
 from flows.engine import Conversations
 from knowledge.responses import Responses
 
@@ -59,6 +59,7 @@ class TelegramChannel:
         bot: ExtBot[Any],
         new_uow: UnitOfWorkFactory,
         conversations: Conversations,
+        desk: DeskEngine | None = None,
         responses: Responses,
         clock: Clock,
         agent_chat_id: int | None,
@@ -77,6 +78,7 @@ class TelegramChannel:
             bot=bot,
             new_uow=new_uow,
             conversations=conversations,
+            desk=desk,
             responses=responses,
             clock=clock,
             agent_chat_id=agent_chat_id,

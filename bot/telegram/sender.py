@@ -181,6 +181,12 @@ class Sender:
                 return place.topic_id
             topic = await self.bot.create_forum_topic(chat_id=item.chat_id, name=item.text[:128])
             return topic.message_thread_id
+        if item.kind is MessageKind.CLOSE_TOPIC:
+            if place.topic_id is not None:
+                await self.bot.close_forum_topic(
+                    chat_id=item.chat_id, message_thread_id=place.topic_id
+                )
+            return None
         if item.kind is MessageKind.COPY:
             assert item.from_chat_id is not None and item.source_message_id is not None
             copied = await self.bot.copy_message(
@@ -231,6 +237,10 @@ class Sender:
             "not modified" in text or "not found" in text or "can't be edited" in text
         ):
             self._mark_sent(item, None)  # nothing left to clear: fine
+            return True
+        if item.kind is MessageKind.CLOSE_TOPIC:  # closed already, or gone: nothing to do
+            log.info("closing a topic in chat %s: %s", item.chat_id, exc.message)
+            self._mark_sent(item, None)
             return True
         if item.kind is MessageKind.CREATE_TOPIC:  # no topics there: cards go to the chat
             log.warning(

@@ -14,6 +14,7 @@ from flows.model import (
     Media,
     MediaKind,
     Person,
+    TeamMessage,
     TextMessage,
 )
 
@@ -33,8 +34,14 @@ class CallbackToAnswer:
     query_id: str
 
 
-def to_event(update: Update, bot_username: str | None) -> Inbound | MembershipChange | None:
-    """The flows' event for a customer's update in a private chat, or None to ignore it."""
+def to_event(
+    update: Update, bot_username: str | None, agent_chat_id: int | None = None
+) -> Inbound | TeamMessage | MembershipChange | None:
+    """The flows' event for a customer's update in a private chat, or for a message in the
+    team's chat (``agent_chat_id``); None to ignore it."""
+    chat = update.effective_chat
+    if agent_chat_id is not None and chat is not None and chat.id == agent_chat_id:
+        return _team_message(update, bot_username)
     member = update.my_chat_member
     if member is not None:
         if member.chat.type != Chat.PRIVATE:
@@ -98,3 +105,39 @@ def _command(text: str, bot_username: str | None) -> tuple[str, str] | None:
     if not name or not all(ch.isalnum() or ch == "_" for ch in name):
         return None
     return name.lower(), args.strip()
+
+
+def _team_message(update: Update, bot_username: str | None) -> TeamMessage | None:
+    """A message someone wrote in the team's chat; service messages and bots are ignored."""
+    message, user = update.message, update.effective_user
+    if message is None or user is None or user.is_bot:
+        return None
+    media = bool(
+        message.photo
+        or message.document
+        or message.video
+        or message.voice
+        or message.audio
+        or message.video_note
+        or message.sticker
+        or message.animation
+    )
+    text = message.text if message.text is not None else (message.caption or "")
+    if not text and not media:
+        return None  # a topic created, a member joined ...
+    thread_id = message.message_thread_id if message.is_topic_message else None
+    reply = message.reply_to_message
+    reply_to = reply.message_id if reply is not None else None
+    command = _command(text, bot_username) if message.text is not None else None
+    return TeamMessage(
+        chat_id=message.chat.id,
+        user_id=user.id,
+        name=user.first_name or "",
+        message_id=message.message_id,
+        thread_id=thread_id,
+        reply_to=reply_to,
+        text=text,
+        command=command[0] if command is not None else None,
+        args=command[1] if command is not None else "",
+        media=media,
+    )

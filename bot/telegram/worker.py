@@ -35,7 +35,7 @@ from bot.storage import (
 )
 from bot.telegram.timing import keep_going
 from bot.telegram.updates import MembershipChange, callback_to_answer, to_event
-from flows.model import Effect, Inbound
+from flows.model import Effect, Inbound, TeamMessage
 from flows.ports import Repositories
 from knowledge.responses import Responses, Say
 
@@ -53,6 +53,12 @@ class FlowEngine(Protocol):
     def handle(self, repos: Repositories, event: Inbound) -> list[Effect]: ...
 
 
+class DeskEngine(Protocol):
+    """What the worker runs the team's messages through (``flows.desk.Desk``)."""
+
+    def handle(self, repos: Repositories, event: TeamMessage) -> list[Effect]: ...
+
+
 class Worker:
     def __init__(
         self,
@@ -60,6 +66,7 @@ class Worker:
         bot: Bot,
         new_uow: UnitOfWorkFactory,
         conversations: FlowEngine,
+        desk: DeskEngine | None = None,
         responses: Responses,
         clock: Clock,
         agent_chat_id: int | None,
@@ -68,6 +75,7 @@ class Worker:
         self.bot = bot
         self.new_uow = new_uow
         self.conversations = conversations
+        self.desk = desk
         self.responses = responses
         self.clock = clock
         self.agent_chat_id = agent_chat_id
@@ -151,10 +159,14 @@ class Worker:
             log.info("answerCallbackQuery failed: %s", exc)
 
     def _handle(self, item: InboxItem, update: Update) -> None:
-        event = to_event(update, self.bot.username)
+        event = to_event(update, self.bot.username, self.agent_chat_id)
         now = self.clock.now()
         with self.new_uow() as uow:
-            if isinstance(event, MembershipChange):
+            if isinstance(event, TeamMessage):
+                if self.desk is not None:
+                    effects = self.desk.handle(uow, event)
+                    store_effects(uow, effects, agent_chat_id=self.agent_chat_id, at=now)
+            elif isinstance(event, MembershipChange):
                 uow.customers.mark_blocked(event.chat_id, event.blocked, now)
                 if event.blocked:
                     uow.outbox.cancel_for_chat(event.chat_id, "customer blocked the bot")

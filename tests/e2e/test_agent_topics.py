@@ -7,6 +7,9 @@ unless a test turns them off.
 from __future__ import annotations
 
 import re
+import sqlite3
+import subprocess
+import sys
 
 from tests.e2e.botprocess import AGENT_CHAT, BotProcess
 from tests.e2e.fake_bot_api import FakeBotApi, JSONDict
@@ -74,3 +77,61 @@ def test_a_team_chat_without_topics_keeps_each_ticket_together_by_answering_its_
     assert relayed["source_message_id"] == message_id(fake_api, photo)
     assert relayed["reply_parameters"]["message_id"] == card["message_id"]
     assert "message_thread_id" not in relayed
+
+
+BEA, STRANGER = 777, 888
+
+
+def add_agent(bot: BotProcess, user_id: int, name: str) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "agents", "add", str(user_id), "--name", name],
+        cwd=bot.workdir,
+        env=bot.env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+
+
+def in_topic(fake: FakeBotApi, thread: int, text: str, user: int, name: str) -> int:
+    return fake.push_text(AGENT_CHAT, text, user_id=user, first_name=name, message_thread_id=thread)
+
+
+def test_an_agent_answers_takes_and_resolves_in_the_topic_and_a_stranger_cannot(
+    fake_api: FakeBotApi, bot: BotProcess
+) -> None:
+    add_agent(bot, BEA, "Bea")
+    ref = hand_over(fake_api)
+    fake_api.wait_for_messages(AGENT_CHAT, 1)  # the card
+    [topic] = fake_api.topics(AGENT_CHAT)
+    thread = topic["message_thread_id"]
+
+    in_topic(fake_api, thread, "/resolve", STRANGER, "Eve")
+    in_topic(fake_api, thread, "Hi Ann! Hold the button <10 s>", BEA, "Bea")
+    said = fake_api.wait_for_messages(ANN, 4)
+    assert said[3]["text"] == "<b>Bea</b> from our team: Hi Ann! Hold the button &lt;10 s&gt;"
+    refused = fake_api.wait_for_messages(AGENT_CHAT, 2)[1]
+    assert refused["message_thread_id"] == thread and "only agents" in refused["text"]
+
+    in_topic(fake_api, thread, "/take", BEA, "Bea")
+    in_topic(fake_api, thread, "/note she sounds in a hurry", BEA, "Bea")
+    in_topic(fake_api, thread, "/resolve", BEA, "Bea")
+    said = fake_api.wait_for_messages(ANN, 6)
+    assert said[4]["text"] == f"Bea from our team is looking at your request <b>{ref}</b> now."
+    assert "marked your request" in said[5]["text"] and ref in said[5]["text"]
+    fake_api.wait_for_requests("closeForumTopic")
+    [topic] = fake_api.topics(AGENT_CHAT)
+    assert topic["closed"]
+    texts = [m["text"] for m in fake_api.sent_messages(ANN)]
+    assert not any("in a hurry" in t for t in texts)  # the note stayed with the team
+
+    with sqlite3.connect(bot.workdir / "bot.db") as db:
+        audit = db.execute("SELECT actor_id, action, allowed FROM audit ORDER BY id").fetchall()
+    assert audit[1:] == [
+        (STRANGER, "resolve", 0),
+        (BEA, "reply", 1),
+        (BEA, "take", 1),
+        (BEA, "note", 1),
+        (BEA, "resolve", 1),
+    ]  # the first row is the command line adding Bea

@@ -27,6 +27,7 @@ from flows.model import (
     Ticket,
     TicketEvent,
     TicketId,
+    TicketStatus,
     TranscriptLine,
     UserId,
 )
@@ -119,6 +120,19 @@ class FakeTickets:
     def for_customer(self, chat_id: ChatId, limit: int = 10) -> list[Ticket]:
         mine = [t for t in self.rows.values() if t.chat_id == chat_id]
         return sorted(mine, key=lambda t: t.id or 0, reverse=True)[:limit]
+
+    def for_topic(self, topic_id: int) -> Ticket | None:
+        found = [t for t in self.rows.values() if t.topic_id == topic_id]
+        return copy.deepcopy(found[0]) if found else None
+
+    def for_team_message(self, chat_id: int, message_id: int) -> Ticket | None:
+        found = [t for t in self.rows.values() if t.card_message_id == message_id]
+        return copy.deepcopy(found[0]) if found else None
+
+    def waiting_for_team(self, limit: int = 50) -> list[Ticket]:
+        waiting = (TicketStatus.WAITING_AGENT, TicketStatus.REPLACEMENT_REQUESTED)
+        found = [t for t in self.rows.values() if t.status in waiting]
+        return [copy.deepcopy(t) for t in sorted(found, key=lambda t: (t.created_at, t.id or 0))]
 
 
 @dataclass

@@ -1,0 +1,154 @@
+"""The team's side on fakes: relay, commands, who may, and what is audited."""
+
+from __future__ import annotations
+
+import pytest
+
+from flows.desk import Desk
+from flows.model import (
+    Agent,
+    ChatId,
+    CloseTopic,
+    CopyToCustomer,
+    NotifyAgents,
+    Reply,
+    State,
+    TeamMessage,
+    Ticket,
+    TicketEventKind,
+    TicketStatus,
+    UserId,
+)
+from knowledge.responses import Say
+
+from .fakes import Harness
+
+TEAM = -100123
+BEA, STRANGER, ADMIN = UserId(777), UserId(888), UserId(999)
+TOPIC = 55
+
+
+@pytest.fixture
+def h() -> Harness:
+    """Ann's ticket is with the team, in topic 55; Bea is an agent."""
+    harness = Harness()
+    harness.command("human")
+    [ticket] = harness.tickets()
+    ticket.topic_id = TOPIC
+    harness.repos.tickets.save(ticket)
+    harness.repos.agents.rows[BEA] = Agent(BEA, "Bea")
+    return harness
+
+
+def desk(h: Harness) -> Desk:
+    return Desk(responses=h.engine.services.responses, clock=h.clock, admins={ADMIN})
+
+
+def team(
+    h: Harness, text: str, *, user: int = BEA, thread: int | None = TOPIC, media: bool = False
+) -> list[object]:
+    command, _, args = text[1:].partition(" ") if text.startswith("/") else (None, "", "")
+    event = TeamMessage(
+        chat_id=TEAM,
+        user_id=user,
+        name="Bea" if user == BEA else "Someone",
+        message_id=500,
+        thread_id=thread,
+        text=text,
+        command=command,
+        args=args,
+        media=media,
+    )
+    return list(desk(h).handle(h.repos, event))
+
+
+def ticket_of(h: Harness) -> Ticket:
+    [ticket] = h.tickets()
+    return ticket
+
+
+def to_ann(effects: list[object]) -> list[str]:
+    return [e.text for e in effects if isinstance(e, Reply) and e.chat_id == ChatId(42)]
+
+
+def to_team(effects: list[object]) -> list[str]:
+    return [e.text for e in effects if isinstance(e, NotifyAgents)]
+
+
+def test_an_agents_words_reach_the_customer_with_their_name_escaped(h: Harness) -> None:
+    effects = team(h, "try holding it <10 s> & again")
+    assert to_ann(effects) == ["<b>Bea</b> from our team: try holding it &lt;10 s&gt; &amp; again"]
+    [event] = h.repos.ticket_events.events
+    assert (event.kind, event.actor_id) == (TicketEventKind.AGENT_REPLIED, BEA)
+
+
+def test_an_agents_photo_is_copied_to_the_customer(h: Harness) -> None:
+    effects = team(h, "see the button", media=True)
+    assert effects == [CopyToCustomer(ChatId(42), 500)]
+
+
+def test_a_stranger_is_refused_changes_nothing_and_is_audited(h: Harness) -> None:
+    before = ticket_of(h)
+    for text in ("/resolve", "hello customer"):
+        effects = team(h, text, user=STRANGER)
+        assert to_ann(effects) == []
+        assert to_team(effects) == [h.engine.services.responses.text(Say.DESK_NOT_ALLOWED)]
+    assert ticket_of(h) == before
+    audits = [(a.actor_id, a.action, a.allowed) for a in h.repos.audit.entries]
+    assert audits == [(STRANGER, "resolve", False), (STRANGER, "reply", False)]
+    assert h.repos.ticket_events.events == []
+
+
+def test_an_admin_is_an_agent_without_a_row(h: Harness) -> None:
+    assert to_ann(team(h, "/take", user=ADMIN))
+
+
+def test_take_resolve_and_the_customer_is_free_again(h: Harness) -> None:
+    ref = ticket_of(h).ref
+    effects = team(h, "/take")
+    assert ticket_of(h).assignee_id == BEA
+    assert to_ann(effects) == [f"Bea from our team is looking at your request <b>{ref}</b> now."]
+    assert team(h, "/note customer sounds upset; be gentle") == []  # stays internal
+    effects = team(h, "/resolve")
+    assert ticket_of(h).status is TicketStatus.RESOLVED
+    assert "marked your request" in to_ann(effects)[0]
+    assert CloseTopic(ticket_of(h).id) in effects  # type: ignore[arg-type]
+    assert h.conversation().state is State.DESCRIBE and h.conversation().ticket_id is None
+    kinds = [e.kind for e in h.repos.ticket_events.events]
+    assert kinds == [TicketEventKind.TAKEN, TicketEventKind.RESOLVED]
+    actions = [(a.action, a.detail) for a in h.repos.audit.entries]
+    assert actions == [
+        ("take", ""),
+        ("note", "customer sounds upset; be gentle"),
+        ("resolve", ""),
+    ]
+    # after that, words in the topic no longer reach her
+    assert to_ann(team(h, "anything else?")) == []
+
+
+def test_approve_and_deny_need_a_pending_replacement(h: Harness) -> None:
+    assert "no replacement waiting" in to_team(team(h, "/approve"))[0]
+    ticket = ticket_of(h)
+    ticket.status = TicketStatus.REPLACEMENT_REQUESTED
+    h.repos.tickets.save(ticket)
+    assert "add a reason" in to_team(team(h, "/deny"))[0]
+    effects = team(h, "/deny the seal is broken by a drop")
+    assert "can't approve it this time" in to_ann(effects)[0]
+    assert "the seal is broken by a drop" in to_ann(effects)[0]
+    assert ticket_of(h).status is TicketStatus.WAITING_AGENT
+    ticket = ticket_of(h)
+    ticket.status = TicketStatus.REPLACEMENT_REQUESTED
+    h.repos.tickets.save(ticket)
+    effects = team(h, "/approve")
+    assert f"<b>{ticket.ref}</b> is approved" in to_ann(effects)[0]
+    assert ticket_of(h).status is TicketStatus.RESOLVED
+
+
+def test_commands_outside_a_topic_and_the_queue(h: Harness) -> None:
+    assert "works inside a request's topic" in to_team(team(h, "/resolve", thread=None))[0]
+    [queue] = to_team(team(h, "/queue", thread=None))
+    ref = ticket_of(h).ref
+    assert queue.startswith("Waiting for the team: 1") and ref in queue and "nobody yet" in queue
+    team(h, "/take")
+    [queue] = to_team(team(h, "/queue", thread=None))
+    assert "Bea" in queue
