@@ -8,7 +8,12 @@ import logging
 import signal
 from typing import Any, Protocol
 
-from telegram import BotCommand
+from telegram import (
+    BotCommand,
+    BotCommandScope,
+    BotCommandScopeAllPrivateChats,
+    BotCommandScopeChat,
+)
 from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import AIORateLimiter, ExtBot
 from telegram.request import HTTPXRequest
@@ -30,6 +35,16 @@ COMMANDS = [
     BotCommand("status", "My requests and where they stand"),
     BotCommand("cancel", "Stop what we're doing"),
     BotCommand("help", "How I can help"),
+]
+# What agents see in the team's chat (flows.desk).
+TEAM_COMMANDS = [
+    BotCommand("take", "Assign this request to me"),
+    BotCommand("note", "An internal note (the customer does not see it)"),
+    BotCommand("resolve", "Solved: tell the customer, close the topic"),
+    BotCommand("close", "Close without asking the customer again"),
+    BotCommand("approve", "Approve the pending replacement"),
+    BotCommand("deny", "Deny the pending replacement: /deny reason"),
+    BotCommand("queue", "Who is waiting, oldest first"),
 ]
 
 
@@ -179,7 +194,13 @@ class TelegramChannel:
             )
 
     async def _set_commands(self) -> None:
-        try:
-            await self.bot.set_my_commands(COMMANDS)
-        except TelegramError as exc:  # a nicety: the menu of commands
-            log.info("setMyCommands failed: %s", exc)
+        menus: list[tuple[list[BotCommand], BotCommandScope]] = [
+            (COMMANDS, BotCommandScopeAllPrivateChats())
+        ]
+        if self.agent_chat_id is not None:
+            menus.append((TEAM_COMMANDS, BotCommandScopeChat(self.agent_chat_id)))
+        for commands, scope in menus:
+            try:
+                await self.bot.set_my_commands(commands, scope=scope)
+            except TelegramError as exc:  # a nicety: the menu of commands
+                log.info("setMyCommands failed: %s", exc)

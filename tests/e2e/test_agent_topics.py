@@ -78,6 +78,22 @@ def test_a_team_chat_without_topics_keeps_each_ticket_together_by_answering_its_
     assert relayed["reply_parameters"]["message_id"] == card["message_id"]
     assert "message_thread_id" not in relayed
 
+    # an agent answering the customer's photo (or the card) reaches that customer
+    add_agent(bot, BEA, "Bea")
+    fake_api.push_text(
+        AGENT_CHAT, "Thanks, that helps", user_id=BEA, first_name="Bea"
+    )  # not an answer to anything: stays in the team's chat
+    fake_api.push_text(
+        AGENT_CHAT,
+        "Is the light red or orange?",
+        user_id=BEA,
+        first_name="Bea",
+        reply_to_message_id=relayed["message_id"],
+    )
+    said = fake_api.wait_for_messages(ANN, 5)
+    assert said[4]["text"] == "<b>Bea</b> from our team: Is the light red or orange?"
+    assert len(fake_api.sent_messages(ANN)) == 5
+
 
 BEA, STRANGER = 777, 888
 
@@ -135,3 +151,13 @@ def test_an_agent_answers_takes_and_resolves_in_the_topic_and_a_stranger_cannot(
         (BEA, "note", 1),
         (BEA, "resolve", 1),
     ]  # the first row is the command line adding Bea
+
+
+def test_customers_and_agents_each_see_their_own_command_menu(
+    fake_api: FakeBotApi, bot: BotProcess
+) -> None:
+    fake_api.wait_for_requests("setMyCommands", 2)
+    private = [c["command"] for c in fake_api.my_commands({"type": "all_private_chats"})]
+    team = [c["command"] for c in fake_api.my_commands({"type": "chat", "chat_id": AGENT_CHAT})]
+    assert private == ["start", "status", "cancel", "help"]
+    assert team == ["take", "note", "resolve", "close", "approve", "deny", "queue"]
