@@ -179,6 +179,9 @@ class Conversations:
             lines.append(
                 responses.text(Say.STATUS_LINE, ref=ticket.ref, summary=summary, state=state)
             )
+        current = turn.ticket()
+        if turn.escalation and current is not None and current.status in RECORDED:
+            lines += escalation.standing(turn, current)
         turn.say_html(Html("\n".join(lines)))
 
 

@@ -4,9 +4,17 @@ from __future__ import annotations
 
 from typing import Literal
 
-from flows.model import CopyToAgents, OpenTopic, State, Ticket, TicketStatus
+from flows.model import (
+    CopyToAgents,
+    OpenTopic,
+    State,
+    Ticket,
+    TicketEvent,
+    TicketEventKind,
+    TicketStatus,
+)
 from flows.turn import Turn
-from knowledge.responses import Say
+from knowledge.responses import Html, Say
 
 # why a ticket needs a person, as the team's card says it
 Reason = Literal[
@@ -52,10 +60,13 @@ def escalate(turn: Turn, reason: Reason) -> None:
     ticket = open_ticket(turn, summary=turn.data.get("description", "(asked for a person)"))
     ticket.status = TicketStatus.WAITING_AGENT
     turn.touch(ticket)
+    if ticket.id is not None:
+        turn.repos.ticket_events.add(TicketEvent(ticket.id, TicketEventKind.ESCALATED, turn.now))
     if turn.escalation:
         turn.conversation.state = State.WITH_AGENT
         key = Say.ESCALATED_NO_MATCH if reason is Say.AGENT_REASON_NO_MATCH else Say.ESCALATED
-        turn.say(key, ref=ticket.ref)
+        said = [turn.responses.text(key, ref=ticket.ref), *standing(turn, ticket)]
+        turn.say_html(Html("\n".join(said)))
     else:
         no_live_support(turn, ticket)
     tried = ", ".join(f"{t['id']} ({t['score']:.0f})" for t in ticket.tried)
@@ -110,6 +121,27 @@ def with_agent(turn: Turn, text: str, message_id: int | None = None) -> None:
             Say.AGENT_CUSTOMER_MESSAGE, ref=ticket.ref, customer=customer_label(turn), text=text
         )
     turn.say(Say.WITH_AGENT_ACK, ref=ticket.ref)
+
+
+WAIT_SAMPLES = 20  # the latest first replies the typical wait is taken from ...
+WAIT_SAMPLES_NEEDED = 5  # ... and how many there must be before it is told at all
+
+
+def standing(turn: Turn, ticket: Ticket) -> list[Html]:
+    """Where the ticket stands: its place in line, and the recent first-reply wait.
+
+    The wait is the median of the team's latest first replies, said only when there is
+    such a history: no reply promises a time the bot has no ground for.
+    """
+    lines: list[Html] = []
+    waiting = [t.id for t in turn.repos.tickets.waiting_for_team()]
+    if ticket.id in waiting:
+        lines.append(turn.responses.text(Say.QUEUE_PLACE, position=waiting.index(ticket.id) + 1))
+    times = turn.repos.ticket_events.first_response_times(WAIT_SAMPLES)
+    if len(times) >= WAIT_SAMPLES_NEEDED:
+        wait = turn.responses.duration(sorted(times)[len(times) // 2])  # the median
+        lines.append(turn.responses.text(Say.QUEUE_TYPICAL_WAIT, wait=wait))
+    return lines
 
 
 TOPIC_NAME_LIMIT = 128  # Telegram's limit for a forum topic's name

@@ -5,7 +5,7 @@ Adapters in ``bot/`` implement these on real storage; tests implement them as sm
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from flows.model import (
@@ -117,6 +117,11 @@ class TicketEvents(Protocol):
 
     def for_ticket(self, ticket_id: TicketId) -> list[TicketEvent]:
         """The ticket's events, oldest first (ties: in the order they were added)."""
+        ...
+
+    def first_response_times(self, limit: int = 20) -> list[timedelta]:
+        """From hand-over to the team's first reply, for the latest ``limit`` tickets that
+        had one, newest first."""
         ...
 
 

@@ -17,10 +17,12 @@ from __future__ import annotations
 import html
 import string
 from collections.abc import Mapping
+from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
 
 import yaml
+from babel.dates import format_timedelta
 
 from knowledge.loader import KnowledgeBaseError
 
@@ -76,6 +78,8 @@ class Say(StrEnum):
     ESCALATED = "escalated", "ref"
     ESCALATED_NO_MATCH = "escalated_no_match", "ref"
     WITH_AGENT_ACK = "with_agent_ack", "ref"
+    QUEUE_PLACE = "queue_place", "position"
+    QUEUE_TYPICAL_WAIT = "queue_typical_wait", "wait"
     ALREADY_WITH_AGENT = "already_with_agent", "ref"
     # nobody answers here (ESCALATION=off)
     NO_LIVE_SUPPORT = "no_live_support", "ref", "contact"
@@ -262,6 +266,10 @@ class Responses:
         self._check(key, params)
         safe = {name: escape(value) for name, value in params.items()}
         return Html(self._catalogue[key].format_map(safe))
+
+    def duration(self, value: timedelta) -> str:
+        """A span as a customer reads it in this language: "3 hours", "about a day"."""
+        return format_timedelta(value, threshold=1.1, locale=self.language)
 
     def label(self, key: Say, **params: object) -> str:
         """A button label: plain text, nothing escaped (Telegram shows labels literally)."""

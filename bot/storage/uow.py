@@ -18,7 +18,7 @@ The repositories implement the Protocols in ``flows.ports`` on SQL and map betwe
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 
@@ -355,6 +355,38 @@ class SqlTicketEvents:
             )
         )
 
+    def first_response_times(self, limit: int = 20) -> list[timedelta]:
+        """From hand-over to the team's first reply, latest tickets first."""
+        escalated = (
+            select(
+                col(TicketEventRow.ticket_id).label("ticket_id"),
+                func.min(col(TicketEventRow.at)).label("at"),
+            )
+            .where(col(TicketEventRow.kind) == TicketEventKind.ESCALATED.value)
+            .group_by(col(TicketEventRow.ticket_id))
+            .subquery()
+        )
+        replied = (
+            select(
+                col(TicketEventRow.ticket_id).label("ticket_id"),
+                func.min(col(TicketEventRow.at)).label("at"),
+            )
+            .where(col(TicketEventRow.kind) == TicketEventKind.AGENT_REPLIED.value)
+            .group_by(col(TicketEventRow.ticket_id))
+            .subquery()
+        )
+        stmt = (
+            select(escalated.c.at, replied.c.at)
+            .join(replied, replied.c.ticket_id == escalated.c.ticket_id)
+            .where(replied.c.at >= escalated.c.at)
+            .order_by(escalated.c.at.desc())
+            .limit(limit)
+        )
+        times = []
+        for handed, answered in self._session().execute(stmt):
+            times.append(_utc(answered) - _utc(handed))
+        return times
+
     def for_ticket(self, ticket_id: TicketId) -> list[TicketEvent]:
         """The ticket's events, oldest first (ties: in the order they were added)."""
         stmt = (
@@ -575,6 +607,14 @@ class SqlInbox:
         if row is None:
             raise NotFound(f"no update {update_id} in the inbox")
         return row
+
+
+def _utc(value: Any) -> datetime:
+    """An aggregate's timestamp: SQLite hands back text, PostgreSQL an aware datetime."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    assert isinstance(value, datetime)
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 def _due(next_attempt_at: Any, now: datetime) -> Any:

@@ -950,3 +950,24 @@ def test_outbox_rows_for_a_tickets_topic_and_the_ticket_keeps_its_topic_and_card
     assert (row.id, row.kind, row.ticket_id) == (copy_row, MessageKind.COPY, ticket.id)
     assert (row.from_chat_id, row.source_message_id) == (BIG_USER, 2**40)
     assert stored is not None and (stored.topic_id, stored.card_message_id) == (2**33, 2**34)
+
+
+def test_first_response_times_latest_tickets_first(engine: Engine) -> None:
+    handed = [T0 + timedelta(hours=n) for n in range(4)]
+    with SqlUnitOfWork(engine) as uow:
+        events = uow.ticket_events
+        for n, (at, minutes) in enumerate(zip(handed, (10, 30, 20, None), strict=True), start=1):
+            events.add(TicketEvent(TicketId(n), TicketEventKind.ESCALATED, at))
+            if minutes is not None:  # ticket 4 still waits: no first reply yet
+                replied = at + timedelta(minutes=minutes)
+                events.add(TicketEvent(TicketId(n), TicketEventKind.AGENT_REPLIED, replied))
+                later = replied + timedelta(hours=1)  # a second reply does not count
+                events.add(TicketEvent(TicketId(n), TicketEventKind.AGENT_REPLIED, later))
+        uow.commit()
+    with SqlUnitOfWork(engine) as uow:
+        assert uow.ticket_events.first_response_times() == [
+            timedelta(minutes=20),
+            timedelta(minutes=30),
+            timedelta(minutes=10),
+        ]
+        assert uow.ticket_events.first_response_times(limit=1) == [timedelta(minutes=20)]

@@ -26,6 +26,7 @@ from flows.model import (
     TextMessage,
     Ticket,
     TicketEvent,
+    TicketEventKind,
     TicketId,
     TicketStatus,
     TranscriptLine,
@@ -198,6 +199,18 @@ class FakeTicketEvents:
     def for_ticket(self, ticket_id: TicketId) -> list[TicketEvent]:
         mine = [e for e in self.events if e.ticket_id == ticket_id]
         return sorted(mine, key=lambda e: e.at)  # stable: ties stay in the order added
+
+    def first_response_times(self, limit: int = 20) -> list[timedelta]:
+        first: dict[TicketId, dict[TicketEventKind, datetime]] = {}
+        for e in self.events:
+            first.setdefault(e.ticket_id, {}).setdefault(e.kind, e.at)
+        pairs = [
+            (kinds[TicketEventKind.ESCALATED], kinds[TicketEventKind.AGENT_REPLIED])
+            for kinds in first.values()
+            if TicketEventKind.ESCALATED in kinds and TicketEventKind.AGENT_REPLIED in kinds
+        ]
+        pairs.sort(reverse=True)
+        return [answered - handed for handed, answered in pairs[:limit]]
 
 
 @dataclass

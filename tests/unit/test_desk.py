@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from flows.desk import Desk
@@ -15,7 +17,9 @@ from flows.model import (
     State,
     TeamMessage,
     Ticket,
+    TicketEvent,
     TicketEventKind,
+    TicketId,
     TicketStatus,
     UserId,
 )
@@ -78,7 +82,7 @@ def to_team(effects: list[object]) -> list[str]:
 def test_an_agents_words_reach_the_customer_with_their_name_escaped(h: Harness) -> None:
     effects = team(h, "try holding it <10 s> & again")
     assert to_ann(effects) == ["<b>Bea</b> from our team: try holding it &lt;10 s&gt; &amp; again"]
-    [event] = h.repos.ticket_events.events
+    event = h.repos.ticket_events.events[-1]
     assert (event.kind, event.actor_id) == (TicketEventKind.AGENT_REPLIED, BEA)
 
 
@@ -96,7 +100,7 @@ def test_a_stranger_is_refused_changes_nothing_and_is_audited(h: Harness) -> Non
     assert ticket_of(h) == before
     audits = [(a.actor_id, a.action, a.allowed) for a in h.repos.audit.entries]
     assert audits == [(STRANGER, "resolve", False), (STRANGER, "reply", False)]
-    assert h.repos.ticket_events.events == []
+    assert [e.kind for e in h.repos.ticket_events.events] == [TicketEventKind.ESCALATED]
 
 
 def test_an_admin_is_an_agent_without_a_row(h: Harness) -> None:
@@ -115,7 +119,7 @@ def test_take_resolve_and_the_customer_is_free_again(h: Harness) -> None:
     assert CloseTopic(ticket_of(h).id) in effects  # type: ignore[arg-type]
     assert h.conversation().state is State.DESCRIBE and h.conversation().ticket_id is None
     kinds = [e.kind for e in h.repos.ticket_events.events]
-    assert kinds == [TicketEventKind.TAKEN, TicketEventKind.RESOLVED]
+    assert kinds == [TicketEventKind.ESCALATED, TicketEventKind.TAKEN, TicketEventKind.RESOLVED]
     actions = [(a.action, a.detail) for a in h.repos.audit.entries]
     assert actions == [
         ("take", ""),
@@ -152,3 +156,26 @@ def test_commands_outside_a_topic_and_the_queue(h: Harness) -> None:
     team(h, "/take")
     [queue] = to_team(team(h, "/queue", thread=None))
     assert "Bea" in queue
+
+
+def test_the_customer_is_told_their_place_and_a_wait_only_with_history() -> None:
+    h = Harness()
+    earlier = h.repos.tickets.add(
+        Ticket(
+            ChatId(7), "someone else's", TicketStatus.WAITING_AGENT, h.clock.now(), h.clock.now()
+        )
+    )
+    assert earlier.id is not None
+    h.command("human")
+    said = h.said()
+    assert "You're number 2 in line." in said
+    assert "Lately" not in said  # no history: no time is promised
+    for n, minutes in enumerate((10, 50, 20, 40, 30), start=100):
+        handed = h.clock.now() - timedelta(hours=n)
+        events = h.repos.ticket_events
+        events.add(TicketEvent(TicketId(n), TicketEventKind.ESCALATED, handed))
+        later = handed + timedelta(minutes=minutes)
+        events.add(TicketEvent(TicketId(n), TicketEventKind.AGENT_REPLIED, later, BEA))
+    h.command("status")
+    assert "You're number 2 in line." in h.said()
+    assert "Lately, the first reply has come within about 30 minutes." in h.said()
