@@ -71,7 +71,12 @@ def build(settings: Settings, *, clock: Clock | None = None) -> App:
         new_uow=functools.partial(SqlUnitOfWork, engine),
         clock=clock,
         knowledge_watch=watch,
-        desk=Desk(responses=responses, clock=clock, admins=frozenset(settings.admin_ids)),
+        desk=Desk(
+            responses=responses,
+            clock=clock,
+            admins=frozenset(settings.admin_ids),
+            agent_names=settings.agent_names == "on",
+        ),
     )
 
 

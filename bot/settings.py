@@ -45,6 +45,8 @@ class Settings(BaseSettings):
     # off: nobody answers escalated customers; they are told so, and how else to reach the shop
     escalation: Literal["on", "off"] = "on"
     support_contact: str = ""  # e.g. "support@shop.example or +44 20 1234 5678"
+    # on: customers read which agent answers ("Bea from our team"); off: "Our team"
+    agent_names: Literal["on", "off"] = "on"
     log_level: str = "INFO"
 
     @field_validator(
@@ -73,7 +75,7 @@ class Settings(BaseSettings):
             return cls.model_fields[info.field_name or ""].default
         return value
 
-    @field_validator("escalation", mode="before")
+    @field_validator("escalation", "agent_names", mode="before")
     @classmethod
     def _on_off(cls, value: object) -> object:
         return value.strip().lower() if isinstance(value, str) else value

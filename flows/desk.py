@@ -50,6 +50,7 @@ class Desk:
     responses: Responses
     clock: Clock
     admins: Collection[int] = ()
+    agent_names: bool = True  # False: customers read "Our team", not the agent's name
 
     def handle(self, repos: Repositories, event: TeamMessage) -> list[Effect]:
         act = _Act(repos, event, self.responses, self.clock.now())
@@ -84,7 +85,10 @@ class Desk:
         if event.media:
             act.effects.append(CopyToCustomer(ticket.chat_id, event.message_id))
         if event.text.strip() and not event.media:
-            act.to_customer(ticket, Say.TEAM_SAYS, name=event.name, text=event.text)
+            if self.agent_names:
+                act.to_customer(ticket, Say.TEAM_SAYS, name=event.name, text=event.text)
+            else:
+                act.to_customer(ticket, Say.TEAM_SAYS_ANONYMOUS, text=event.text)
         act.event_for(ticket, TicketEventKind.AGENT_REPLIED)
         act.audit("reply", True, ticket)
 
@@ -117,7 +121,10 @@ class Desk:
         act.event_for(ticket, TicketEventKind.TAKEN)
         act.answer(Say.DESK_TOOK, ticket, ref=ticket.ref, name=act.event.name)
         if ticket.status in WITH_TEAM:
-            act.to_customer(ticket, Say.TEAM_TOOK, name=act.event.name, ref=ticket.ref)
+            if self.agent_names:
+                act.to_customer(ticket, Say.TEAM_TOOK, name=act.event.name, ref=ticket.ref)
+            else:
+                act.to_customer(ticket, Say.TEAM_TOOK_ANONYMOUS, ref=ticket.ref)
 
     def _note(self, act: _Act, ticket: Ticket) -> None:
         """Internal: audited with its text, never relayed."""

@@ -128,7 +128,9 @@ class Say(StrEnum):
     AGENT_NOTHING = "agent_nothing"
     # what the team does reaches the customer
     TEAM_SAYS = "team_says", "name", "text"
+    TEAM_SAYS_ANONYMOUS = "team_says_anonymous", "text"
     TEAM_TOOK = "team_took", "name", "ref"
+    TEAM_TOOK_ANONYMOUS = "team_took_anonymous", "ref"
     TEAM_RESOLVED = "team_resolved", "ref"
     TEAM_CLOSED = "team_closed", "ref"
     TEAM_REPLACEMENT_APPROVED = "team_replacement_approved", "ref"

@@ -179,3 +179,13 @@ def test_the_customer_is_told_their_place_and_a_wait_only_with_history() -> None
     h.command("status")
     assert "You're number 2 in line." in h.said()
     assert "Lately, the first reply has come within about 30 minutes." in h.said()
+
+
+def test_agents_can_stay_anonymous(h: Harness) -> None:
+    anonymous = Desk(responses=h.engine.services.responses, clock=h.clock, agent_names=False)
+    take = TeamMessage(TEAM, BEA, "Bea", 501, TOPIC, text="/take", command="take")
+    ref = ticket_of(h).ref
+    took = to_ann(list(anonymous.handle(h.repos, take)))
+    assert took == [f"Someone from our team is looking at your request <b>{ref}</b> now."]
+    hello = TeamMessage(TEAM, BEA, "Bea", 502, TOPIC, text="hi")
+    assert to_ann(list(anonymous.handle(h.repos, hello))) == ["<b>Our team</b>: hi"]
