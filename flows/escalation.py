@@ -40,6 +40,8 @@ def open_ticket(turn: Turn, summary: str) -> Ticket:
         )
     )
     turn.conversation.ticket_id = ticket.id
+    if ticket.id is not None:
+        turn.repos.ticket_events.add(TicketEvent(ticket.id, TicketEventKind.OPENED, turn.now))
     return ticket
 
 

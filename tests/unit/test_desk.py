@@ -100,7 +100,8 @@ def test_a_stranger_is_refused_changes_nothing_and_is_audited(h: Harness) -> Non
     assert ticket_of(h) == before
     audits = [(a.actor_id, a.action, a.allowed) for a in h.repos.audit.entries]
     assert audits == [(STRANGER, "resolve", False), (STRANGER, "reply", False)]
-    assert [e.kind for e in h.repos.ticket_events.events] == [TicketEventKind.ESCALATED]
+    kinds = [e.kind for e in h.repos.ticket_events.events]
+    assert kinds == [TicketEventKind.OPENED, TicketEventKind.ESCALATED]
 
 
 def test_an_admin_is_an_agent_without_a_row(h: Harness) -> None:
@@ -119,7 +120,12 @@ def test_take_resolve_and_the_customer_is_free_again(h: Harness) -> None:
     assert CloseTopic(ticket_of(h).id) in effects  # type: ignore[arg-type]
     assert h.conversation().state is State.DESCRIBE and h.conversation().ticket_id is None
     kinds = [e.kind for e in h.repos.ticket_events.events]
-    assert kinds == [TicketEventKind.ESCALATED, TicketEventKind.TAKEN, TicketEventKind.RESOLVED]
+    assert kinds == [
+        TicketEventKind.OPENED,
+        TicketEventKind.ESCALATED,
+        TicketEventKind.TAKEN,
+        TicketEventKind.RESOLVED,
+    ]
     actions = [(a.action, a.detail) for a in h.repos.audit.entries]
     assert actions == [
         ("take", ""),
