@@ -161,3 +161,61 @@ def test_customers_and_agents_each_see_their_own_command_menu(
     team = [c["command"] for c in fake_api.my_commands({"type": "chat", "chat_id": AGENT_CHAT})]
     assert private == ["start", "status", "cancel", "help"]
     assert team == ["take", "note", "resolve", "close", "approve", "deny", "queue"]
+
+
+def test_two_agents_three_customers_everything_lands_once_in_order_in_the_right_place(
+    fake_api: FakeBotApi, bot: BotProcess
+) -> None:
+    customers = {5001: "Ann", 5002: "Ben", 5003: "Cat"}
+    agents = {777: "Bea", 778: "Dan"}
+    for user, name in agents.items():
+        add_agent(bot, user, name)
+    for chat, name in customers.items():
+        fake_api.push_text(chat, "the kettle light is on but it won't boil", first_name=name)
+    for chat, name in customers.items():
+        fake_api.push_command(chat, "/human", first_name=name)
+    handed = {chat: fake_api.wait_for_messages(chat, 3)[2]["text"] for chat in customers}
+    for position, chat in enumerate(customers, start=1):
+        assert f"You're number {position} in line." in handed[chat]
+
+    fake_api.wait_for_requests("createForumTopic", 3)
+    fake_api.wait_for_messages(AGENT_CHAT, 3)  # the cards
+    topics = {t["name"].rsplit(" · ", 1)[1]: t["message_thread_id"] for t in fake_api.topics()}
+    assert sorted(topics) == sorted(customers.values())
+
+    for n in range(3):  # the customers write at once, interleaved
+        for chat, name in customers.items():
+            fake_api.push_text(chat, f"{name} message {n}", first_name=name)
+    for chat, name in customers.items():
+        fake_api.push_photo(chat, caption=f"{name}'s kettle", first_name=name)
+    for name, (agent, agent_name) in zip(
+        customers.values(), [*agents.items(), (777, "Bea")], strict=True
+    ):
+        for n in range(2):
+            in_topic(fake_api, topics[name], f"reply {n} to {name}", agent, agent_name)
+    fake_api.push_text(
+        AGENT_CHAT, "/resolve", user_id=999, first_name="Eve", message_thread_id=topics["Ann"]
+    )  # not an agent
+
+    for chat, name in customers.items():
+        said = [m["text"] for m in fake_api.wait_for_messages(chat, 9)]
+        replies = [t for t in said if "from our team:" in t]
+        agent_name = "Dan" if name == "Ben" else "Bea"
+        assert replies == [
+            f"<b>{agent_name}</b> from our team: reply {n} to {name}" for n in range(2)
+        ]
+        assert len(said) == 9  # 3 at hand-over, 4 acknowledgements, 2 replies: nothing twice
+    copies = fake_api.copied_messages(AGENT_CHAT)
+    for chat, name in customers.items():
+        mine = [c for c in copies if c["from_chat_id"] == chat]
+        assert {c["message_thread_id"] for c in mine} == {topics[name]}
+        texts = [fake_api.message(AGENT_CHAT, c["message_id"]) for c in mine]
+        assert [m.get("text") or m.get("caption") for m in texts if m] == [
+            f"{name} message 0",
+            f"{name} message 1",
+            f"{name} message 2",
+            f"{name}'s kettle",
+        ]
+        assert "photo" in (texts[3] or {})
+    refusal = fake_api.wait_for_messages(AGENT_CHAT, 4)[3]
+    assert "only agents" in refusal["text"] and refusal["message_thread_id"] == topics["Ann"]
