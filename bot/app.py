@@ -76,6 +76,7 @@ def build(settings: Settings, *, clock: Clock | None = None) -> App:
             clock=clock,
             admins=frozenset(settings.admin_ids),
             agent_names=settings.agent_names == "on",
+            conversations=conversations,
         ),
     )
 

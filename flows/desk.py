@@ -6,7 +6,8 @@ chat without topics, to the ticket whose card (or relayed message) it answers. O
 short reply, nothing changes, and the attempt is audited. Every agent action is audited.
 
 In a topic: ``/take``, ``/note text`` (stays in the team's chat), ``/resolve``, ``/close``,
-``/approve`` and ``/deny reason`` (a pending replacement). Anywhere: ``/queue``.
+``/approve`` and ``/deny reason`` (a pending replacement), ``/fix ENTRY_ID`` (send that
+knowledge entry's fix and ask "Did this fix it?"). Anywhere: ``/queue``.
 """
 
 from __future__ import annotations
@@ -15,16 +16,19 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from flows import resolve
 from flows.agents import may_act
-from flows.engine import status_label
+from flows.engine import Conversations, status_label
 from flows.model import (
     AuditEntry,
     ChatId,
     CloseTopic,
+    Conversation,
     CopyToCustomer,
     Direction,
     Effect,
     NotifyAgents,
+    Person,
     Reply,
     State,
     TeamMessage,
@@ -37,10 +41,11 @@ from flows.model import (
     UserId,
 )
 from flows.ports import Clock, Repositories
+from flows.turn import Turn
 from knowledge.responses import Responses, Say
 
 WITH_TEAM = (TicketStatus.WAITING_AGENT, TicketStatus.REPLACEMENT_REQUESTED)
-COMMANDS = ("take", "note", "resolve", "close", "approve", "deny")
+COMMANDS = ("take", "note", "resolve", "close", "approve", "deny", "fix")
 
 
 @dataclass
@@ -51,6 +56,8 @@ class Desk:
     clock: Clock
     admins: Collection[int] = ()
     agent_names: bool = True  # False: customers read "Our team", not the agent's name
+    # the customer's flows (for /fix): their knowledge is the one in use, reloads included
+    conversations: Conversations | None = None
 
     def handle(self, repos: Repositories, event: TeamMessage) -> list[Effect]:
         act = _Act(repos, event, self.responses, self.clock.now())
@@ -177,6 +184,37 @@ class Desk:
         act.event_for(ticket, TicketEventKind.REPLACEMENT_DENIED, reason)
         act.to_customer(ticket, Say.TEAM_REPLACEMENT_DENIED, ref=ticket.ref, reason=reason)
         act.answer(Say.DESK_DENIED, ticket, ref=ticket.ref, name=act.event.name)
+
+    def _fix(self, act: _Act, ticket: Ticket) -> None:
+        """Send a knowledge entry's fix and ask the customer "Did this fix it?".
+
+        The ticket goes back to the bot's flow: "Yes" solves it, "No" brings it back here.
+        """
+        entry_id = act.event.args.strip()
+        engine = self.conversations
+        entry = engine.services.knowledge.get(entry_id) if engine and entry_id else None
+        if engine is None or entry is None:
+            act.answer(Say.DESK_UNKNOWN_ENTRY, ticket, entry=entry_id or "?")
+            return
+        if ticket.status not in (*WITH_TEAM, TicketStatus.OPEN):
+            act.answer(Say.DESK_TICKET_DONE, ticket, ref=ticket.ref, state=_state(act, ticket))
+            return
+        conversation = act.repos.conversations.get(ticket.chat_id)
+        if conversation is None:
+            conversation = Conversation(ticket.chat_id)
+        ticket.status = TicketStatus.OPEN  # with the bot again, until the customer answers
+        act.save(ticket)
+        conversation.ticket_id = ticket.id
+        conversation.data = {"candidates": [{"id": entry.id, "score": 100.0}], "tried": []}
+        customer = Person(ticket.chat_id, ticket.chat_id, name="")
+        turn = Turn(engine.services, act.repos, conversation, customer, act.now)
+        resolve.show_fix(turn, 0)
+        act.repos.conversations.save(conversation)
+        act.effects.extend(turn.effects)
+        act.event_for(ticket, TicketEventKind.AGENT_REPLIED, f"fix {entry.id}")
+        act.answer(
+            Say.DESK_FIX_SENT, ticket, ref=ticket.ref, title=entry.title, name=act.event.name
+        )
 
     def _queue(self, act: _Act) -> None:
         waiting = act.repos.tickets.waiting_for_team()

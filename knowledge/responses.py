@@ -147,6 +147,8 @@ class Say(StrEnum):
     DESK_DENIED = "desk_denied", "ref", "name"
     DESK_NO_REPLACEMENT = "desk_no_replacement", "ref"
     DESK_DENY_NEEDS_REASON = "desk_deny_needs_reason"
+    DESK_FIX_SENT = "desk_fix_sent", "ref", "title", "name"
+    DESK_UNKNOWN_ENTRY = "desk_unknown_entry", "entry"
     DESK_QUEUE_HEADER = "desk_queue_header", "count"
     DESK_QUEUE_LINE = "desk_queue_line", "ref", "waited", "holder", "summary"
     DESK_QUEUE_EMPTY = "desk_queue_empty"

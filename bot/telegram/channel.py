@@ -44,6 +44,7 @@ TEAM_COMMANDS = [
     BotCommand("close", "Close without asking the customer again"),
     BotCommand("approve", "Approve the pending replacement"),
     BotCommand("deny", "Deny the pending replacement: /deny reason"),
+    BotCommand("fix", "Send a knowledge entry's fix: /fix ENTRY_ID"),
     BotCommand("queue", "Who is waiting, oldest first"),
 ]
 

@@ -160,7 +160,7 @@ def test_customers_and_agents_each_see_their_own_command_menu(
     private = [c["command"] for c in fake_api.my_commands({"type": "all_private_chats"})]
     team = [c["command"] for c in fake_api.my_commands({"type": "chat", "chat_id": AGENT_CHAT})]
     assert private == ["start", "status", "cancel", "help"]
-    assert team == ["take", "note", "resolve", "close", "approve", "deny", "queue"]
+    assert team == ["take", "note", "resolve", "close", "approve", "deny", "fix", "queue"]
 
 
 def test_two_agents_three_customers_everything_lands_once_in_order_in_the_right_place(
@@ -219,3 +219,24 @@ def test_two_agents_three_customers_everything_lands_once_in_order_in_the_right_
         assert "photo" in (texts[3] or {})
     refusal = fake_api.wait_for_messages(AGENT_CHAT, 4)[3]
     assert "only agents" in refusal["text"] and refusal["message_thread_id"] == topics["Ann"]
+
+
+def test_an_agent_sends_a_knowledge_fix_and_the_customer_confirms_it(
+    fake_api: FakeBotApi, bot: BotProcess
+) -> None:
+    add_agent(bot, BEA, "Bea")
+    hand_over(fake_api)
+    fake_api.wait_for_messages(AGENT_CHAT, 1)
+    [topic] = fake_api.topics(AGENT_CHAT)
+    in_topic(fake_api, topic["message_thread_id"], "/fix kettle-leaks", BEA, "Bea")
+    said = fake_api.wait_for_messages(ANN, 5)
+    assert "Water leaks from the kettle" in said[3]["text"]
+    assert said[4]["text"] == "Did this fix it?"
+    press_yes = {
+        b["text"]: b["callback_data"]
+        for row in said[4]["reply_markup"]["inline_keyboard"]
+        for b in row
+    }["✅ Yes, it's fixed"]
+    fake_api.push_callback(ANN, press_yes, said[4]["message_id"])
+    said = fake_api.wait_for_messages(ANN, 6)
+    assert "glad" in said[5]["text"].lower()

@@ -45,7 +45,8 @@ def h() -> Harness:
 
 
 def desk(h: Harness) -> Desk:
-    return Desk(responses=h.engine.services.responses, clock=h.clock, admins={ADMIN})
+    services = h.engine.services
+    return Desk(services.responses, h.clock, admins={ADMIN}, conversations=h.engine)
 
 
 def team(
@@ -195,3 +196,18 @@ def test_agents_can_stay_anonymous(h: Harness) -> None:
     assert took == [f"Someone from our team is looking at your request <b>{ref}</b> now."]
     hello = TeamMessage(TEAM, BEA, "Bea", 502, TOPIC, text="hi")
     assert to_ann(list(anonymous.handle(h.repos, hello))) == ["<b>Our team</b>: hi"]
+
+
+def test_fix_sends_an_entrys_fix_and_the_customers_yes_solves_the_ticket(h: Harness) -> None:
+    assert "no knowledge entry “nope”" in to_team(team(h, "/fix nope"))[0]
+    effects = team(h, "/fix pairing")
+    said = to_ann(effects)
+    assert "Headphones do not pair" in said[0] and "Hold the power button" in said[0]
+    assert said[1] == "Did this fix it?"
+    assert "sent the fix “Headphones do not pair”" in to_team(effects)[0]
+    assert h.conversation().state is State.CONFIRM
+    assert ticket_of(h).status is TicketStatus.OPEN  # with the bot until she answers
+    question = [e for e in effects if isinstance(e, Reply) and e.buttons][-1]
+    h.press(question.buttons[0][0].data)  # "Yes, it's fixed"
+    assert ticket_of(h).status is TicketStatus.RESOLVED
+    assert ticket_of(h).entry_id == "pairing"
