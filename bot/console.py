@@ -27,6 +27,7 @@ from flows.model import (
     NotifyAgents,
     OpenTopic,
     Person,
+    ReopenTopic,
     TextMessage,
 )
 
@@ -96,6 +97,8 @@ class Console:
         for effect in effects:  # what Telegram would post in the team's chat
             if isinstance(effect, OpenTopic):
                 self._say(f"[to the support team] new topic «{effect.name}»")
+            elif isinstance(effect, ReopenTopic):
+                self._say("[to the support team] topic reopened")
             elif isinstance(effect, NotifyAgents):
                 self._say("[to the support team] " + plain(effect.text).replace("\n", " | "))
 

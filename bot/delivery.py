@@ -16,6 +16,7 @@ from flows.model import (
     Effect,
     NotifyAgents,
     OpenTopic,
+    ReopenTopic,
     Reply,
 )
 
@@ -70,6 +71,8 @@ def to_outgoing(effect: Effect, *, agent_chat_id: int | None) -> OutgoingMessage
         )
     if isinstance(effect, CloseTopic):
         return OutgoingMessage(agent_chat_id, MessageKind.CLOSE_TOPIC, ticket_id=effect.ticket_id)
+    if isinstance(effect, ReopenTopic):
+        return OutgoingMessage(agent_chat_id, MessageKind.REOPEN_TOPIC, ticket_id=effect.ticket_id)
     raise TypeError(f"unknown effect {effect!r}")
 
 

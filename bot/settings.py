@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    BeforeValidator,
     Field,
     SecretStr,
     ValidationError,
@@ -19,6 +22,30 @@ from knowledge.loader import default_knowledge_dir
 from knowledge.schema import Thresholds
 
 TELEGRAM_API = "https://api.telegram.org/bot"
+
+
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*([smhdw])")
+
+
+def parse_duration(value: object) -> object:
+    """``30s``, ``10m``, ``24h``, ``7d``, ``2w`` or a sum like ``1h30m``; ``0`` is none.
+
+    Hand-written: pydantic reads seconds and ISO 8601 (``P7D``) only, and no well-kept
+    library is worth a dependency for five units.
+    """
+    if isinstance(value, timedelta):
+        return value
+    text = str(value).strip().lower().replace(" ", "")
+    if text in ("0", ""):
+        return timedelta(0)
+    if not _DURATION.sub("", text) and text:
+        seconds = sum(float(n) * _UNITS[unit] for n, unit in _DURATION.findall(text))
+        return timedelta(seconds=seconds)
+    raise ValueError("must be a number and a unit, like 30s, 10m, 24h, 7d or 2w")
+
+
+Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
 
 
 class SettingsError(Exception):
@@ -47,6 +74,9 @@ class Settings(BaseSettings):
     support_contact: str = ""  # e.g. "support@shop.example or +44 20 1234 5678"
     # on: customers read which agent answers ("Bea from our team"); off: "Our team"
     agent_names: Literal["on", "off"] = "on"
+    # a customer writing this soon after a resolution is asked "about T-00128 or something
+    # new?"; 0 turns the question off
+    reopen_window: Duration = timedelta(days=7)
     log_level: str = "INFO"
 
     @field_validator(

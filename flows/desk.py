@@ -20,6 +20,7 @@ from flows import resolve
 from flows.agents import may_act
 from flows.engine import Conversations, status_label
 from flows.model import (
+    WITH_TEAM,
     AuditEntry,
     ChatId,
     CloseTopic,
@@ -44,7 +45,8 @@ from flows.ports import Clock, Repositories
 from flows.turn import Turn
 from knowledge.responses import Responses, Say
 
-WITH_TEAM = (TicketStatus.WAITING_AGENT, TicketStatus.REPLACEMENT_REQUESTED)
+# a person acting on a ticket in these takes it on: it is "with agent" from then on
+_WAITING = (TicketStatus.WAITING_AGENT, TicketStatus.REOPENED)
 COMMANDS = ("take", "note", "resolve", "close", "approve", "deny", "fix")
 
 
@@ -96,6 +98,9 @@ class Desk:
                 act.to_customer(ticket, Say.TEAM_SAYS, name=event.name, text=event.text)
             else:
                 act.to_customer(ticket, Say.TEAM_SAYS_ANONYMOUS, text=event.text)
+        if ticket.status in _WAITING:
+            ticket.status = TicketStatus.WITH_AGENT
+            act.save(ticket)
         act.event_for(ticket, TicketEventKind.AGENT_REPLIED)
         act.audit("reply", True, ticket)
 
@@ -124,6 +129,8 @@ class Desk:
 
     def _take(self, act: _Act, ticket: Ticket) -> None:
         ticket.assignee_id = UserId(act.event.user_id)
+        if ticket.status in _WAITING:
+            ticket.status = TicketStatus.WITH_AGENT
         act.save(ticket)
         act.event_for(ticket, TicketEventKind.TAKEN)
         act.answer(Say.DESK_TOOK, ticket, ref=ticket.ref, name=act.event.name)
@@ -179,7 +186,7 @@ class Desk:
         if not reason:
             act.answer(Say.DESK_DENY_NEEDS_REASON, ticket)
             return
-        ticket.status = TicketStatus.WAITING_AGENT  # still with a person, who can help on
+        ticket.status = TicketStatus.WITH_AGENT  # still with a person, who can help on
         act.save(ticket)
         act.event_for(ticket, TicketEventKind.REPLACEMENT_DENIED, reason)
         act.to_customer(ticket, Say.TEAM_REPLACEMENT_DENIED, ref=ticket.ref, reason=reason)

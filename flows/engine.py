@@ -7,10 +7,11 @@ effects (the outbox) in the same transaction and commits once.
 
 from __future__ import annotations
 
-from flows import escalation, intake, replacement, resolve
+from flows import escalation, intake, reopen, replacement, resolve
 from flows import text as words
 from flows.model import (
     TRANSITIONS,
+    WITH_TEAM,
     ButtonPress,
     ClearButtons,
     Command,
@@ -26,11 +27,11 @@ from flows.model import (
     TranscriptLine,
 )
 from flows.ports import Clock, Repositories
-from flows.turn import HUMAN, NO, YES, Services, Turn, parse_press
+from flows.turn import HUMAN, NO, REOPEN, SOMETHING_NEW, YES, Services, Turn, parse_press
 from knowledge.responses import Html, Say
 
-ACTIVE = (TicketStatus.OPEN, TicketStatus.WAITING_AGENT, TicketStatus.REPLACEMENT_REQUESTED)
-RECORDED = (TicketStatus.WAITING_AGENT, TicketStatus.REPLACEMENT_REQUESTED)  # for the team
+RECORDED = WITH_TEAM  # with the team (or, with ESCALATION=off, recorded for the shop)
+ACTIVE = (TicketStatus.OPEN, *RECORDED)
 
 
 class Conversations:
@@ -99,6 +100,10 @@ class Conversations:
             replacement.on_order_number(turn, typed)
         elif state is State.PURCHASE_DATE:
             replacement.on_purchase_date(turn, typed)
+        elif state is State.REOPEN_ASK:
+            reopen.typed(turn, typed, message_id)
+        elif state is State.DESCRIBE and reopen.maybe_ask(turn, typed, message_id):
+            return
         else:  # DESCRIBE, or CHOOSE where typing means describing it anew
             intake.describe(turn, typed)
 
@@ -117,6 +122,8 @@ class Conversations:
             resolve.choose(turn, press.action, press.arg)
         elif state is State.CONFIRM and press.action in (YES, NO):
             resolve.confirm(turn, press.action == YES)
+        elif state is State.REOPEN_ASK and press.action in (REOPEN, SOMETHING_NEW):
+            reopen.answer(turn, press.action == REOPEN)
         else:
             resolve.expired(turn)
 
@@ -206,6 +213,10 @@ def status_label(status: TicketStatus, escalation: bool) -> Say:
             return Say.STATE_OPEN
         case TicketStatus.WAITING_AGENT:
             return Say.STATE_WAITING_AGENT if escalation else Say.STATE_NOTED
+        case TicketStatus.WITH_AGENT:
+            return Say.STATE_WITH_AGENT
+        case TicketStatus.REOPENED:
+            return Say.STATE_REOPENED if escalation else Say.STATE_NOTED
         case TicketStatus.REPLACEMENT_REQUESTED:
             return Say.STATE_REPLACEMENT_REQUESTED
         case TicketStatus.RESOLVED:

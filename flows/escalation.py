@@ -22,6 +22,7 @@ Reason = Literal[
     Say.AGENT_REASON_NO_MATCH,
     Say.AGENT_REASON_NOT_FIXED,
     Say.AGENT_REASON_NOT_ELIGIBLE,
+    Say.AGENT_REASON_REOPENED,
 ]
 
 
@@ -71,9 +72,14 @@ def escalate(turn: Turn, reason: Reason) -> None:
         turn.say_html(Html("\n".join(said)))
     else:
         no_live_support(turn, ticket)
-    tried = ", ".join(f"{t['id']} ({t['score']:.0f})" for t in ticket.tried)
     if ticket.id is not None and ticket.topic_id is None:
         turn.effects.append(OpenTopic(ticket.id, topic_name(ticket, turn.person.name)))
+    card(turn, ticket, reason)
+
+
+def card(turn: Turn, ticket: Ticket, reason: Reason) -> None:
+    """The ticket's context card for the team: who, what, what was tried, why a person."""
+    tried = ", ".join(f"{t['id']} ({t['score']:.0f})" for t in ticket.tried)
     turn.card_for_agents(
         Say.AGENT_CARD,
         ref=ticket.ref,
@@ -136,7 +142,11 @@ def standing(turn: Turn, ticket: Ticket) -> list[Html]:
     such a history: no reply promises a time the bot has no ground for.
     """
     lines: list[Html] = []
-    waiting = [t.id for t in turn.repos.tickets.waiting_for_team()]
+    waiting = [
+        t.id
+        for t in turn.repos.tickets.waiting_for_team()
+        if t.status is not TicketStatus.WITH_AGENT  # a person has those already
+    ]
     if ticket.id in waiting:
         lines.append(turn.responses.text(Say.QUEUE_PLACE, position=waiting.index(ticket.id) + 1))
     times = turn.repos.ticket_events.first_response_times(WAIT_SAMPLES)

@@ -174,8 +174,22 @@ class CloseTopic:
     ticket_id: TicketId
 
 
+@dataclass(frozen=True)
+class ReopenTopic:
+    """Reopen the ticket's closed topic in the team's chat: the customer is back."""
+
+    ticket_id: TicketId
+
+
 Effect = (
-    Reply | ClearButtons | NotifyAgents | OpenTopic | CopyToAgents | CopyToCustomer | CloseTopic
+    Reply
+    | ClearButtons
+    | NotifyAgents
+    | OpenTopic
+    | CopyToAgents
+    | CopyToCustomer
+    | CloseTopic
+    | ReopenTopic
 )
 
 
@@ -189,15 +203,22 @@ class State(StrEnum):
     ORDER_NUMBER = "order_number"  # replacement: waiting for the order number
     PURCHASE_DATE = "purchase_date"  # replacement: waiting for the purchase date
     WITH_AGENT = "with_agent"  # handed to a person
+    REOPEN_ASK = "reopen_ask"  # "Is this about T-00128 or something new?" asked
 
 
 # Where one inbound event can take a conversation: the state before -> the states after.
 # Every state stays put on /help, /status and the like, goes to DESCRIBE on /cancel or
-# /start, and to WITH_AGENT on "Talk to a person". The engine refuses any other change,
-# and flows/conversation.mmd draws exactly these (tests/unit/test_transitions.py checks
-# both).
+# /start, and to WITH_AGENT on "Talk to a person" (or on reopening a resolved ticket).
+# The engine refuses any other change, and flows/conversation.mmd draws exactly these
+# (tests/unit/test_transitions.py checks both).
 TRANSITIONS: Mapping[State, frozenset[State]] = {
-    State.DESCRIBE: frozenset({State.DESCRIBE, State.CHOOSE, State.CONFIRM, State.WITH_AGENT}),
+    # a message soon after a resolved ticket first asks whether it is about that one
+    State.DESCRIBE: frozenset(
+        {State.DESCRIBE, State.CHOOSE, State.CONFIRM, State.WITH_AGENT, State.REOPEN_ASK}
+    ),
+    State.REOPEN_ASK: frozenset(
+        {State.REOPEN_ASK, State.DESCRIBE, State.CHOOSE, State.CONFIRM, State.WITH_AGENT}
+    ),
     # typing while choosing is a new description
     State.CHOOSE: frozenset({State.CHOOSE, State.CONFIRM, State.DESCRIBE, State.WITH_AGENT}),
     State.CONFIRM: frozenset({State.CONFIRM, State.DESCRIBE, State.ORDER_NUMBER, State.WITH_AGENT}),
@@ -212,11 +233,22 @@ TRANSITIONS: Mapping[State, frozenset[State]] = {
 
 class TicketStatus(StrEnum):
     OPEN = "open"  # the bot is working on it with the customer
-    WAITING_AGENT = "waiting_agent"
+    WAITING_AGENT = "waiting_agent"  # with the team, nobody has answered yet
+    WITH_AGENT = "with_agent"  # a person took it or answered
+    REOPENED = "reopened"  # resolved, and the customer says the problem is back
     REPLACEMENT_REQUESTED = "replacement_requested"
     RESOLVED = "resolved"
     CANCELLED = "cancelled"
     CLOSED = "closed"  # closed by the team without asking the customer again
+
+
+# with the team: waiting for a person, with one, back again, or a replacement to decide
+WITH_TEAM = (
+    TicketStatus.WAITING_AGENT,
+    TicketStatus.WITH_AGENT,
+    TicketStatus.REOPENED,
+    TicketStatus.REPLACEMENT_REQUESTED,
+)
 
 
 @dataclass

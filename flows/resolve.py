@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flows import escalation, replacement
-from flows.model import State, TicketStatus
+from flows.model import State, TicketEvent, TicketEventKind, TicketStatus
 from flows.turn import NO, NONE, PICK, YES, Turn
 from knowledge.responses import Say
 from knowledge.schema import Band, MatchResult
@@ -101,6 +101,10 @@ def confirm(turn: Turn, fixed: bool) -> None:
         if ticket is not None:
             ticket.status = TicketStatus.RESOLVED
             turn.touch(ticket)
+            if ticket.id is not None:
+                turn.repos.ticket_events.add(
+                    TicketEvent(ticket.id, TicketEventKind.RESOLVED, turn.now, detail="customer")
+                )
             turn.say(Say.GLAD_FIXED, ref=ticket.ref)
         turn.conversation.state = State.DESCRIBE
         turn.conversation.ticket_id = None

@@ -9,7 +9,7 @@ current step comes from an old message and has expired.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from flows.model import (
@@ -33,7 +33,9 @@ NO = "n"
 PICK = "p"
 NONE = "x"
 HUMAN = "h"
-_ACTIONS = {YES, NO, PICK, NONE, HUMAN}
+REOPEN = "o"  # "About T-00128": the resolved problem is back
+SOMETHING_NEW = "w"
+_ACTIONS = {YES, NO, PICK, NONE, HUMAN, REOPEN, SOMETHING_NEW}
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,9 @@ class FlowSettings:
     # the bot cannot help is told so, with ``support_contact`` when there is one
     escalation: bool = True
     support_contact: str = ""  # how else to reach the shop, as the operator wrote it
+    # a message this soon after a resolution asks "about T-00128 or something new?";
+    # zero: never asked
+    reopen_window: timedelta = timedelta(days=7)
 
 
 @dataclass(frozen=True)

@@ -81,6 +81,10 @@ class Say(StrEnum):
     QUEUE_PLACE = "queue_place", "position"
     QUEUE_TYPICAL_WAIT = "queue_typical_wait", "wait"
     ALREADY_WITH_AGENT = "already_with_agent", "ref"
+    # back soon after a resolution
+    REOPEN_QUESTION = "reopen_question", "ref"
+    REOPEN_QUESTION_AGAIN = "reopen_question_again", "ref"
+    REOPENED = "reopened", "ref"
     # nobody answers here (ESCALATION=off)
     NO_LIVE_SUPPORT = "no_live_support", "ref", "contact"
     NO_LIVE_SUPPORT_NO_CONTACT = "no_live_support_no_contact", "ref"
@@ -97,6 +101,8 @@ class Say(StrEnum):
     # ticket states as the customer reads them
     STATE_OPEN = "state_open"
     STATE_WAITING_AGENT = "state_waiting_agent"
+    STATE_WITH_AGENT = "state_with_agent"
+    STATE_REOPENED = "state_reopened"
     STATE_NOTED = "state_noted"
     STATE_REPLACEMENT_REQUESTED = "state_replacement_requested"
     STATE_RESOLVED = "state_resolved"
@@ -107,12 +113,16 @@ class Say(StrEnum):
     NONE_BUTTON = "none_button"
     HUMAN_BUTTON = "human_button"
     PICK_BUTTON = "pick_button", "title"
+    REOPEN_ABOUT_BUTTON = "reopen_about_button", "ref"
+    REOPEN_NEW_BUTTON = "reopen_new_button"
     # for the support team (agent chat)
     AGENT_CARD = "agent_card", "ref", "reason", "customer", "summary", "tried", "order"
     AGENT_REASON_ASKED = "agent_reason_asked"
     AGENT_REASON_NO_MATCH = "agent_reason_no_match"
     AGENT_REASON_NOT_FIXED = "agent_reason_not_fixed"
     AGENT_REASON_NOT_ELIGIBLE = "agent_reason_not_eligible"
+    AGENT_REASON_REOPENED = "agent_reason_reopened"
+    AGENT_TICKET_REOPENED = "agent_ticket_reopened", "ref", "customer"
     AGENT_REPLACEMENT_CARD = (
         "agent_replacement_card",
         "ref",

@@ -23,6 +23,7 @@ from bot.storage.tables import (
     TicketRow,
 )
 from flows.model import (
+    WITH_TEAM,
     ChatId,
     Conversation,
     Direction,
@@ -190,7 +191,7 @@ class SqlTicketRepository:
         return self._ticket(row) if row is not None else None
 
     def waiting_for_team(self, limit: int = 50) -> list[Ticket]:
-        waiting = (TicketStatus.WAITING_AGENT.value, TicketStatus.REPLACEMENT_REQUESTED.value)
+        waiting = [status.value for status in WITH_TEAM]
         stmt = (
             select(TicketRow)
             .where(col(TicketRow.status).in_(waiting))

@@ -25,6 +25,7 @@ class MessageKind(StrEnum):
     CREATE_TOPIC = "create_topic"  # createForumTopic for a ticket; its id is kept on the ticket
     COPY = "copy"  # copyMessage: a customer's message into its topic, or an agent's out
     CLOSE_TOPIC = "close_topic"  # closeForumTopic of a ticket's topic
+    REOPEN_TOPIC = "reopen_topic"  # reopenForumTopic: the customer is back about it
 
 
 # One row of an inline keyboard is a list of {"label": ..., "data": ...} buttons.

@@ -187,6 +187,12 @@ class Sender:
                     chat_id=item.chat_id, message_thread_id=place.topic_id
                 )
             return None
+        if item.kind is MessageKind.REOPEN_TOPIC:
+            if place.topic_id is not None:
+                await self.bot.reopen_forum_topic(
+                    chat_id=item.chat_id, message_thread_id=place.topic_id
+                )
+            return None
         if item.kind is MessageKind.COPY:
             assert item.from_chat_id is not None and item.source_message_id is not None
             copied = await self.bot.copy_message(
@@ -238,8 +244,9 @@ class Sender:
         ):
             self._mark_sent(item, None)  # nothing left to clear: fine
             return True
-        if item.kind is MessageKind.CLOSE_TOPIC:  # closed already, or gone: nothing to do
-            log.info("closing a topic in chat %s: %s", item.chat_id, exc.message)
+        if item.kind in (MessageKind.CLOSE_TOPIC, MessageKind.REOPEN_TOPIC):
+            # closed (or open) already, or gone: nothing to do
+            log.info("%s in chat %s: %s", item.kind.value, item.chat_id, exc.message)
             self._mark_sent(item, None)
             return True
         if item.kind is MessageKind.CREATE_TOPIC:  # no topics there: cards go to the chat

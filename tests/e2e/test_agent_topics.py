@@ -240,3 +240,46 @@ def test_an_agent_sends_a_knowledge_fix_and_the_customer_confirms_it(
     fake_api.push_callback(ANN, press_yes, said[4]["message_id"])
     said = fake_api.wait_for_messages(ANN, 6)
     assert "glad" in said[5]["text"].lower()
+
+
+def buttons(message: JSONDict) -> dict[str, str]:
+    rows = message["reply_markup"]["inline_keyboard"]
+    return {b["text"]: b["callback_data"] for row in rows for b in row}
+
+
+def test_a_customer_back_after_a_resolution_reopens_the_ticket_in_its_topic(
+    fake_api: FakeBotApi, bot: BotProcess
+) -> None:
+    add_agent(bot, BEA, "Bea")
+    ref = hand_over(fake_api)
+    fake_api.wait_for_messages(AGENT_CHAT, 1)
+    [topic] = fake_api.topics(AGENT_CHAT)
+    thread = topic["message_thread_id"]
+    in_topic(fake_api, thread, "/resolve", BEA, "Bea")
+    fake_api.wait_for_requests("closeForumTopic")
+
+    back = fake_api.push_text(ANN, "it stopped boiling again this morning")
+    said = fake_api.wait_for_messages(ANN, 5)
+    assert f"earlier request <b>{ref}</b>, or something new" in said[4]["text"]
+    fake_api.push_callback(ANN, buttons(said[4])[f"↩️ About {ref}"], said[4]["message_id"])
+    said = fake_api.wait_for_messages(ANN, 6)
+    assert f"reopened <b>{ref}</b>" in said[5]["text"]
+    fake_api.wait_for_requests("reopenForumTopic")
+    [topic] = fake_api.topics(AGENT_CHAT)
+    assert not topic["closed"] and topic["message_thread_id"] == thread  # the same topic
+    fake_api.wait_for_requests("copyMessage")
+    copies = fake_api.copied_messages(AGENT_CHAT)
+    assert [(c["source_message_id"], c["message_thread_id"]) for c in copies] == [
+        (message_id(fake_api, back), thread)
+    ]
+    notices = [m["text"] for m in fake_api.sent_messages(AGENT_CHAT)]
+    assert any(f"<b>{ref}</b> reopened" in t for t in notices)
+
+    in_topic(fake_api, thread, "Sorry to hear! Let's look again.", BEA, "Bea")
+    said = fake_api.wait_for_messages(ANN, 7)
+    assert said[6]["text"] == "<b>Bea</b> from our team: Sorry to hear! Let's look again."
+    with sqlite3.connect(bot.workdir / "bot.db") as db:
+        kinds = [k for (k,) in db.execute("SELECT kind FROM ticket_event ORDER BY id")]
+        [status] = db.execute("SELECT status FROM ticket").fetchone()
+    assert kinds[-3:] == ["resolved", "reopened", "agent_replied"]
+    assert status == "with_agent"

@@ -9,6 +9,7 @@ from typing import Any
 
 from flows.engine import Conversations
 from flows.model import (
+    WITH_TEAM,
     Agent,
     AuditEntry,
     ButtonPress,
@@ -28,7 +29,6 @@ from flows.model import (
     TicketEvent,
     TicketEventKind,
     TicketId,
-    TicketStatus,
     TranscriptLine,
     UserId,
 )
@@ -131,8 +131,7 @@ class FakeTickets:
         return copy.deepcopy(found[0]) if found else None
 
     def waiting_for_team(self, limit: int = 50) -> list[Ticket]:
-        waiting = (TicketStatus.WAITING_AGENT, TicketStatus.REPLACEMENT_REQUESTED)
-        found = [t for t in self.rows.values() if t.status in waiting]
+        found = [t for t in self.rows.values() if t.status in WITH_TEAM]
         return [copy.deepcopy(t) for t in sorted(found, key=lambda t: (t.created_at, t.id or 0))]
 
 

@@ -113,6 +113,7 @@ def test_take_resolve_and_the_customer_is_free_again(h: Harness) -> None:
     ref = ticket_of(h).ref
     effects = team(h, "/take")
     assert ticket_of(h).assignee_id == BEA
+    assert ticket_of(h).status is TicketStatus.WITH_AGENT
     assert to_ann(effects) == [f"Bea from our team is looking at your request <b>{ref}</b> now."]
     assert team(h, "/note customer sounds upset; be gentle") == []  # stays internal
     effects = team(h, "/resolve")
@@ -146,7 +147,7 @@ def test_approve_and_deny_need_a_pending_replacement(h: Harness) -> None:
     effects = team(h, "/deny the seal is broken by a drop")
     assert "can't approve it this time" in to_ann(effects)[0]
     assert "the seal is broken by a drop" in to_ann(effects)[0]
-    assert ticket_of(h).status is TicketStatus.WAITING_AGENT
+    assert ticket_of(h).status is TicketStatus.WITH_AGENT  # a person decided: they have it
     ticket = ticket_of(h)
     ticket.status = TicketStatus.REPLACEMENT_REQUESTED
     h.repos.tickets.save(ticket)

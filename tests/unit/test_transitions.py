@@ -78,13 +78,20 @@ def situation(h: Harness) -> Hashable:
     """What decides where the next event can go (not the text, ids or step counter)."""
     row = h.repos.conversations.rows.get(h.person.chat_id) or Conversation(h.person.chat_id)
     data = {k: v for k, v in row.data.items() if k != "description"}
+    if "reopen" in data:  # what was written first decides; more lines all go the same way
+        text = data["reopen"]["text"]
+        data["reopen"] = (data["reopen"]["ticket"], "more lines" if "\n" in text else text)
     ticket = h.repos.tickets.rows.get(row.ticket_id) if row.ticket_id is not None else None
     labels = tuple(b.label for e in h.last if isinstance(e, Reply) for r in e.buttons for b in r)
+    latest = h.repos.tickets.for_customer(
+        h.person.chat_id, limit=1
+    )  # a resolved one is asked about
     return (
         row.state,
         json.dumps(data, sort_keys=True, default=str),
         row.ticket_id is None,
         ticket.status if ticket else None,
+        latest[0].status if latest else None,
         labels,
     )
 
