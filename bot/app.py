@@ -60,6 +60,7 @@ def build(settings: Settings, *, clock: Clock | None = None) -> App:
             max_attempts=settings.max_fix_attempts,
             escalation=settings.escalation_on,
             support_contact=settings.support_contact,
+            hours=settings.hours,
         ),
     )
     conversations = Conversations(services=services, clock=clock)

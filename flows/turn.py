@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from flows.hours import SupportHours
 from flows.model import (
     Button,
     ChatId,
@@ -45,6 +46,8 @@ class FlowSettings:
     # the bot cannot help is told so, with ``support_contact`` when there is one
     escalation: bool = True
     support_contact: str = ""  # how else to reach the shop, as the operator wrote it
+    # when the team is in (SUPPORT_HOURS in TIMEZONE); None: not known, nothing is said
+    hours: SupportHours | None = None
 
 
 @dataclass(frozen=True)
