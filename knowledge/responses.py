@@ -155,6 +155,8 @@ class Say(StrEnum):
     DESK_QUEUE_LINE = "desk_queue_line", "ref", "waited", "holder", "summary"
     DESK_QUEUE_EMPTY = "desk_queue_empty"
     DESK_NOBODY = "desk_nobody"
+    # for admins, in a private chat
+    ADMIN_AGENT_CHAT_LOST = "admin_agent_chat_lost", "chat", "count"
 
 
 class ResponsesError(KnowledgeBaseError):
