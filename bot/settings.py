@@ -6,6 +6,7 @@ import re
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     BeforeValidator,
@@ -18,6 +19,7 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from flows.hours import HoursError, SupportHours, parse_hours
 from knowledge.loader import default_knowledge_dir
 from knowledge.schema import Thresholds
 
@@ -77,6 +79,9 @@ class Settings(BaseSettings):
     # a customer writing this soon after a resolution is asked "about T-00128 or something
     # new?"; 0 turns the question off
     reopen_window: Duration = timedelta(days=7)
+    # when the team is in, e.g. "Mon-Fri 09:00-18:00, Sat 10:00-14:00"; empty: not said
+    support_hours: str = ""
+    timezone: str = "UTC"  # an IANA name (Europe/Berlin): SUPPORT_HOURS is read in it
     log_level: str = "INFO"
 
     @field_validator(
@@ -97,7 +102,13 @@ class Settings(BaseSettings):
         return default_knowledge_dir() if isinstance(value, str) and not value.strip() else value
 
     @field_validator(
-        "database_url", "telegram_base_url", "log_level", "matcher", "escalation", mode="before"
+        "database_url",
+        "telegram_base_url",
+        "log_level",
+        "matcher",
+        "escalation",
+        "timezone",
+        mode="before",
     )
     @classmethod
     def _blank_is_default(cls, value: object, info: ValidationInfo) -> object:
@@ -110,10 +121,25 @@ class Settings(BaseSettings):
     def _on_off(cls, value: object) -> object:
         return value.strip().lower() if isinstance(value, str) else value
 
-    @field_validator("support_contact")
+    @field_validator("support_contact", "support_hours", "timezone")
     @classmethod
     def _strip(cls, value: str) -> str:
         return value.strip()
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        _zone_named(value)
+        return value
+
+    @field_validator("support_hours")
+    @classmethod
+    def _hours(cls, value: str) -> str:
+        try:
+            parse_hours(value, ZoneInfo("UTC"))  # the zone does not change what parses
+        except HoursError as exc:
+            raise ValueError(str(exc)) from None
+        return value
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -167,11 +193,31 @@ class Settings(BaseSettings):
         return self.escalation == "on"
 
     @property
+    def zone(self) -> ZoneInfo:
+        """``TIMEZONE`` as a zone: the wall clock that hours (and quiet hours) are read on."""
+        return _zone_named(self.timezone)
+
+    @property
+    def hours(self) -> SupportHours | None:
+        """``SUPPORT_HOURS`` in ``TIMEZONE``; None when not set (no hours are known)."""
+        return parse_hours(self.support_hours, self.zone)
+
+    @property
     def base_file_url(self) -> str:
         """The file URL that goes with ``telegram_base_url`` (``.../bot`` -> ``.../file/bot``)."""
         base = self.telegram_base_url
         head, sep, tail = base.rpartition("/bot")
         return f"{head}/file/bot{tail}" if sep else base
+
+
+def _zone_named(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            "not a time zone: use an IANA name like Europe/Berlin or America/New_York"
+            " (or install tzdata if this system has no time zone database)"
+        ) from None
 
 
 def load_settings(**overrides: Any) -> Settings:

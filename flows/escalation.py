@@ -136,23 +136,33 @@ WAIT_SAMPLES_NEEDED = 5  # ... and how many there must be before it is told at a
 
 
 def standing(turn: Turn, ticket: Ticket) -> list[Html]:
-    """Where the ticket stands: its place in line, and the recent first-reply wait.
+    """Where the ticket stands: its place in line, when the team is back if it is away,
+    and the recent first-reply wait.
 
     The wait is the median of the team's latest first replies, said only when there is
-    such a history: no reply promises a time the bot has no ground for.
+    such a history: no reply promises a time the bot has no ground for. Outside
+    ``SUPPORT_HOURS`` it counts from the team's return, and the return is said first.
     """
     lines: list[Html] = []
+    responses = turn.responses
     waiting = [
         t.id
         for t in turn.repos.tickets.waiting_for_team()
         if t.status is not TicketStatus.WITH_AGENT  # a person has those already
     ]
     if ticket.id in waiting:
-        lines.append(turn.responses.text(Say.QUEUE_PLACE, position=waiting.index(ticket.id) + 1))
+        lines.append(responses.text(Say.QUEUE_PLACE, position=waiting.index(ticket.id) + 1))
+    hours = turn.services.settings.hours
+    away = hours is not None and not hours.is_open(turn.now)
+    if hours is not None and away:  # said in the hours' zone, as the team's clocks show it
+        back = hours.next_opening(turn.now)
+        day, time = responses.weekday(back), responses.clock_time(back)
+        lines.append(responses.text(Say.TEAM_AWAY, day=day, time=time, zone=hours.zone.key))
     times = turn.repos.ticket_events.first_response_times(WAIT_SAMPLES)
     if len(times) >= WAIT_SAMPLES_NEEDED:
-        wait = turn.responses.duration(sorted(times)[len(times) // 2])  # the median
-        lines.append(turn.responses.text(Say.QUEUE_TYPICAL_WAIT, wait=wait))
+        wait = responses.duration(sorted(times)[len(times) // 2])  # the median
+        key = Say.QUEUE_TYPICAL_WAIT_ONCE_BACK if away else Say.QUEUE_TYPICAL_WAIT
+        lines.append(responses.text(key, wait=wait))
     return lines
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from flows.hours import SupportHours
 from flows.model import (
     Button,
     ChatId,
@@ -50,6 +51,8 @@ class FlowSettings:
     # a message this soon after a resolution asks "about T-00128 or something new?";
     # zero: never asked
     reopen_window: timedelta = timedelta(days=7)
+    # when the team is in (SUPPORT_HOURS in TIMEZONE); None: not known, nothing is said
+    hours: SupportHours | None = None
 
 
 @dataclass(frozen=True)

@@ -17,12 +17,12 @@ from __future__ import annotations
 import html
 import string
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 
 import yaml
-from babel.dates import format_timedelta
+from babel.dates import format_date, format_skeleton, format_timedelta
 
 from knowledge.loader import KnowledgeBaseError
 
@@ -80,6 +80,8 @@ class Say(StrEnum):
     WITH_AGENT_ACK = "with_agent_ack", "ref"
     QUEUE_PLACE = "queue_place", "position"
     QUEUE_TYPICAL_WAIT = "queue_typical_wait", "wait"
+    QUEUE_TYPICAL_WAIT_ONCE_BACK = "queue_typical_wait_once_back", "wait"
+    TEAM_AWAY = "team_away", "day", "time", "zone"
     ALREADY_WITH_AGENT = "already_with_agent", "ref"
     # back soon after a resolution
     REOPEN_QUESTION = "reopen_question", "ref"
@@ -163,6 +165,8 @@ class Say(StrEnum):
     DESK_QUEUE_LINE = "desk_queue_line", "ref", "waited", "holder", "summary"
     DESK_QUEUE_EMPTY = "desk_queue_empty"
     DESK_NOBODY = "desk_nobody"
+    # for admins, in a private chat
+    ADMIN_AGENT_CHAT_LOST = "admin_agent_chat_lost", "chat", "count"
 
 
 class ResponsesError(KnowledgeBaseError):
@@ -284,6 +288,15 @@ class Responses:
     def duration(self, value: timedelta) -> str:
         """A span as a customer reads it in this language: "3 hours", "about a day"."""
         return format_timedelta(value, threshold=1.1, locale=self.language)
+
+    def weekday(self, moment: datetime) -> str:
+        """The day of the week ``moment`` falls on, in its own time zone: "Monday"."""
+        return format_date(moment, "EEEE", locale=self.language)
+
+    def clock_time(self, moment: datetime) -> str:
+        """``moment``'s time of day on this language's 24-hour clock, in its own time zone:
+        "09:00" (the way ``SUPPORT_HOURS`` is written, so it reads the same)."""
+        return format_skeleton("Hm", moment, tzinfo=moment.tzinfo, locale=self.language)
 
     def label(self, key: Say, **params: object) -> str:
         """A button label: plain text, nothing escaped (Telegram shows labels literally)."""
