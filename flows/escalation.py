@@ -78,16 +78,37 @@ def escalate(turn: Turn, reason: Reason) -> None:
 
 
 def card(turn: Turn, ticket: Ticket, reason: Reason) -> None:
-    """The ticket's context card for the team: who, what, what was tried, why a person."""
-    tried = ", ".join(f"{t['id']} ({t['score']:.0f})" for t in ticket.tried)
+    """The ticket's context card for the team: who, what, what was tried and what the
+    customer answered, the order and replacement, how long they have been with us."""
+    responses = turn.responses
+    nothing = responses.text(Say.AGENT_NOTHING)
+    tried = ", ".join(
+        responses.text(
+            Say.AGENT_TRIED_NO if t.get("answer") == "no" else Say.AGENT_TRIED_NO_ANSWER,
+            entry=t["id"],
+            score=f"{t['score']:.0f}",
+        )
+        for t in ticket.tried
+    )
+    bought = ticket.purchase_date.isoformat() if ticket.purchase_date else nothing
+    if reason is Say.AGENT_REASON_NOT_ELIGIBLE:
+        replacement = responses.text(Say.AGENT_REPLACEMENT_NOT_ELIGIBLE)
+    elif "replacement_entry" in turn.data:
+        replacement = responses.text(Say.AGENT_REPLACEMENT_UNFINISHED)
+    else:
+        replacement = nothing
     turn.card_for_agents(
         Say.AGENT_CARD,
         ref=ticket.ref,
-        reason=turn.responses.text(reason),
+        reason=responses.text(reason),
         customer=customer_label(turn),
+        language=turn.person.language or nothing,
         summary=ticket.summary,
-        tried=tried or turn.responses.text(Say.AGENT_NOTHING),
-        order=ticket.order_number or turn.responses.text(Say.AGENT_NOTHING),
+        tried=tried or nothing,
+        order=ticket.order_number or nothing,
+        purchased=bought,
+        replacement=replacement,
+        waited=responses.duration(turn.now - ticket.created_at),
     )
 
 

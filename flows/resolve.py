@@ -110,6 +110,10 @@ def confirm(turn: Turn, fixed: bool) -> None:
         turn.conversation.ticket_id = None
         turn.conversation.data = {}
         return
+    ticket = turn.ticket()
+    if ticket is not None and ticket.tried:  # the team's card shows what the customer said
+        ticket.tried = [*ticket.tried[:-1], {**ticket.tried[-1], "answer": "no"}]
+        turn.touch(ticket)
     candidates = turn.data.get("candidates", [])
     tried: list[int] = turn.data.get("tried", [])
     untried = [i for i in range(len(candidates)) if i not in tried]

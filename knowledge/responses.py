@@ -118,7 +118,23 @@ class Say(StrEnum):
     REOPEN_ABOUT_BUTTON = "reopen_about_button", "ref"
     REOPEN_NEW_BUTTON = "reopen_new_button"
     # for the support team (agent chat)
-    AGENT_CARD = "agent_card", "ref", "reason", "customer", "summary", "tried", "order"
+    AGENT_CARD = (
+        "agent_card",
+        "ref",
+        "reason",
+        "customer",
+        "language",
+        "summary",
+        "tried",
+        "order",
+        "purchased",
+        "replacement",
+        "waited",
+    )
+    AGENT_TRIED_NO = "agent_tried_no", "entry", "score"
+    AGENT_TRIED_NO_ANSWER = "agent_tried_no_answer", "entry", "score"
+    AGENT_REPLACEMENT_NOT_ELIGIBLE = "agent_replacement_not_eligible"
+    AGENT_REPLACEMENT_UNFINISHED = "agent_replacement_unfinished"
     AGENT_REASON_ASKED = "agent_reason_asked"
     AGENT_REASON_NO_MATCH = "agent_reason_no_match"
     AGENT_REASON_NOT_FIXED = "agent_reason_not_fixed"

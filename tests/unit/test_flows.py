@@ -14,6 +14,7 @@ from flows.model import (
     MediaKind,
     NotifyAgents,
     OpenTopic,
+    Person,
     Reply,
     State,
     Ticket,
@@ -133,7 +134,21 @@ def test_no_on_entry_without_replacement_escalates(bot: Harness) -> None:
     assert h.conversation().state is State.WITH_AGENT
     assert h.tickets()[0].status is TicketStatus.WAITING_AGENT
     card = h.notices()[0]
-    assert "reset (90)" in card and "did not help" in card
+    assert "reset (90) ✗ not fixed" in card and "did not help" in card
+
+
+def test_the_card_tells_the_team_everything_gathered() -> None:
+    h = Harness({"sound": [("reset", 90.0), ("pairing", 80.0)]})
+    h.person = Person(ChatId(42), 42, name="Ann", username="ann", language="es")
+    h.text("sound")
+    h.press(h.button("No"))  # reset: not fixed
+    h.clock.advance(minutes=12)
+    h.command("human")  # while the second fix is on screen: no answer to it
+    card = h.notices()[0]
+    assert "Customer: Ann @ann (id 42) · language: es" in card
+    assert "Tried: reset (90) ✗ not fixed, pairing (80) no answer" in card
+    assert "Order: none · bought: none · replacement: none" in card
+    assert "With us for: 12 minutes" in card
 
 
 def test_attempts_are_capped(bot: Harness) -> None:
