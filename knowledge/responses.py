@@ -56,12 +56,16 @@ class Say(StrEnum):
     FIX = "fix", "title", "fix"
     FIX_NEXT = "fix_next", "title", "fix"
     FIXED_QUESTION = "fixed_question"
+    ANSWER = "answer", "title", "text"
+    ANSWERED_QUESTION = "answered_question"
+    ANSWERED_QUESTION_AGAIN = "answered_question_again"
     DID_YOU_MEAN = "did_you_mean"
     NO_MATCH_REPHRASE = "no_match_rephrase"
     NO_MATCH_REPHRASE_NO_LIVE = "no_match_rephrase_no_live"
     NONE_REPHRASE = "none_rephrase"
     # outcome
     GLAD_FIXED = "glad_fixed", "ref"
+    GLAD_ANSWERED = "glad_answered", "ref"
     FIXED_QUESTION_AGAIN = "fixed_question_again"
     # replacement
     REPLACEMENT_OFFER = "replacement_offer"
@@ -112,6 +116,8 @@ class Say(StrEnum):
     # button labels (plain text)
     YES_BUTTON = "yes_button"
     NO_BUTTON = "no_button"
+    YES_ANSWERED_BUTTON = "yes_answered_button"
+    NO_ANSWERED_BUTTON = "no_answered_button"
     NONE_BUTTON = "none_button"
     HUMAN_BUTTON = "human_button"
     PICK_BUTTON = "pick_button", "title"

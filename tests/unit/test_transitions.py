@@ -41,6 +41,9 @@ TABLE = {
     "my headphones crackle": [("reset", 90.0)],
     "something about sound": [("reset", 55.0), ("pairing", 50.0), ("delivery", 20.0)],
     "the moon is made of cheese": [("delivery", 12.0)],
+    "my watch came cracked": [("cracked", 91.0)],  # a replacement entry
+    "where can I track it": [("tracking", 88.0), ("delivery", 50.0)],  # an answer
+    "watch trouble": [("cracked", 58.0), ("strap", 52.0)],  # suggest: a replacement one
 }
 TEXTS = [
     *TABLE,
