@@ -61,6 +61,7 @@ def build(settings: Settings, *, clock: Clock | None = None) -> App:
             escalation=settings.escalation_on,
             support_contact=settings.support_contact,
             reopen_window=settings.reopen_window,
+            date_order=settings.date_order,
         ),
     )
     conversations = Conversations(services=services, clock=clock)

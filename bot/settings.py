@@ -18,6 +18,7 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from flows.text import DateOrder
 from knowledge.loader import default_knowledge_dir
 from knowledge.schema import Thresholds
 
@@ -77,6 +78,8 @@ class Settings(BaseSettings):
     # a customer writing this soon after a resolution is asked "about T-00128 or something
     # new?"; 0 turns the question off
     reopen_window: Duration = timedelta(days=7)
+    # how customers' numeric dates are read first: DMY (05/11/2026 is 5 November), MDY, YMD
+    date_order: DateOrder = "DMY"
     log_level: str = "INFO"
 
     @field_validator(
@@ -97,7 +100,13 @@ class Settings(BaseSettings):
         return default_knowledge_dir() if isinstance(value, str) and not value.strip() else value
 
     @field_validator(
-        "database_url", "telegram_base_url", "log_level", "matcher", "escalation", mode="before"
+        "database_url",
+        "telegram_base_url",
+        "log_level",
+        "matcher",
+        "escalation",
+        "date_order",
+        mode="before",
     )
     @classmethod
     def _blank_is_default(cls, value: object, info: ValidationInfo) -> object:
@@ -109,6 +118,11 @@ class Settings(BaseSettings):
     @classmethod
     def _on_off(cls, value: object) -> object:
         return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("date_order", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        return value.strip().upper() if isinstance(value, str) else value
 
     @field_validator("support_contact")
     @classmethod

@@ -27,7 +27,17 @@ from flows.model import (
     TranscriptLine,
 )
 from flows.ports import Clock, Repositories
-from flows.turn import HUMAN, NO, REOPEN, SOMETHING_NEW, YES, Services, Turn, parse_press
+from flows.turn import (
+    HUMAN,
+    NO,
+    PICK,
+    REOPEN,
+    SOMETHING_NEW,
+    YES,
+    Services,
+    Turn,
+    parse_press,
+)
 from knowledge.responses import Html, Say
 
 RECORDED = WITH_TEAM  # with the team (or, with ESCALATION=off, recorded for the shop)
@@ -124,6 +134,9 @@ class Conversations:
             resolve.confirm(turn, press.action == YES)
         elif state is State.REOPEN_ASK and press.action in (REOPEN, SOMETHING_NEW):
             reopen.answer(turn, press.action == REOPEN)
+        elif state is State.PURCHASE_DATE and press.action == PICK:
+            if not replacement.on_date_pick(turn, press.arg):
+                resolve.expired(turn)
         else:
             resolve.expired(turn)
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from flows import escalation, text
 from flows.model import OpenTopic, State, TicketStatus
-from flows.turn import Turn
+from flows.turn import PICK, Turn
 from knowledge.responses import Say
 from knowledge.schema import Entry
 
@@ -30,14 +32,56 @@ def on_order_number(turn: Turn, typed: str) -> None:
 
 
 def on_purchase_date(turn: Turn, typed: str) -> None:
+    """A date as the customer writes it; one that reads two ways is asked about."""
     today = turn.now.date()
-    bought = text.purchase_date(typed, today)
-    if bought is None:
+    readings = text.purchase_dates(
+        typed,
+        today=today,
+        order=turn.services.settings.date_order,
+        languages=(turn.responses.language,),
+    )
+    if not readings:
         turn.say(Say.PURCHASE_DATE_INVALID)
         return
-    if bought > today:
+    plausible = [day for day in readings if day <= today]
+    if not plausible:
         turn.say(Say.PURCHASE_DATE_FUTURE)
         return
+    if len(plausible) == 1:
+        _decide(turn, plausible[0])
+        return
+    # "11/05/2026": 11 May or 5 November, both past; the customer says which
+    turn.data["date_choices"] = [day.isoformat() for day in plausible]
+    first, second = (turn.responses.day(day) for day in plausible)
+    rows: list[list[tuple[str, str, int | None]]] = [
+        [(turn.responses.label(Say.DATE_BUTTON, date=first), PICK, 0)],
+        [(turn.responses.label(Say.DATE_BUTTON, date=second), PICK, 1)],
+        *turn.human_rows(),
+    ]
+    turn.ask(turn.responses.text(Say.PURCHASE_DATE_WHICH, first=first, second=second), rows)
+
+
+def on_date_pick(turn: Turn, index: int | None) -> bool:
+    """A press on one of the readings offered; False (nothing done) for anything else.
+
+    Button data is untrusted: only an index into the dates this conversation offered
+    (kept in its data) is taken, never a date from the button itself.
+    """
+    offered = turn.data.get("date_choices")
+    if not isinstance(offered, list) or index is None or not 0 <= index < len(offered):
+        return False
+    try:
+        bought = date.fromisoformat(str(offered[index]))
+    except ValueError:
+        return False
+    _decide(turn, bought)
+    return True
+
+
+def _decide(turn: Turn, bought: date) -> None:
+    """The purchase date is known: the entry's rule decides, or a person does."""
+    turn.data.pop("date_choices", None)
+    today = turn.now.date()
     entry = turn.entry(turn.data.get("replacement_entry", ""))
     ticket = turn.ticket()
     if entry is None or entry.replacement is None or ticket is None:

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import date, datetime, timedelta
+from collections.abc import Sequence
+from datetime import date, datetime, time
+from typing import Literal
+
+from dateparser.data import language_order
+from dateparser.date import DateDataParser
 
 _YES = {
     "yes", "y", "yeah", "yep", "yup", "ok", "okay", "fixed", "works", "it works", "solved",
@@ -17,8 +22,22 @@ _NO = {
 }  # fmt: skip
 
 _ORDER = re.compile(r"^#?\s*([A-Za-z0-9][A-Za-z0-9-]{3,23})$")
-_AGO = re.compile(r"^(\d{1,4})\s*(day|days|d|week|weeks|w|month|months)\s*ago$")
-_FORMATS = ("%Y-%m-%d", "%d.%m.%Y", "%d/%m/%Y", "%Y/%m/%d", "%d %B %Y", "%d %b %Y", "%B %d %Y")
+
+# ---- purchase dates -------------------------------------------------------------------
+DateOrder = Literal["DMY", "MDY", "YMD"]
+# the other reading of a numeric date: day and month swapped
+_SWAPPED: dict[DateOrder, str] = {"DMY": "MDY", "MDY": "DMY", "YMD": "YDM"}
+# 11/05/2026, 5.11.26, 11-05, 2026/11/05: numbers only, one separator kind
+_NUMERIC = re.compile(r"^(\d{1,4})([./\- ])(\d{1,2})(?:\2(\d{2,4}))?$")
+# words around a date that dateparser need not read ("I bought it on Nov 5")
+_SKIP = ["t", "i", "bought", "got", "purchased", "ordered", "it", "them", "on", "around",
+         "about", "approximately", "roughly", "think", "was", "maybe", "probably"]  # fmt: skip
+# "a couple of weeks ago", "a few days ago": said as numbers, which dateparser reads
+_VAGUE = ((re.compile(r"\ba\s+couple(?:\s+of)?\b"), "2"), (re.compile(r"\b(?:a\s+)?few\b"), "3"))
+# a day, or a span back from today ("last week", "a month ago"); a month or a year alone
+# ("December", "2025") cannot decide a replacement window
+_DAY_OR_SPAN = ("day", "week")
+_DATEPARSER_LANGUAGES = frozenset(language_order)
 
 
 def _simple(text: str) -> str:
@@ -47,22 +66,56 @@ def order_number(text: str) -> str | None:
     return match.group(1).upper() if match else None
 
 
-def purchase_date(text: str, today: date) -> date | None:
-    """A purchase date from '2026-11-02', '02.11.2026', 'today', 'yesterday', '10 days ago'."""
+def purchase_dates(
+    text: str,
+    *,
+    today: date,
+    order: DateOrder = "DMY",
+    languages: Sequence[str] = ("en",),
+) -> tuple[date, ...]:
+    """The dates ``text`` may mean, read as a customer writes a purchase date.
+
+    Empty: not a date. One: that date. Two: a numeric date whose day and month can swap
+    (``11/05/2026``), the reading in ``order`` first. Relative phrases ("yesterday", "two
+    weeks ago", "last Friday") count back from ``today``, the turn's clock, never the
+    machine's; a named month without a year ("Nov 5") is the latest one up to ``today``.
+    ``languages`` are tried in turn (dateparser's codes: "en", "ru", "es", ...).
+    """
     simple = _simple(text)
-    if simple == "today":
-        return today
-    if simple == "yesterday":
-        return today - timedelta(days=1)
-    ago = _AGO.match(simple)
-    if ago:
-        count, unit = int(ago.group(1)), ago.group(2)
-        days = count * (7 if unit.startswith("w") else 30 if unit.startswith("m") else 1)
-        return today - timedelta(days=days)
-    cleaned = re.sub(r"(\d)(st|nd|rd|th)\b", r"\1", simple).replace(",", "")
-    for fmt in _FORMATS:
-        try:
-            return datetime.strptime(cleaned, fmt).date()
-        except ValueError:
-            continue
-    return None
+    if not simple or len(simple) > 80:
+        return ()
+    numeric = _NUMERIC.match(simple)
+    if not any(ch.isalpha() for ch in simple) and numeric is None:
+        return ()  # "5", "2025", "12:30": a number, not a day
+    for vague, number in _VAGUE:
+        simple = vague.sub(number, simple)
+    # "pt-BR" is dateparser's "pt"; a language it does not know is left to English
+    codes = (re.split(r"[-_]", language)[0].lower() for language in languages)
+    readable = list(dict.fromkeys([*(c for c in codes if c in _DATEPARSER_LANGUAGES), "en"]))
+    first = _read(simple, today, order, readable)
+    if first is None:
+        return ()
+    if numeric is None or len(numeric.group(1)) == 4:
+        return (first,)  # words, or year first (2026-11-05): one reading
+    second = _read(simple, today, _SWAPPED[order], readable)
+    return (first,) if second is None or second == first else (first, second)
+
+
+def _read(text: str, today: date, order: str, languages: list[str]) -> date | None:
+    settings: dict[str, object] = {
+        "DATE_ORDER": order,
+        "PREFER_LOCALE_DATE_ORDER": False,  # DATE_ORDER decides, in every language
+        "PREFER_DATES_FROM": "past",  # "Nov 5" on 3 November is last year's
+        "RELATIVE_BASE": datetime.combine(today, time(12)),
+        "TIMEZONE": "UTC",  # never the machine's zone
+        "SKIP_TOKENS": _SKIP,
+    }
+    found = DateDataParser(languages=languages, settings=settings).get_date_data(text)
+    if found.date_obj is None:
+        return None
+    if found.period not in _DAY_OR_SPAN:
+        # "a month ago" is a span back from today, "December 2025" a month without a day:
+        # dateparser's REQUIRE_PARTS tells them apart (it lets relative phrases through)
+        strict = {**settings, "REQUIRE_PARTS": ["day", "month"]}
+        found = DateDataParser(languages=languages, settings=strict).get_date_data(text)
+    return found.date_obj.date() if found.date_obj is not None else None

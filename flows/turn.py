@@ -24,6 +24,7 @@ from flows.model import (
     Ticket,
 )
 from flows.ports import Matcher, Repositories
+from flows.text import DateOrder
 from knowledge.responses import Html, Responses, Say
 from knowledge.schema import Entry, KnowledgeBase, Thresholds
 
@@ -50,6 +51,9 @@ class FlowSettings:
     # a message this soon after a resolution asks "about T-00128 or something new?";
     # zero: never asked
     reopen_window: timedelta = timedelta(days=7)
+    # how a numeric purchase date is read first (DATE_ORDER); "11/05/2026" reads two ways
+    # in DMY and MDY, and the customer is asked which they meant
+    date_order: DateOrder = "DMY"
 
 
 @dataclass(frozen=True)

@@ -17,12 +17,12 @@ from __future__ import annotations
 import html
 import string
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import date, timedelta
 from enum import StrEnum
 from pathlib import Path
 
 import yaml
-from babel.dates import format_timedelta
+from babel.dates import format_date, format_timedelta
 
 from knowledge.loader import KnowledgeBaseError
 
@@ -74,6 +74,7 @@ class Say(StrEnum):
     REPLACEMENT_NOT_ELIGIBLE_NO_LIVE = "replacement_not_eligible_no_live", "days"
     REPLACEMENT_NOTED = "replacement_noted", "order", "ref", "contact"
     REPLACEMENT_NOTED_NO_CONTACT = "replacement_noted_no_contact", "order", "ref"
+    PURCHASE_DATE_WHICH = "purchase_date_which", "first", "second"
     # a person
     ESCALATED = "escalated", "ref"
     ESCALATED_NO_MATCH = "escalated_no_match", "ref"
@@ -115,6 +116,7 @@ class Say(StrEnum):
     PICK_BUTTON = "pick_button", "title"
     REOPEN_ABOUT_BUTTON = "reopen_about_button", "ref"
     REOPEN_NEW_BUTTON = "reopen_new_button"
+    DATE_BUTTON = "date_button", "date"
     # for the support team (agent chat)
     AGENT_CARD = "agent_card", "ref", "reason", "customer", "summary", "tried", "order"
     AGENT_REASON_ASKED = "agent_reason_asked"
@@ -284,6 +286,10 @@ class Responses:
     def duration(self, value: timedelta) -> str:
         """A span as a customer reads it in this language: "3 hours", "about a day"."""
         return format_timedelta(value, threshold=1.1, locale=self.language)
+
+    def day(self, value: date) -> str:
+        """A day as a customer reads it in this language: "November 5, 2026"."""
+        return format_date(value, format="long", locale=self.language)
 
     def label(self, key: Say, **params: object) -> str:
         """A button label: plain text, nothing escaped (Telegram shows labels literally)."""

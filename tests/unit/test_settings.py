@@ -85,3 +85,14 @@ def test_suggest_above_answer_is_refused(monkeypatch: pytest.MonkeyPatch) -> Non
 def test_every_setting_is_documented_in_env_example() -> None:
     documented = set(re.findall(r"^([A-Z_]+)=", (ROOT / ".env.example").read_text(), re.M))
     assert documented == {name.upper() for name in Settings.model_fields}
+
+
+def test_date_order_is_dmy_unless_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert load_settings().date_order == "DMY"
+    monkeypatch.setenv("DATE_ORDER", " mdy ")
+    assert load_settings().date_order == "MDY"
+    monkeypatch.setenv("DATE_ORDER", "")
+    assert load_settings().date_order == "DMY"
+    monkeypatch.setenv("DATE_ORDER", "DYM")
+    with pytest.raises(SettingsError, match=r"^Setting DATE_ORDER: .*'DMY', 'MDY' or 'YMD'"):
+        load_settings()
