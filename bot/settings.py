@@ -18,7 +18,7 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from flows.text import DateOrder
+from flows.text import DEFAULT_ORDER_NUMBER_PATTERN, DateOrder, order_pattern
 from knowledge.loader import default_knowledge_dir
 from knowledge.schema import Thresholds
 
@@ -80,6 +80,8 @@ class Settings(BaseSettings):
     reopen_window: Duration = timedelta(days=7)
     # how customers' numeric dates are read first: DMY (05/11/2026 is 5 November), MDY, YMD
     date_order: DateOrder = "DMY"
+    # what an order number looks like: a regular expression the whole number must match
+    order_number_pattern: str = DEFAULT_ORDER_NUMBER_PATTERN
     log_level: str = "INFO"
 
     @field_validator(
@@ -106,6 +108,7 @@ class Settings(BaseSettings):
         "matcher",
         "escalation",
         "date_order",
+        "order_number_pattern",
         mode="before",
     )
     @classmethod
@@ -123,6 +126,15 @@ class Settings(BaseSettings):
     @classmethod
     def _upper(cls, value: object) -> object:
         return value.strip().upper() if isinstance(value, str) else value
+
+    @field_validator("order_number_pattern")
+    @classmethod
+    def _pattern(cls, value: str) -> str:
+        try:
+            order_pattern(value)
+        except re.error as exc:
+            raise ValueError(f"is not a regular expression Python can read: {exc}") from None
+        return value
 
     @field_validator("support_contact")
     @classmethod

@@ -30,6 +30,7 @@ from flows.ports import Clock, Repositories
 from flows.turn import (
     HUMAN,
     NO,
+    NO_ORDER,
     PICK,
     REOPEN,
     SOMETHING_NEW,
@@ -134,6 +135,8 @@ class Conversations:
             resolve.confirm(turn, press.action == YES)
         elif state is State.REOPEN_ASK and press.action in (REOPEN, SOMETHING_NEW):
             reopen.answer(turn, press.action == REOPEN)
+        elif state is State.ORDER_NUMBER and press.action == NO_ORDER:
+            replacement.no_order_number(turn)
         elif state is State.PURCHASE_DATE and press.action == PICK:
             if not replacement.on_date_pick(turn, press.arg):
                 resolve.expired(turn)

@@ -6,22 +6,42 @@ from datetime import date
 
 from flows import escalation, text
 from flows.model import OpenTopic, State, TicketStatus
-from flows.turn import PICK, Turn
+from flows.turn import NO_ORDER, PICK, Turn
 from knowledge.responses import Say
 from knowledge.schema import Entry
+
+# after this many order numbers it could not read, the bot offers the ways out again
+# ("I don't have it", "Talk to a person") instead of only asking once more
+ORDER_TRIES_BEFORE_HELP = 2
 
 
 def offer(turn: Turn, entry: Entry) -> None:
     turn.data["replacement_entry"] = entry.id
     turn.conversation.state = State.ORDER_NUMBER
-    turn.ask(turn.responses.text(Say.REPLACEMENT_OFFER), turn.human_rows())
+    turn.ask(turn.responses.text(Say.REPLACEMENT_OFFER), _order_rows(turn))
+
+
+def _order_rows(turn: Turn) -> list[list[tuple[str, str, int | None]]]:
+    no_order = turn.responses.label(Say.NO_ORDER_NUMBER_BUTTON)
+    return [[(no_order, NO_ORDER, None)], *turn.human_rows()]
 
 
 def on_order_number(turn: Turn, typed: str) -> None:
-    number = text.order_number(typed)
-    if number is None:
-        turn.say(Say.ORDER_NUMBER_INVALID)
+    if text.no_order_number(typed):
+        no_order_number(turn)
         return
+    number = text.order_number(typed, turn.services.settings.order_number_pattern)
+    if number is None:
+        # counted up to the limit only: the conversation data stays small and settled
+        tries = min(int(turn.data.get("order_tries", 0)) + 1, ORDER_TRIES_BEFORE_HELP)
+        turn.data["order_tries"] = tries
+        if tries < ORDER_TRIES_BEFORE_HELP:
+            turn.say(Say.ORDER_NUMBER_INVALID)  # the buttons above stay valid
+        else:
+            help_key = Say.ORDER_NUMBER_HELP if turn.escalation else Say.ORDER_NUMBER_HELP_NO_LIVE
+            turn.ask(turn.responses.text(help_key), _order_rows(turn))
+        return
+    turn.data.pop("order_tries", None)
     ticket = turn.ticket()
     if ticket is not None:
         ticket.order_number = number
@@ -29,6 +49,11 @@ def on_order_number(turn: Turn, typed: str) -> None:
     turn.data["order_number"] = number
     turn.conversation.state = State.PURCHASE_DATE
     turn.say(Say.PURCHASE_DATE_QUESTION)
+
+
+def no_order_number(turn: Turn) -> None:
+    """ "I don't have it" (pressed or typed): a person takes it, with all gathered so far."""
+    escalation.escalate(turn, Say.AGENT_REASON_NO_ORDER_NUMBER)
 
 
 def on_purchase_date(turn: Turn, typed: str) -> None:

@@ -21,7 +21,24 @@ _NO = {
     "same", "still", "nein", "non", "👎",
 }  # fmt: skip
 
-_ORDER = re.compile(r"^#?\s*([A-Za-z0-9][A-Za-z0-9-]{3,23})$")
+# ---- order numbers ------------------------------------------------------------------
+# The default ORDER_NUMBER_PATTERN: what shops print on confirmations (NW-123456, 123456,
+# 123-4567890, A1B2C3D4): 4 to 24 letters, digits and single hyphens, at least 3 of them
+# digits, so that no word ("dunno", "help", "cancel") is ever taken for an order number.
+DEFAULT_ORDER_NUMBER_PATTERN = r"(?=.{4,24}$)(?=(?:\D*\d){3})[A-Z0-9]+(?:-[A-Z0-9]+)*"
+# what a pattern must refuse: words customers type at the order-number question
+ORDER_NUMBER_WORDS = ("HELP", "CANCEL", "NO", "DUNNO", "NONE", "ORDER")
+# "order", "order number:", "order no.", "#": said before the number, not part of it
+_ORDER_LABEL = re.compile(
+    r"^(?:(?:(?:my|the)\s+)?order(?:\s*(?:number|num|no\.?|nr\.?|id))?(?:\s+is)?\b|#|:|\s)+"
+)
+_PREFIXED = re.compile(r"^([A-Z]{1,4})[\s_-]*(\d+)$")  # NW 123456, nw123456, NW_123456
+_NO_ORDER_NUMBER = re.compile(
+    r"^(?:i\s+)?(?:do\s*n[o']?t|don't|dont|have\s+no|got\s+no|can't|cant|cannot|can\s+not)"
+    r"(?:\s+\w+){0,4}$"  # "I don't have it", "don't know", "can't find it", "have no idea"
+    r"|^(?:no|none|without)(?:\s+(?:an?|the|order|number|idea|receipt|one|clue))+$"
+    r"|^(?:none|dunno|idk|lost\s+it|i\s+lost\s+it|not\s+sure|n/?a)$"
+)
 
 # ---- purchase dates -------------------------------------------------------------------
 DateOrder = Literal["DMY", "MDY", "YMD"]
@@ -60,10 +77,55 @@ def letters_in(text: str) -> int:
     return sum(1 for ch in text if ch.isalnum())
 
 
-def order_number(text: str) -> str | None:
-    """The order number in ``text``, upper-cased, or None when it does not look like one."""
-    match = _ORDER.match(text.strip())
-    return match.group(1).upper() if match else None
+def order_pattern(source: str) -> re.Pattern[str]:
+    """ORDER_NUMBER_PATTERN compiled as it is used: whole number, any case.
+
+    ``re.error`` for a broken expression; ``ValueError`` for one that accepts nothing
+    sensible (the empty text, or a plain word such as "help").
+    """
+    pattern = re.compile(source, re.IGNORECASE)
+    if pattern.fullmatch(""):
+        raise ValueError("accepts an empty order number")
+    for word in ORDER_NUMBER_WORDS:
+        if pattern.fullmatch(word):
+            raise ValueError(
+                f"accepts the plain word {word!r}; an order number pattern should need digits"
+            )
+    return pattern
+
+
+DEFAULT_ORDER_PATTERN = order_pattern(DEFAULT_ORDER_NUMBER_PATTERN)
+
+
+def order_number(text: str, pattern: re.Pattern[str] = DEFAULT_ORDER_PATTERN) -> str | None:
+    """The order number in ``text``, normalised, or None when ``pattern`` refuses it.
+
+    Upper-cased, with "order", "order number:" or "#" before it and a full stop after it
+    dropped; letters then digits ("NW 123456", "nw123456", "NW_123456") are written
+    ``NW-123456`` when the pattern accepts that, else without the separator
+    (``NW123456``); other spaces become hyphens (``123 4567890`` -> ``123-4567890``), or
+    go when the pattern wants none. The first of those the pattern accepts.
+    """
+    simple = unicodedata.normalize("NFKC", text).strip().rstrip(".!,;")
+    simple = _ORDER_LABEL.sub("", simple.lower()).strip().upper()
+    if not simple or len(simple) > 64:
+        return None
+    prefixed = _PREFIXED.match(simple)
+    if prefixed:
+        letters, digits = prefixed.groups()
+        candidates = [f"{letters}-{digits}", f"{letters}{digits}"]
+    else:
+        candidates = [re.sub(r"\s+", "-", simple), re.sub(r"\s+", "", simple)]
+    for candidate in candidates:
+        if pattern.fullmatch(candidate):
+            return candidate
+    return None
+
+
+def no_order_number(text: str) -> bool:
+    """True when the customer says they have no order number ("I don't have one")."""
+    simple = _simple(text).replace("\u2019", "'")
+    return bool(_NO_ORDER_NUMBER.match(simple))
 
 
 def purchase_dates(
