@@ -13,6 +13,7 @@ from bot.settings import Settings
 from bot.storage import SqlUnitOfWork, UnitOfWorkFactory, make_engine, upgrade
 from flows.desk import Desk
 from flows.engine import Conversations
+from flows.text import order_pattern
 from flows.turn import FlowSettings, Services
 from knowledge.loader import KnowledgeError, load_knowledge
 from knowledge.matcher import DEFAULT_THRESHOLDS, Matcher
@@ -62,6 +63,8 @@ def build(settings: Settings, *, clock: Clock | None = None) -> App:
             support_contact=settings.support_contact,
             reopen_window=settings.reopen_window,
             hours=settings.hours,
+            date_order=settings.date_order,
+            order_number_pattern=order_pattern(settings.order_number_pattern),
         ),
     )
     conversations = Conversations(services=services, clock=clock)

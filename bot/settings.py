@@ -20,6 +20,7 @@ from pydantic import (
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from flows.hours import HoursError, SupportHours, parse_hours
+from flows.text import DEFAULT_ORDER_NUMBER_PATTERN, DateOrder, order_pattern
 from knowledge.loader import default_knowledge_dir
 from knowledge.schema import Thresholds
 
@@ -82,6 +83,10 @@ class Settings(BaseSettings):
     # when the team is in, e.g. "Mon-Fri 09:00-18:00, Sat 10:00-14:00"; empty: not said
     support_hours: str = ""
     timezone: str = "UTC"  # an IANA name (Europe/Berlin): SUPPORT_HOURS is read in it
+    # how customers' numeric dates are read first: DMY (05/11/2026 is 5 November), MDY, YMD
+    date_order: DateOrder = "DMY"
+    # what an order number looks like: a regular expression the whole number must match
+    order_number_pattern: str = DEFAULT_ORDER_NUMBER_PATTERN
     log_level: str = "INFO"
 
     @field_validator(
@@ -108,6 +113,8 @@ class Settings(BaseSettings):
         "matcher",
         "escalation",
         "timezone",
+        "date_order",
+        "order_number_pattern",
         mode="before",
     )
     @classmethod
@@ -120,6 +127,20 @@ class Settings(BaseSettings):
     @classmethod
     def _on_off(cls, value: object) -> object:
         return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("date_order", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        return value.strip().upper() if isinstance(value, str) else value
+
+    @field_validator("order_number_pattern")
+    @classmethod
+    def _pattern(cls, value: str) -> str:
+        try:
+            order_pattern(value)
+        except re.error as exc:
+            raise ValueError(f"is not a regular expression Python can read: {exc}") from None
+        return value
 
     @field_validator("support_contact", "support_hours", "timezone")
     @classmethod

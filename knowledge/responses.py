@@ -17,7 +17,7 @@ from __future__ import annotations
 import html
 import string
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 
@@ -78,6 +78,9 @@ class Say(StrEnum):
     REPLACEMENT_NOT_ELIGIBLE_NO_LIVE = "replacement_not_eligible_no_live", "days"
     REPLACEMENT_NOTED = "replacement_noted", "order", "ref", "contact"
     REPLACEMENT_NOTED_NO_CONTACT = "replacement_noted_no_contact", "order", "ref"
+    ORDER_NUMBER_HELP = "order_number_help"
+    ORDER_NUMBER_HELP_NO_LIVE = "order_number_help_no_live"
+    PURCHASE_DATE_WHICH = "purchase_date_which", "first", "second"
     # a person
     ESCALATED = "escalated", "ref"
     ESCALATED_NO_MATCH = "escalated_no_match", "ref"
@@ -123,6 +126,8 @@ class Say(StrEnum):
     PICK_BUTTON = "pick_button", "title"
     REOPEN_ABOUT_BUTTON = "reopen_about_button", "ref"
     REOPEN_NEW_BUTTON = "reopen_new_button"
+    NO_ORDER_NUMBER_BUTTON = "no_order_number_button"
+    DATE_BUTTON = "date_button", "date"
     # for the support team (agent chat)
     AGENT_CARD = (
         "agent_card",
@@ -146,6 +151,7 @@ class Say(StrEnum):
     AGENT_REASON_NOT_FIXED = "agent_reason_not_fixed"
     AGENT_REASON_NOT_ELIGIBLE = "agent_reason_not_eligible"
     AGENT_REASON_REOPENED = "agent_reason_reopened"
+    AGENT_REASON_NO_ORDER_NUMBER = "agent_reason_no_order_number"
     AGENT_TICKET_REOPENED = "agent_ticket_reopened", "ref", "customer"
     AGENT_REPLACEMENT_CARD = (
         "agent_replacement_card",
@@ -319,6 +325,10 @@ class Responses:
         """``moment``'s time of day on this language's 24-hour clock, in its own time zone:
         "09:00" (the way ``SUPPORT_HOURS`` is written, so it reads the same)."""
         return format_skeleton("Hm", moment, tzinfo=moment.tzinfo, locale=self.language)
+
+    def day(self, value: date) -> str:
+        """A day as a customer reads it in this language: "November 5, 2026"."""
+        return format_date(value, format="long", locale=self.language)
 
     def label(self, key: Say, **params: object) -> str:
         """A button label: plain text, nothing escaped (Telegram shows labels literally)."""

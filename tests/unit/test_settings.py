@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.settings import Settings, SettingsError, load_settings
+from flows.text import DEFAULT_ORDER_NUMBER_PATTERN
 from knowledge.loader import default_knowledge_dir
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -124,3 +125,33 @@ def test_wrong_hours_or_zone_is_one_line_naming_the_setting(
         load_settings()
     message = str(caught.value)
     assert message.startswith(expected) and "\n" not in message
+
+
+def test_date_order_is_dmy_unless_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert load_settings().date_order == "DMY"
+    monkeypatch.setenv("DATE_ORDER", " mdy ")
+    assert load_settings().date_order == "MDY"
+    monkeypatch.setenv("DATE_ORDER", "")
+    assert load_settings().date_order == "DMY"
+    monkeypatch.setenv("DATE_ORDER", "DYM")
+    with pytest.raises(SettingsError, match=r"^Setting DATE_ORDER: .*'DMY', 'MDY' or 'YMD'"):
+        load_settings()
+
+
+def test_order_number_pattern_is_checked_when_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert load_settings().order_number_pattern == DEFAULT_ORDER_NUMBER_PATTERN
+    monkeypatch.setenv("ORDER_NUMBER_PATTERN", r"NW\d{6}")
+    assert load_settings().order_number_pattern == r"NW\d{6}"
+    monkeypatch.setenv("ORDER_NUMBER_PATTERN", " ")
+    assert load_settings().order_number_pattern == DEFAULT_ORDER_NUMBER_PATTERN
+    for pattern, expected in [
+        ("[A-Z", "is not a regular expression Python can read: unterminated character set"),
+        ("[A-Z]+", "accepts the plain word 'HELP'; an order number pattern should need digits"),
+        (r"\d*", "accepts an empty order number"),
+    ]:
+        monkeypatch.setenv("ORDER_NUMBER_PATTERN", pattern)
+        with pytest.raises(SettingsError) as caught:
+            load_settings()
+        message = str(caught.value)
+        assert message.startswith(f"Setting ORDER_NUMBER_PATTERN: {expected}"), message
+        assert "\n" not in message

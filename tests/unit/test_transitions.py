@@ -55,6 +55,8 @@ TEXTS = [
     "10 days ago",  # within the replacement window
     "2026-01-02",  # outside it (the fake clock says 2026-11-25)
     "2027-06-01",  # in the future
+    "11/05/2026",  # 11 May or 5 November, both past: asked which, with both as buttons
+    "I don't have one",  # no order number: a person takes it
 ]
 COMMANDS = ["start", "help", "cancel", "status", "human", "frobnicate"]
 KINDS = (TextMessage, Command, ButtonPress, Media)
