@@ -8,7 +8,6 @@ effects (the outbox) in the same transaction and commits once.
 from __future__ import annotations
 
 from flows import escalation, intake, reopen, replacement, resolve
-from flows import text as words
 from flows.model import (
     TRANSITIONS,
     WITH_TEAM,
@@ -31,6 +30,7 @@ from flows.turn import (
     HUMAN,
     NO,
     NO_ORDER,
+    NONE,
     PICK,
     REOPEN,
     SOMETHING_NEW,
@@ -39,6 +39,7 @@ from flows.turn import (
     Turn,
     parse_press,
 )
+from knowledge.phrases import Intent
 from knowledge.responses import Html, Say
 
 RECORDED = WITH_TEAM  # with the team (or, with ESCALATION=off, recorded for the shop)
@@ -96,17 +97,21 @@ class Conversations:
     # ---- typed text --------------------------------------------------------------
     def _text(self, turn: Turn, typed: str, message_id: int | None = None) -> None:
         state = turn.conversation.state
+        intent = turn.services.phrases.intent(typed)
+        if state is not State.WITH_AGENT and self._plain_request(turn, intent):
+            return
         if state is State.WITH_AGENT:
             escalation.with_agent(turn, typed, message_id)
             if turn.conversation.state is State.WITH_AGENT:
                 return
             state = turn.conversation.state
         if state is State.CONFIRM:
-            answer = words.yes_or_no(typed)
-            if answer is None:
-                resolve.ask_again(turn)
+            if intent in (Intent.YES, Intent.THANKS):
+                resolve.confirm(turn, True)
+            elif intent is Intent.NO:
+                resolve.confirm(turn, False)
             else:
-                resolve.confirm(turn, answer)
+                resolve.ask_again(turn)
         elif state is State.ORDER_NUMBER:
             replacement.on_order_number(turn, typed)
         elif state is State.PURCHASE_DATE:
@@ -117,6 +122,34 @@ class Conversations:
             return
         else:  # DESCRIBE, or CHOOSE where typing means describing it anew
             intake.describe(turn, typed)
+
+    def _plain_request(self, turn: Turn, intent: Intent | None) -> bool:
+        """What the customer said to the conversation itself, in their own words: asking
+        for a person, starting over, thanks, goodbye, "none of these". True if handled."""
+        state = turn.conversation.state
+        if intent is Intent.PERSON:
+            _ask_for_person(turn)
+        elif intent is Intent.RESTART:
+            ticket = turn.ticket()
+            if ticket is not None and ticket.status is TicketStatus.OPEN:
+                ticket.status = TicketStatus.CANCELLED
+                turn.touch(ticket)
+            if ticket is not None and ticket.status in RECORDED:
+                turn.conversation.ticket_id = None  # the team keeps it; a new start here
+            _reset(turn)
+            turn.ask(turn.responses.text(Say.START_OVER), turn.human_rows())
+        elif intent in (Intent.THANKS, Intent.BYE) and state is State.DESCRIBE:
+            ticket = turn.ticket()  # "thanks" while rephrasing: nothing more to do
+            if ticket is not None and ticket.status is TicketStatus.OPEN:
+                ticket.status = TicketStatus.CANCELLED
+                turn.touch(ticket)
+            _reset(turn)
+            turn.say(Say.YOURE_WELCOME if intent is Intent.THANKS else Say.GOODBYE)
+        elif intent in (Intent.NONE, Intent.NO) and state is State.CHOOSE:
+            resolve.choose(turn, NONE, None)
+        else:
+            return False
+        return True
 
     # ---- buttons -----------------------------------------------------------------
     def _press(self, turn: Turn, event: ButtonPress) -> None:
@@ -169,7 +202,7 @@ class Conversations:
             ticket.status = TicketStatus.CANCELLED
             turn.touch(ticket)
         _reset(turn)
-        turn.say(Say.WELCOME, name=name)
+        turn.ask(turn.responses.text(Say.WELCOME, name=name), turn.human_rows())
 
     def _cancel(self, turn: Turn) -> None:
         ticket = turn.ticket()

@@ -1,4 +1,5 @@
-"""Reading what customers type: yes/no words, order numbers, purchase dates."""
+"""Reading what customers type: order numbers, purchase dates (yes, no, thanks and the
+like are data: knowledge/phrases.yaml)."""
 
 from __future__ import annotations
 
@@ -10,16 +11,6 @@ from typing import Literal
 
 from dateparser.data import language_order
 from dateparser.date import DateDataParser
-
-_YES = {
-    "yes", "y", "yeah", "yep", "yup", "ok", "okay", "fixed", "works", "it works", "solved",
-    "thanks", "thank you", "great", "perfect", "sure", "si", "ja", "da", "oui", "👍",
-}  # fmt: skip
-_NO = {
-    "no", "n", "nope", "nah", "not really", "still broken", "still not working", "didn't work",
-    "didnt work", "did not work", "doesn't work", "doesnt work", "not fixed", "no luck",
-    "same", "still", "nein", "non", "👎",
-}  # fmt: skip
 
 # ---- order numbers ------------------------------------------------------------------
 # The default ORDER_NUMBER_PATTERN: what shops print on confirmations (NW-123456, 123456,
@@ -60,16 +51,6 @@ _DATEPARSER_LANGUAGES = frozenset(language_order)
 def _simple(text: str) -> str:
     text = unicodedata.normalize("NFKC", text).strip().lower()
     return re.sub(r"[\s.!,]+$", "", re.sub(r"\s+", " ", text))
-
-
-def yes_or_no(text: str) -> bool | None:
-    """True for a plain yes, False for a plain no, None for anything else."""
-    simple = _simple(text)
-    if simple in _YES:
-        return True
-    if simple in _NO:
-        return False
-    return None
 
 
 def letters_in(text: str) -> int:

@@ -27,6 +27,7 @@ from flows.model import (
 )
 from flows.ports import Matcher, Repositories
 from flows.text import DEFAULT_ORDER_PATTERN, DateOrder
+from knowledge.phrases import PhraseBook
 from knowledge.responses import Html, Responses, Say
 from knowledge.schema import Entry, KnowledgeBase, Thresholds
 
@@ -96,6 +97,8 @@ class Services:
     responses: Responses
     thresholds: Thresholds
     settings: FlowSettings
+    # what customers say to the conversation itself ("thanks", "talk to a person")
+    phrases: PhraseBook = field(default_factory=PhraseBook.load)
 
 
 @dataclass

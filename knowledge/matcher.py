@@ -492,3 +492,39 @@ def _interpolate(points: Sequence[tuple[float, float]], x: float) -> float:
         return points[-1][1]
     (x0, y0), (x1, y1) = points[position - 1], points[position]
     return y0 + (y1 - y0) * (x - x0) / (x1 - x0)
+
+
+class PhraseMatcher:
+    """Short conversational phrases ("thanks", "talk to a person"), each with a label.
+
+    A message is matched whole (``fuzz.ratio`` after ``normalise``), so "thanks, my
+    headphones won't pair" is not taken for a thank-you; a phrase of three words or more
+    is also found inside a message at most a few words longer ("i want to speak to a real
+    person not a bot"). Emoji-only phrases ("👍") are compared as they are.
+    """
+
+    CUTOFF = 86.0
+    EXTRA_WORDS = 4  # a long phrase may sit in a message this many words longer
+
+    def __init__(self, phrases: Sequence[tuple[str, str]]):
+        self._labels = [label for label, _ in phrases]
+        self._texts = [normalise(text) for _, text in phrases]
+        self._raw = {text.strip(): label for label, text in phrases if not normalise(text)}
+
+    def match(self, text: str) -> str | None:
+        """The label of the phrase the message says, or None."""
+        query = normalise(text[:_MAX_QUERY_CHARS])
+        if not query:
+            return self._raw.get(text.strip())
+        words = query.split()
+        best = process.extractOne(
+            query, self._texts, scorer=fuzz.ratio, processor=None, score_cutoff=self.CUTOFF
+        )
+        if best is not None:
+            return self._labels[best[2]]
+        padded = f" {query} "
+        for label, phrase in zip(self._labels, self._texts, strict=True):
+            size = len(phrase.split())
+            if size >= 3 and len(words) <= size + self.EXTRA_WORDS and f" {phrase} " in padded:
+                return label
+        return None

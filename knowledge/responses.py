@@ -46,6 +46,9 @@ class Say(StrEnum):
     WELCOME_BACK_WAITING = "welcome_back_waiting", "name", "ref"
     HELP = "help"
     HELP_NO_LIVE = "help_no_live"
+    YOURE_WELCOME = "youre_welcome"
+    GOODBYE = "goodbye"
+    START_OVER = "start_over"
     # describing the problem
     DESCRIBE_PROMPT = "describe_prompt"
     DESCRIBE_TOO_SHORT = "describe_too_short"
