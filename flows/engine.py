@@ -7,7 +7,10 @@ effects (the outbox) in the same transaction and commits once.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from flows import escalation, intake, reopen, replacement, resolve
+from flows import text as words
 from flows.model import (
     TRANSITIONS,
     WITH_TEAM,
@@ -27,7 +30,9 @@ from flows.model import (
 )
 from flows.ports import Clock, Repositories
 from flows.turn import (
+    CANCEL,
     HUMAN,
+    KEEP,
     NO,
     NO_ORDER,
     NONE,
@@ -65,7 +70,7 @@ class Conversations:
             conversation.state = State.DESCRIBE
             conversation.data = {}
         turn = Turn(self.services, repos, conversation, person, now)
-        self._record(turn, Direction.IN, _as_text(event))
+        self._record(turn, Direction.IN, words.printable(_as_text(event)))
         self._dispatch(turn, event)
         after = turn.conversation.state
         assert after in TRANSITIONS[before], (
@@ -83,6 +88,10 @@ class Conversations:
         turn.repos.transcript.add(line)
 
     def _dispatch(self, turn: Turn, event: Inbound) -> None:
+        if isinstance(event, TextMessage):
+            event = replace(event, text=words.printable(event.text))
+        elif isinstance(event, Media):
+            event = replace(event, caption=words.printable(event.caption))
         if isinstance(event, Command):
             self._command(turn, event)
         elif isinstance(event, ButtonPress):
@@ -110,7 +119,10 @@ class Conversations:
                 resolve.confirm(turn, True)
             elif intent is Intent.NO:
                 resolve.confirm(turn, False)
-            else:
+            else:  # what they see now: kept for the team, should it come to that
+                details = turn.data.setdefault("details", [])
+                if len(details) < 5:
+                    details.append(typed[:500])
                 resolve.ask_again(turn)
         elif state is State.ORDER_NUMBER:
             replacement.on_order_number(turn, typed)
@@ -164,6 +176,14 @@ class Conversations:
             resolve.expired(turn)
         elif state is State.CHOOSE:
             resolve.choose(turn, press.action, press.arg)
+        elif press.action == CANCEL:
+            self._cancel(turn, confirmed=True)
+        elif press.action == KEEP:
+            ticket = turn.ticket()
+            if ticket is not None and ticket.status in RECORDED:
+                turn.say(Say.CANCEL_KEPT, ref=ticket.ref)
+            else:
+                resolve.expired(turn)
         elif state is State.CONFIRM and press.action in (YES, NO):
             resolve.confirm(turn, press.action == YES)
         elif state is State.REOPEN_ASK and press.action in (REOPEN, SOMETHING_NEW):
@@ -204,9 +224,19 @@ class Conversations:
         _reset(turn)
         turn.ask(turn.responses.text(Say.WELCOME, name=name), turn.human_rows())
 
-    def _cancel(self, turn: Turn) -> None:
+    def _cancel(self, turn: Turn, confirmed: bool = False) -> None:
         ticket = turn.ticket()
-        if ticket is not None and ticket.status in ACTIVE:
+        if ticket is not None and ticket.status in RECORDED and not confirmed:
+            # a person or a replacement is pending: dropping it takes a second tap
+            responses = turn.responses
+            turn.ask(
+                responses.text(Say.CANCEL_CONFIRM, ref=ticket.ref),
+                [
+                    [(responses.label(Say.CANCEL_YES_BUTTON), CANCEL, None)],
+                    [(responses.label(Say.CANCEL_NO_BUTTON), KEEP, None)],
+                ],
+            )
+        elif ticket is not None and ticket.status in ACTIVE:
             was_with_team = ticket.status is not TicketStatus.OPEN
             ticket.status = TicketStatus.CANCELLED
             turn.touch(ticket)
@@ -230,7 +260,8 @@ class Conversations:
         responses = turn.responses
         lines = [responses.text(Say.STATUS_HEADER)]
         for ticket in tickets:
-            summary = ticket.summary if len(ticket.summary) <= 60 else ticket.summary[:57] + "…"
+            summary = " ".join(ticket.summary.split())  # one line a ticket
+            summary = summary if len(summary) <= 60 else summary[:57].rstrip() + "…"
             state = responses.text(status_label(ticket.status, turn.escalation))
             lines.append(
                 responses.text(Say.STATUS_LINE, ref=ticket.ref, summary=summary, state=state)

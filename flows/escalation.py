@@ -105,6 +105,7 @@ def card(turn: Turn, ticket: Ticket, reason: Reason) -> None:
         customer=customer_label(turn),
         language=turn.person.language or nothing,
         summary=ticket.summary,
+        details=" / ".join(turn.data.get("details", [])) or nothing,
         tried=tried or nothing,
         order=ticket.order_number or nothing,
         purchased=bought,

@@ -151,6 +151,6 @@ def _decide(turn: Turn, bought: date) -> None:
         title=entry.title,
         order=order,
         purchased=bought.isoformat(),
-        age=age,
-        days=days,
+        age=turn.responses.days(age),
+        days=turn.responses.days(days),
     )

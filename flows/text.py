@@ -53,6 +53,16 @@ def _simple(text: str) -> str:
     return re.sub(r"[\s.!,]+$", "", re.sub(r"\s+", " ", text))
 
 
+def printable(text: str) -> str:
+    """``text`` without control and format characters (a bell, an escape, a zero-width
+    joiner's stray cousins), keeping line breaks, tabs and the joiners emoji are made of."""
+    return "".join(
+        ch
+        for ch in text
+        if ch in "\n\t\u200d\ufe0f" or unicodedata.category(ch) not in ("Cc", "Cf", "Cs", "Co")
+    )
+
+
 def letters_in(text: str) -> int:
     """How many letters or digits the text has (emoji and punctuation do not count)."""
     return sum(1 for ch in text if ch.isalnum())

@@ -40,7 +40,9 @@ HUMAN = "h"
 REOPEN = "o"  # "About T-00128": the resolved problem is back
 SOMETHING_NEW = "w"
 NO_ORDER = "d"  # "I don't have it" (no order number)
-_ACTIONS = {YES, NO, PICK, NONE, HUMAN, REOPEN, SOMETHING_NEW, NO_ORDER}
+CANCEL = "c"  # "Yes, cancel it" after /cancel of a request the team has
+KEEP = "k"
+_ACTIONS = {YES, NO, PICK, NONE, HUMAN, REOPEN, SOMETHING_NEW, NO_ORDER, CANCEL, KEEP}
 
 
 @dataclass(frozen=True)

@@ -103,6 +103,8 @@ class Say(StrEnum):
     # commands
     CANCELLED = "cancelled"
     CANCELLED_REQUEST = "cancelled_request", "ref"
+    CANCEL_CONFIRM = "cancel_confirm", "ref"
+    CANCEL_KEPT = "cancel_kept", "ref"
     NOTHING_TO_CANCEL = "nothing_to_cancel"
     STATUS_HEADER = "status_header"
     STATUS_LINE = "status_line", "ref", "summary", "state"
@@ -129,6 +131,8 @@ class Say(StrEnum):
     PICK_BUTTON = "pick_button", "title"
     REOPEN_ABOUT_BUTTON = "reopen_about_button", "ref"
     REOPEN_NEW_BUTTON = "reopen_new_button"
+    CANCEL_YES_BUTTON = "cancel_yes_button"
+    CANCEL_NO_BUTTON = "cancel_no_button"
     NO_ORDER_NUMBER_BUTTON = "no_order_number_button"
     DATE_BUTTON = "date_button", "date"
     # for the support team (agent chat)
@@ -139,6 +143,7 @@ class Say(StrEnum):
         "customer",
         "language",
         "summary",
+        "details",
         "tried",
         "order",
         "purchased",
@@ -315,6 +320,12 @@ class Responses:
         self._check(key, params)
         safe = {name: escape(value) for name, value in params.items()}
         return Html(self._catalogue[key].format_map(safe))
+
+    def days(self, count: int) -> str:
+        """A number of days, said as days with the language's plural: "1 day", "10 days"."""
+        return format_timedelta(
+            timedelta(days=count), granularity="day", threshold=10**6, locale=self.language
+        )
 
     def duration(self, value: timedelta) -> str:
         """A span as a customer reads it in this language: "3 hours", "about a day"."""

@@ -134,7 +134,7 @@ def test_a_replacement_with_a_relative_date_and_an_order_number_as_typed(tmp_pat
     assert said[-1].startswith("All set: I've requested a replacement for order NW-123456.")
     # the team's card: the date two weeks before the bot's today, whatever day that is
     assert "Order: NW-123456, bought " in result.stdout
-    assert "(14 days ago, limit 30)" in result.stdout
+    assert "(14 days ago, limit 30 days)" in result.stdout
     assert "Traceback" not in result.stderr
 
 

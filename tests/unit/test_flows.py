@@ -325,11 +325,33 @@ def test_cancel_in_the_middle_and_with_nothing(bot: Harness) -> None:
     assert bot.conversation().state is State.DESCRIBE
 
 
-def test_cancel_while_with_agent_tells_the_team(bot: Harness) -> None:
+def test_cancel_while_with_agent_asks_first_then_tells_the_team(bot: Harness) -> None:
     bot.command("human")
     bot.command("cancel")
+    assert "Do you want to cancel request" in bot.said()
+    assert bot.tickets()[0].status is TicketStatus.WAITING_AGENT  # nothing dropped yet
+    bot.press(bot.button("No, keep it"))
+    assert "stays with our team" in bot.said()
+    assert bot.tickets()[0].status is TicketStatus.WAITING_AGENT
+    bot.command("cancel")
+    bot.press(bot.button("Yes, cancel it"))
     assert "closed request" in bot.said()
     assert "closed by the customer" in bot.notices()[0]
+    assert bot.tickets()[0].status is TicketStatus.CANCELLED
+
+
+def test_words_typed_at_did_this_fix_it_reach_the_team(bot: Harness) -> None:
+    bot.text(PAIRING)
+    bot.text("the light blinks red \x07twice\x1b[0m")
+    bot.command("human")
+    card = bot.notices()[0]
+    assert "Also said: the light blinks red twice[0m" in card  # control characters gone
+
+
+def test_status_is_one_line_a_ticket(bot: Harness) -> None:
+    bot.text("my headphones\nwill not\npair")
+    bot.command("status")
+    assert "my headphones will not pair" in bot.said()
 
 
 def test_status_lists_tickets_newest_first_escaped(bot: Harness) -> None:

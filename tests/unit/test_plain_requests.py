@@ -83,7 +83,7 @@ def test_typed_no_at_did_you_mean_is_none_of_these() -> None:
     assert h.state is State.DESCRIBE and "describe" in h.said().lower()
     h.text(SOUND)
     h.text("none of these")  # the second time: a person
-    assert h.state is State.WITH_AGENT
+    assert h.conversation().state is State.WITH_AGENT
 
 
 @pytest.mark.parametrize(("typed", "fixed"), [("yes it works", True), ("nope", False)])

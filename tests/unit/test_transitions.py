@@ -83,6 +83,8 @@ def situation(h: Harness) -> Hashable:
     """What decides where the next event can go (not the text, ids or step counter)."""
     row = h.repos.conversations.rows.get(h.person.chat_id) or Conversation(h.person.chat_id)
     data = {k: v for k, v in row.data.items() if k != "description"}
+    if "details" in data:  # words kept for the team: they change no state
+        data["details"] = True
     if "reopen" in data:  # what was written first decides; more lines all go the same way
         text = data["reopen"]["text"]
         data["reopen"] = (data["reopen"]["ticket"], "more lines" if "\n" in text else text)
