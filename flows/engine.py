@@ -110,6 +110,9 @@ class Conversations:
         if state is not State.WITH_AGENT and self._plain_request(turn, intent):
             return
         if state is State.WITH_AGENT:
+            ticket = turn.ticket()
+            if ticket is not None and reopen.maybe_ask_while_open(turn, ticket, typed, message_id):
+                return
             escalation.with_agent(turn, typed, message_id)
             if turn.conversation.state is State.WITH_AGENT:
                 return

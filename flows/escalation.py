@@ -76,6 +76,8 @@ def escalate(turn: Turn, reason: Reason) -> None:
     if ticket.id is not None and ticket.topic_id is None:
         turn.effects.append(OpenTopic(ticket.id, topic_name(ticket, turn.person.name)))
     card(turn, ticket, reason)
+    if turn.conversation.state is State.WITH_AGENT:
+        turn.conversation.data = {}  # all of it is on the card now; a person takes it on
 
 
 def card(turn: Turn, ticket: Ticket, reason: Reason) -> None:

@@ -244,8 +244,16 @@ TRANSITIONS: Mapping[State, frozenset[State]] = {
     ),
     State.PURCHASE_DATE: frozenset({State.PURCHASE_DATE, State.DESCRIBE, State.WITH_AGENT}),
     # once the ticket is gone (the team closed it), a message is a new description
+    # ... and one that plainly describes another problem asks "about T-… or new?"
     State.WITH_AGENT: frozenset(
-        {State.WITH_AGENT, State.DESCRIBE, State.CHOOSE, State.CONFIRM, State.ORDER_NUMBER}
+        {
+            State.WITH_AGENT,
+            State.DESCRIBE,
+            State.CHOOSE,
+            State.CONFIRM,
+            State.ORDER_NUMBER,
+            State.REOPEN_ASK,
+        }
     ),
 }
 

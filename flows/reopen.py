@@ -14,6 +14,7 @@ from datetime import datetime
 from flows import escalation, intake
 from flows import text as words
 from flows.model import (
+    WITH_TEAM,
     CopyToAgents,
     OpenTopic,
     ReopenTopic,
@@ -25,6 +26,7 @@ from flows.model import (
 )
 from flows.turn import REOPEN, SOMETHING_NEW, Turn
 from knowledge.responses import Html, Say
+from knowledge.schema import Band
 
 # tickets a customer may come back to: solved, or closed after being solved
 _DONE = (TicketStatus.RESOLVED, TicketStatus.CLOSED)
@@ -70,6 +72,29 @@ def maybe_ask(turn: Turn, typed: str, message_id: int | None) -> bool:
     return True
 
 
+def maybe_ask_while_open(turn: Turn, ticket: Ticket, typed: str, message_id: int | None) -> bool:
+    """While a person has ``ticket``: a message that plainly describes another known
+    problem (the answer band, another product's entry) asks "about T-… or something new?"
+    instead of being filed into the old ticket. True if asked."""
+    if ticket.id is None or words.letters_in(typed) < 12:
+        return False  # short words ("ok", "any news?") are about the ticket
+    result = turn.services.matcher.match(typed[: turn.services.settings.max_match_chars])
+    best = turn.entry(result.best.entry_id) if result.best is not None else None
+    if result.band is not Band.ANSWER or best is None:
+        return False
+    entry = turn.entry(ticket.entry_id) if ticket.entry_id else None
+    if entry is not None and (best.id == entry.id or best.product == entry.product):
+        return False  # the same thing, or the same product: more about it
+    turn.data["reopen"] = {
+        "ticket": ticket.id,
+        "text": typed[:4000],
+        "message_id": message_id,
+    }
+    turn.conversation.state = State.REOPEN_ASK
+    _ask(turn, ticket, Say.OPEN_TICKET_QUESTION)
+    return True
+
+
 def typed(turn: Turn, typed: str, message_id: int | None) -> None:
     """Text instead of a button: more words about it, then the same question again."""
     pending = turn.data.get("reopen")
@@ -90,9 +115,16 @@ def answer(turn: Turn, about_old: bool) -> None:
     ticket = _pending_ticket(turn)
     _forget(turn)
     text = str(pending.get("text", ""))
+    messages = [m for m in [pending.get("message_id"), *(pending.get("more") or [])] if m]
+    if ticket is not None and ticket.status in WITH_TEAM:  # asked while a person has it
+        if about_old:  # more for the person: passed on as any message would be
+            turn.conversation.state = State.WITH_AGENT
+            pass_on(turn, ticket, text, messages)
+            turn.say(Say.WITH_AGENT_ACK, ref=ticket.ref)
+            return
+        turn.conversation.ticket_id = None  # the team keeps it; this one starts afresh
     if about_old and ticket is not None and ticket.status in _DONE:
-        messages = [pending.get("message_id"), *(pending.get("more") or [])]
-        reopen(turn, ticket, text, [m for m in messages if isinstance(m, int)])
+        reopen(turn, ticket, text, messages)
     elif text:
         intake.describe(turn, text)
     else:
@@ -125,10 +157,17 @@ def reopen(turn: Turn, ticket: Ticket, text: str, message_ids: list[int]) -> Non
     turn.notify_agents(
         Say.AGENT_TICKET_REOPENED, ref=ticket.ref, customer=escalation.customer_label(turn)
     )
-    if message_ids:  # copied as they are: a photo stays a photo
+    pass_on(turn, ticket, text, message_ids)
+
+
+def pass_on(turn: Turn, ticket: Ticket, text: str, message_ids: list[int]) -> None:
+    """What the customer wrote, into the ticket's topic: copied as it is (a photo stays a
+    photo) or, in the terminal chat, the words themselves."""
+    assert ticket.id is not None
+    if message_ids:
         for message_id in message_ids:
             turn.effects.append(CopyToAgents(ticket.id, turn.chat_id, message_id))
-    elif text:  # the terminal chat: the words themselves
+    elif text:
         turn.notify_agents(
             Say.AGENT_CUSTOMER_MESSAGE,
             ref=ticket.ref,

@@ -154,3 +154,5 @@ def _decide(turn: Turn, bought: date) -> None:
         age=turn.responses.days(age),
         days=turn.responses.days(days),
     )
+    if turn.conversation.state is State.WITH_AGENT:
+        turn.conversation.data = {}  # all of it is on the card now

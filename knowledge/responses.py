@@ -96,6 +96,7 @@ class Say(StrEnum):
     # back soon after a resolution
     REOPEN_QUESTION = "reopen_question", "ref"
     REOPEN_QUESTION_AGAIN = "reopen_question_again", "ref"
+    OPEN_TICKET_QUESTION = "open_ticket_question", "ref"
     REOPENED = "reopened", "ref"
     # nobody answers here (ESCALATION=off)
     NO_LIVE_SUPPORT = "no_live_support", "ref", "contact"

@@ -3,7 +3,7 @@
 The real poller, worker and sender run in this process against the fake Bot API over HTTP,
 on a real database whose connections keep failing: on PostgreSQL another session kills the
 bot's connections every 50 ms (``pg_terminate_backend``, as a restarting server or a
-network blip would); on SQLite, where there is no server to lose, one statement in 25
+network blip would), 150 times; on SQLite, where there is no server to lose, one statement in 25
 fails with "database is locked" or "disk I/O error". Every customer must get exactly the
 replies that a customer gets from a healthy database: none lost, none doubled, no apology.
 """
@@ -37,6 +37,7 @@ from tests.e2e.fake_bot_api import FakeBotApi
 CUSTOMERS = 40
 SCRIPT = ["/start", "my earbuds won't connect to my phone", "/status"]
 VICTIM = "supportbot-under-test"  # the application_name whose connections are killed
+KILLS = 150  # PostgreSQL: the bot's connections killed, every 50 ms, until this many
 
 
 @pytest.fixture(
@@ -214,7 +215,10 @@ class _faults:
         url = postgres_url()
         assert url is not None
         with psycopg.connect(url, autocommit=True) as killer:
-            while not self.stop.wait(0.05):
+            # a bounded number of kills: at a fixed 50 ms rate alone, a loaded machine (where a
+            # transaction takes longer than that) would never finish one, and the test would
+            # measure the machine, not the bot
+            while self.count < KILLS and not self.stop.wait(0.05):
                 killed = killer.execute(
                     "SELECT count(*) FROM ("
                     " SELECT pg_terminate_backend(pid) FROM pg_stat_activity"

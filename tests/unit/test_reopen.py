@@ -173,3 +173,31 @@ def test_in_the_terminal_chat_the_team_reads_the_words_themselves() -> None:
     h.press(h.button("About T-"))
     assert any(CRACKLE in n for n in h.notices())
     assert not any(isinstance(e, CopyToAgents) for e in h.last)
+
+
+def test_a_new_problem_while_a_person_has_the_ticket_asks_which_it_is() -> None:
+    table = {**TABLE, "and my smartwatch strap just snapped in two": [("strap", 91.0)]}
+    h = Harness(table)
+    h.text(PAIRING)
+    h.command("human")  # pairing (headphones) is with a person
+    [old] = h.tickets()
+    h.text("and my smartwatch strap just snapped in two", message_id=40)
+    assert f"about your request <b>{old.ref}</b> that our team has" in h.said()
+    assert h.state is State.REOPEN_ASK
+    h.press(h.button("Something new"))
+    assert "Watch strap broke" in h.said()  # matched afresh, a ticket of its own
+    assert len(h.tickets()) == 2 and only_ticket(h, TicketStatus.WAITING_AGENT).id == old.id
+
+
+def test_more_about_the_same_thing_while_with_a_person_is_simply_passed_on() -> None:
+    table = {**TABLE, "and my smartwatch strap just snapped in two": [("strap", 91.0)]}
+    h = Harness(table)
+    h.text(PAIRING)
+    h.command("human")
+    h.text("it still shows nothing in the bluetooth list", message_id=41)  # no answer band
+    assert h.state is State.WITH_AGENT and "added this to request" in h.said()
+    h.text("and my smartwatch strap just snapped in two", message_id=42)
+    h.press(h.button("About T-"))  # the customer says it belongs there
+    assert h.state is State.WITH_AGENT
+    [ticket] = h.tickets()
+    assert CopyToAgents(ticket.id, h.person.chat_id, 42) in h.last  # type: ignore[arg-type]

@@ -87,9 +87,17 @@ def situation(h: Harness) -> Hashable:
         data["details"] = True
     if "reopen" in data:  # what was written first decides; more lines all go the same way
         text = data["reopen"]["text"]
-        data["reopen"] = (data["reopen"]["ticket"], "more lines" if "\n" in text else text)
+        pending = h.repos.tickets.rows.get(data["reopen"]["ticket"])  # its status, not its id
+        status = pending.status if pending is not None else None
+        data["reopen"] = (status, "more lines" if "\n" in text else text)
     ticket = h.repos.tickets.rows.get(row.ticket_id) if row.ticket_id is not None else None
-    labels = tuple(b.label for e in h.last if isinstance(e, Reply) for r in e.buttons for b in r)
+    labels = tuple(  # "About T-00012": which ticket does not change where a press goes
+        re.sub(r"T-\d+", "T-#", b.label)
+        for e in h.last
+        if isinstance(e, Reply)
+        for r in e.buttons
+        for b in r
+    )
     latest = h.repos.tickets.for_customer(
         h.person.chat_id, limit=1
     )  # a resolved one is asked about
