@@ -9,6 +9,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from bot.clock import Clock, SystemClock
+from bot.followups import FollowUpFlow
 from bot.settings import Settings
 from bot.storage import SqlUnitOfWork, UnitOfWorkFactory, make_engine, upgrade
 from flows.desk import Desk
@@ -36,6 +37,9 @@ class App:
     clock: Clock
     knowledge_watch: KnowledgeWatch
     desk: Desk
+    # what the dispatcher runs a due follow-up through (flows.followup.FollowUps); None:
+    # follow-ups are not dispatched
+    followups: FollowUpFlow | None = None
 
 
 def build(settings: Settings, *, clock: Clock | None = None) -> App:

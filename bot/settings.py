@@ -102,6 +102,9 @@ class Settings(BaseSettings):
     # follow-ups handed to the sender per second at most, leaving room for live replies
     # (Telegram allows about 30 messages a second in all)
     followup_rate: float = Field(default=10.0, gt=0, le=30)
+    # a follow-up claimed by a process that died is taken again after this (with several
+    # processes on PostgreSQL, one stalled this long may see its claim taken over)
+    followup_lease: Duration = timedelta(seconds=60)
     log_level: str = "INFO"
 
     @field_validator(
@@ -139,6 +142,13 @@ class Settings(BaseSettings):
     @classmethod
     def _strip(cls, value: str) -> str:
         return value.strip()
+
+    @field_validator("followup_lease")
+    @classmethod
+    def _positive(cls, value: timedelta) -> timedelta:
+        if value <= timedelta(0):
+            raise ValueError("must be longer than 0, like 60s")
+        return value
 
     @field_validator("quiet_hours")
     @classmethod

@@ -181,6 +181,14 @@ class SqlOutbox:
         stmt = stmt.order_by(col(OutboxRow.id)).limit(limit)
         return self._items(self._session().scalars(stmt).all())
 
+    def count_due(self, now: datetime) -> int:
+        """How many pending messages may be sent at ``now``: the sender's backlog."""
+        stmt = select(func.count()).where(
+            col(OutboxRow.status) == OutboxStatus.PENDING,
+            _due(col(OutboxRow.next_attempt_at), now),
+        )
+        return int(self._session().execute(stmt).scalar() or 0)
+
     def next_due_at(self, now: datetime) -> datetime | None:
         """When the earliest message that waits for a retry falls due (None: none waits)."""
         stmt = select(func.min(col(OutboxRow.next_attempt_at))).where(

@@ -1,0 +1,180 @@
+"""Follow-ups through the real bot process against the fake Bot API: sent exactly once,
+also when the process is killed after claiming and before sending.
+
+The follow-ups run through ``tests.followup_standin`` (``tests.e2e.standin_bot``) until the
+customer side (``flows.followup``) lands; what is tested here is the dispatcher, the
+storage and the sender around it.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+
+from bot.storage import OutboxStatus, SqlUnitOfWork, make_engine, upgrade
+from flows.model import (
+    ChatId,
+    FollowUp,
+    FollowUpKind,
+    FollowUpStatus,
+    Person,
+    Ticket,
+    TicketStatus,
+)
+from tests.databases import PG_SKIP_REASON, drop_everything
+from tests.e2e.botprocess import ROOT, BotProcess
+from tests.e2e.fake_bot_api import FakeBotApi
+from tests.followup_standin import QUESTION
+
+ANN = 4242
+CONSOLE = 1  # bot.console.CONSOLE_CHAT
+LEASE = "3s"
+
+
+@pytest.fixture(
+    params=[
+        pytest.param("sqlite", id="sqlite"),
+        pytest.param("postgresql", id="postgresql", marks=pytest.mark.postgres),
+    ]
+)
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, Engine]]:
+    """An empty, migrated database of each kind, and an engine on it for the test."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'bot.db'}"
+    else:
+        url = os.environ.get("TEST_DATABASE_URL") or ""
+        if not url:
+            pytest.skip(PG_SKIP_REASON)
+    engine = make_engine(url)
+    drop_everything(engine)
+    upgrade(engine)
+    try:
+        yield url, engine
+    finally:
+        drop_everything(engine)
+        engine.dispose()
+
+
+def bot_process(
+    fake: FakeBotApi, tmp_path: Path, url: str, knowledge: Path, **env: str
+) -> BotProcess:
+    return BotProcess(
+        fake,
+        tmp_path,
+        module="tests.e2e.standin_bot",
+        DATABASE_URL=url,
+        KNOWLEDGE_DIR=str(knowledge),
+        PYTHONPATH=str(ROOT),
+        FOLLOWUP_LEASE=LEASE,
+        FOLLOWUP_RATE="10",
+        **env,
+    )
+
+
+def add_followup(engine: Engine, due_at: datetime, chat_id: int = ANN) -> int:
+    with SqlUnitOfWork(engine) as uow:
+        uow.customers.upsert(Person(ChatId(chat_id), chat_id, "Ann", None), due_at)
+        ticket = uow.tickets.add(
+            Ticket(ChatId(chat_id), "kettle is cold", TicketStatus.RESOLVED, due_at, due_at)
+        )
+        assert ticket.id is not None
+        row = uow.followups.add(FollowUp(ticket.id, ChatId(chat_id), FollowUpKind.CHECK, due_at))
+        uow.commit()
+    assert row is not None and row.id is not None
+    return row.id
+
+
+def followup(engine: Engine, row_id: int) -> FollowUp:
+    with SqlUnitOfWork(engine) as uow:
+        row = uow.followups.get(row_id)
+    assert row is not None
+    return row
+
+
+def wait_until(what: Callable[[], bool], bot: BotProcess, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while not what():
+        if not bot.alive():
+            raise AssertionError(f"the bot exited:\n{bot.log()}")
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out; the bot's log:\n{bot.log()[-4000:]}")
+        time.sleep(0.05)
+
+
+def questions(fake: FakeBotApi, chat_id: int = ANN) -> list[str]:
+    return [m["text"] for m in fake.sent_messages(chat_id) if m["text"].startswith(QUESTION)]
+
+
+def outbox_settled(engine: Engine, chat_id: int = ANN) -> bool:
+    with SqlUnitOfWork(engine) as uow:
+        return not uow.outbox.for_chat(chat_id, status=OutboxStatus.PENDING)
+
+
+def test_a_due_follow_up_is_sent_exactly_once(
+    fake_api: FakeBotApi,
+    tmp_path: Path,
+    knowledge_dir: Path,
+    database: tuple[str, Engine],
+) -> None:
+    url, engine = database
+    row_id = add_followup(engine, datetime.now(UTC) - timedelta(minutes=1))
+    bot = bot_process(fake_api, tmp_path, url, knowledge_dir).start()
+    try:
+        wait_until(lambda: followup(engine, row_id).status is FollowUpStatus.SENT, bot)
+        # a second one, due now: the claim that takes it would take the first again too,
+        # were a sent row ever claimed twice
+        second = add_followup(engine, datetime.now(UTC))
+        wait_until(lambda: followup(engine, second).status is FollowUpStatus.SENT, bot)
+        wait_until(lambda: outbox_settled(engine), bot)
+        assert bot.stop() == 0
+    finally:
+        if bot.alive():
+            bot.kill()
+    assert questions(fake_api) == [f"{QUESTION} (T-00001)", f"{QUESTION} (T-00002)"]
+    message = fake_api.sent_messages(ANN)[0]
+    labels = [b["text"] for b in message["reply_markup"]["inline_keyboard"][0]]
+    assert labels == ["Yes", "No", "Remind me later"]
+    assert followup(engine, row_id).attempts == 1
+    assert fake_api.token not in bot.log()
+
+
+def test_killed_after_claiming_and_before_sending_it_is_sent_once_after_the_lease(
+    fake_api: FakeBotApi,
+    tmp_path: Path,
+    knowledge_dir: Path,
+    database: tuple[str, Engine],
+) -> None:
+    url, engine = database
+    row_id = add_followup(engine, datetime.now(UTC) - timedelta(minutes=1))
+    hanging = bot_process(
+        fake_api, tmp_path, url, knowledge_dir, SUPPORTBOT_TEST_HANG_AFTER_CLAIM="1"
+    ).start(wait=False)
+    try:
+        wait_until(lambda: "test hook: claimed 1 follow-up" in hanging.log(), hanging)
+        claimed = followup(engine, row_id)
+        assert (claimed.status, claimed.attempts) == (FollowUpStatus.SENDING, 1)
+    finally:
+        hanging.kill()  # SIGKILL: claimed, leased, nothing handed to the outbox
+    assert questions(fake_api) == []
+    with SqlUnitOfWork(engine) as uow:
+        assert uow.outbox.for_chat(ANN) == []
+
+    bot = bot_process(fake_api, tmp_path, url, knowledge_dir).start()
+    try:
+        wait_until(lambda: followup(engine, row_id).status is FollowUpStatus.SENT, bot)
+        wait_until(lambda: outbox_settled(engine), bot)
+        assert bot.stop() == 0
+    finally:
+        if bot.alive():
+            bot.kill()
+    row = followup(engine, row_id)
+    assert (row.status, row.attempts) == (FollowUpStatus.SENT, 2)  # taken again: the lease
+    assert row.sent_at is not None and claimed.lease_until is not None
+    assert row.sent_at >= claimed.lease_until  # not before the dead claim's lease ran out
+    assert questions(fake_api) == [f"{QUESTION} (T-00001)"]
