@@ -6,7 +6,7 @@ due or something new is queued. What a failure does to a row:
 - a network error or a Bot API outage: retried with backoff for as long as it takes;
 - a 429: all sending pauses for its ``retry_after``; the row is not charged an attempt;
 - a 403 (the customer blocked the bot): the customer is marked and what was queued for
-  them is cancelled;
+  them is cancelled, their pending follow-ups too;
 - a 403 from the agent chat (the bot was removed from it): logged at ERROR once; its rows
   stay pending and are retried with backoff until the bot is back; no customer is touched;
 - a 400 that says the message itself is wrong: logged and given up (HTML that does not
@@ -129,6 +129,9 @@ class Sender:
                 uow.outbox.mark_failed(item.id, f"403 {exc.message}")
                 uow.customers.mark_blocked(item.chat_id, True, self.clock.now())
                 uow.outbox.cancel_for_chat(item.chat_id, "customer blocked the bot")
+                uow.followups.cancel_for_chat(
+                    item.chat_id, self.clock.now(), "customer blocked the bot"
+                )
                 uow.commit()
             return True
         except BadRequest as exc:

@@ -1,5 +1,5 @@
 """Follow-ups through the real bot process against the fake Bot API: sent exactly once,
-also when the process is killed after claiming and before sending.
+also when the process is killed after claiming and before sending; a 403 cancels them.
 
 The follow-ups run through ``tests.followup_standin`` (``tests.e2e.standin_bot``) until the
 customer side (``flows.followup``) lands; what is tested here is the dispatcher, the
@@ -178,3 +178,48 @@ def test_killed_after_claiming_and_before_sending_it_is_sent_once_after_the_leas
     assert row.sent_at is not None and claimed.lease_until is not None
     assert row.sent_at >= claimed.lease_until  # not before the dead claim's lease ran out
     assert questions(fake_api) == [f"{QUESTION} (T-00001)"]
+
+
+def test_a_403_cancels_the_customers_pending_follow_ups(
+    fake_api: FakeBotApi,
+    tmp_path: Path,
+    knowledge_dir: Path,
+    database: tuple[str, Engine],
+) -> None:
+    url, engine = database
+    fake_api.block_chat(ANN)
+    later = add_followup(engine, datetime.now(UTC) + timedelta(hours=1))
+    bot = bot_process(fake_api, tmp_path, url, knowledge_dir).start()
+    try:
+        fake_api.push_text(ANN, "my kettle does not heat the water")  # the reply gets a 403
+        wait_until(lambda: followup(engine, later).status is FollowUpStatus.CANCELLED, bot)
+        assert bot.stop() == 0
+    finally:
+        if bot.alive():
+            bot.kill()
+    row = followup(engine, later)
+    assert row.last_error == "customer blocked the bot"
+    with SqlUnitOfWork(engine) as uow:
+        assert uow.customers.is_blocked(ANN)
+    sends = [r for r in fake_api.requests_for("sendMessage") if r.get("chat_id") == ANN]
+    assert len(sends) == 1  # the refused reply; no retries, no follow-up
+
+
+def test_a_kicked_bot_cancels_the_customers_pending_follow_ups(
+    fake_api: FakeBotApi,
+    tmp_path: Path,
+    knowledge_dir: Path,
+    database: tuple[str, Engine],
+) -> None:
+    url, engine = database
+    later = add_followup(engine, datetime.now(UTC) + timedelta(hours=1))
+    bot = bot_process(fake_api, tmp_path, url, knowledge_dir).start()
+    try:
+        fake_api.push_my_chat_member(ANN, "kicked")
+        wait_until(lambda: followup(engine, later).status is FollowUpStatus.CANCELLED, bot)
+        assert bot.stop() == 0
+    finally:
+        if bot.alive():
+            bot.kill()
+    assert followup(engine, later).last_error == "customer blocked the bot"
+    assert fake_api.sent_messages(ANN) == []
