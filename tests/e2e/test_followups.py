@@ -9,6 +9,10 @@ storage and the sender around it.
 from __future__ import annotations
 
 import os
+import queue
+import subprocess
+import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -223,3 +227,84 @@ def test_a_kicked_bot_cancels_the_customers_pending_follow_ups(
             bot.kill()
     assert followup(engine, later).last_error == "customer blocked the bot"
     assert fake_api.sent_messages(ANN) == []
+
+
+# ---- the terminal chat ------------------------------------------------------------------
+
+
+def test_the_terminal_chat_shows_follow_ups_at_start_and_while_it_waits(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'chat.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    now = datetime.now(UTC)
+    add_followup(engine, now - timedelta(minutes=1), chat_id=CONSOLE)
+    add_followup(engine, now - timedelta(minutes=1), chat_id=ANN)  # Telegram's: not here
+    clean = {k: v for k, v in os.environ.items() if k != "TELEGRAM_BOT_TOKEN"}
+    chat = subprocess.Popen(
+        [sys.executable, "-m", "tests.e2e.standin_bot", "chat"],
+        env={**clean, "DATABASE_URL": url, "MATCHER": "lexical", "PYTHONPATH": str(ROOT)},
+        cwd=tmp_path,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    assert chat.stdin is not None and chat.stdout is not None
+    output: queue.Queue[str] = queue.Queue()
+
+    def read() -> None:
+        for text in chat.stdout or ():
+            output.put(text)
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    seen: list[str] = []
+    try:
+        later: int | None = None
+        while sum(QUESTION in line for line in seen) < 2:  # stdin still open: it waits
+            try:
+                line = output.get(timeout=30)
+            except queue.Empty:
+                raise AssertionError("no follow-up shown:\n" + "".join(seen)) from None
+            seen.append(line)
+            if QUESTION in line and later is None:  # one falls due while the chat waits
+                later = add_followup(engine, datetime.now(UTC), chat_id=CONSOLE)
+        assert later is not None
+        assert followup(engine, later).status is FollowUpStatus.SENT
+        chat.stdin.write("2\n")  # "No" on the second question's buttons (the stand-in's)
+        chat.stdin.close()
+        assert chat.wait(30) == 0
+    finally:
+        if chat.poll() is None:
+            chat.kill()
+        reader.join(10)
+        engine.dispose()
+    while not output.empty():
+        seen.append(output.get())
+    transcript = "".join(seen)
+    asked = [line for line in transcript.splitlines() if line.startswith("bot › " + QUESTION)]
+    assert asked == [f"bot › {QUESTION} (T-00001)", f"bot › {QUESTION} (T-00003)"]
+    assert "[1] Yes   [2] No   [3] Remind me later" in transcript
+    assert "you › 2" in transcript
+
+
+def test_the_terminal_chat_shows_a_due_follow_up_before_the_first_line(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'chat.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    add_followup(engine, datetime.now(UTC) - timedelta(hours=1), chat_id=CONSOLE)
+    engine.dispose()
+    clean = {k: v for k, v in os.environ.items() if k != "TELEGRAM_BOT_TOKEN"}
+    done = subprocess.run(
+        [sys.executable, "-m", "tests.e2e.standin_bot", "chat"],
+        input="/help\n",
+        env={**clean, "DATABASE_URL": url, "MATCHER": "lexical", "PYTHONPATH": str(ROOT)},
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    asked = lines.index(f"bot › {QUESTION} (T-00001)")
+    assert asked < lines.index("you › /help")
