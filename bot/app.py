@@ -14,6 +14,7 @@ from bot.settings import Settings
 from bot.storage import SqlUnitOfWork, UnitOfWorkFactory, make_engine, upgrade
 from flows.desk import Desk
 from flows.engine import Conversations
+from flows.text import order_pattern
 from flows.turn import FlowSettings, Services
 from knowledge.loader import KnowledgeError, load_knowledge
 from knowledge.matcher import DEFAULT_THRESHOLDS, Matcher
@@ -69,6 +70,10 @@ def build(settings: Settings, *, clock: Clock | None = None) -> App:
             auto_close_after=settings.auto_close_after,
             followup_stale_after=settings.followup_stale_after,
             quiet_hours=settings.quiet,
+            timezone=settings.timezone,
+            hours=settings.hours,
+            date_order=settings.date_order,
+            order_number_pattern=order_pattern(settings.order_number_pattern),
         ),
     )
     conversations = Conversations(services=services, clock=clock)

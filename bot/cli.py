@@ -178,6 +178,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         responses=app.responses,
         clock=app.clock,
         agent_chat_id=settings.agent_chat_id,
+        admin_ids=settings.admin_ids,
         poll_timeout=settings.poll_timeout,
         knowledge_watch=app.knowledge_watch,
         escalation=settings.escalation_on,

@@ -6,6 +6,7 @@ import re
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     BeforeValidator,
@@ -18,6 +19,8 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from flows.hours import HoursError, SupportHours, parse_hours
+from flows.text import DEFAULT_ORDER_NUMBER_PATTERN, DateOrder, order_pattern
 from knowledge.loader import default_knowledge_dir
 from knowledge.schema import Thresholds
 
@@ -105,6 +108,13 @@ class Settings(BaseSettings):
     # a follow-up claimed by a process that died is taken again after this (with several
     # processes on PostgreSQL, one stalled this long may see its claim taken over)
     followup_lease: Duration = timedelta(seconds=60)
+    # when the team is in, e.g. "Mon-Fri 09:00-18:00, Sat 10:00-14:00"; empty: not said
+    support_hours: str = ""
+    timezone: str = "UTC"  # an IANA name (Europe/Berlin): SUPPORT_HOURS is read in it
+    # how customers' numeric dates are read first: DMY (05/11/2026 is 5 November), MDY, YMD
+    date_order: DateOrder = "DMY"
+    # what an order number looks like: a regular expression the whole number must match
+    order_number_pattern: str = DEFAULT_ORDER_NUMBER_PATTERN
     log_level: str = "INFO"
 
     @field_validator(
@@ -125,7 +135,15 @@ class Settings(BaseSettings):
         return default_knowledge_dir() if isinstance(value, str) and not value.strip() else value
 
     @field_validator(
-        "database_url", "telegram_base_url", "log_level", "matcher", "escalation", mode="before"
+        "database_url",
+        "telegram_base_url",
+        "log_level",
+        "matcher",
+        "escalation",
+        "timezone",
+        "date_order",
+        "order_number_pattern",
+        mode="before",
     )
     @classmethod
     def _blank_is_default(cls, value: object, info: ValidationInfo) -> object:
@@ -138,7 +156,21 @@ class Settings(BaseSettings):
     def _on_off(cls, value: object) -> object:
         return value.strip().lower() if isinstance(value, str) else value
 
-    @field_validator("support_contact")
+    @field_validator("date_order", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        return value.strip().upper() if isinstance(value, str) else value
+
+    @field_validator("order_number_pattern")
+    @classmethod
+    def _pattern(cls, value: str) -> str:
+        try:
+            order_pattern(value)
+        except re.error as exc:
+            raise ValueError(f"is not a regular expression Python can read: {exc}") from None
+        return value
+
+    @field_validator("support_contact", "support_hours", "timezone")
     @classmethod
     def _strip(cls, value: str) -> str:
         return value.strip()
@@ -160,6 +192,21 @@ class Settings(BaseSettings):
     def quiet(self) -> tuple[int, int] | None:
         """QUIET_HOURS as (from hour, to hour), or None when off."""
         return parse_quiet_hours(self.quiet_hours)
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        _zone_named(value)
+        return value
+
+    @field_validator("support_hours")
+    @classmethod
+    def _hours(cls, value: str) -> str:
+        try:
+            parse_hours(value, ZoneInfo("UTC"))  # the zone does not change what parses
+        except HoursError as exc:
+            raise ValueError(str(exc)) from None
+        return value
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -213,11 +260,31 @@ class Settings(BaseSettings):
         return self.escalation == "on"
 
     @property
+    def zone(self) -> ZoneInfo:
+        """``TIMEZONE`` as a zone: the wall clock that hours (and quiet hours) are read on."""
+        return _zone_named(self.timezone)
+
+    @property
+    def hours(self) -> SupportHours | None:
+        """``SUPPORT_HOURS`` in ``TIMEZONE``; None when not set (no hours are known)."""
+        return parse_hours(self.support_hours, self.zone)
+
+    @property
     def base_file_url(self) -> str:
         """The file URL that goes with ``telegram_base_url`` (``.../bot`` -> ``.../file/bot``)."""
         base = self.telegram_base_url
         head, sep, tail = base.rpartition("/bot")
         return f"{head}/file/bot{tail}" if sep else base
+
+
+def _zone_named(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            "not a time zone: use an IANA name like Europe/Berlin or America/New_York"
+            " (or install tzdata if this system has no time zone database)"
+        ) from None
 
 
 def load_settings(**overrides: Any) -> Settings:

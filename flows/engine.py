@@ -27,7 +27,18 @@ from flows.model import (
     TranscriptLine,
 )
 from flows.ports import Clock, Repositories
-from flows.turn import HUMAN, NO, REOPEN, SOMETHING_NEW, YES, Services, Turn, parse_press
+from flows.turn import (
+    HUMAN,
+    NO,
+    NO_ORDER,
+    PICK,
+    REOPEN,
+    SOMETHING_NEW,
+    YES,
+    Services,
+    Turn,
+    parse_press,
+)
 from knowledge.responses import Html, Say
 
 RECORDED = WITH_TEAM  # with the team (or, with ESCALATION=off, recorded for the shop)
@@ -124,6 +135,11 @@ class Conversations:
             resolve.confirm(turn, press.action == YES)
         elif state is State.REOPEN_ASK and press.action in (REOPEN, SOMETHING_NEW):
             reopen.answer(turn, press.action == REOPEN)
+        elif state is State.ORDER_NUMBER and press.action == NO_ORDER:
+            replacement.no_order_number(turn)
+        elif state is State.PURCHASE_DATE and press.action == PICK:
+            if not replacement.on_date_pick(turn, press.arg):
+                resolve.expired(turn)
         else:
             resolve.expired(turn)
 

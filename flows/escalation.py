@@ -23,6 +23,7 @@ Reason = Literal[
     Say.AGENT_REASON_NOT_FIXED,
     Say.AGENT_REASON_NOT_ELIGIBLE,
     Say.AGENT_REASON_REOPENED,
+    Say.AGENT_REASON_NO_ORDER_NUMBER,
 ]
 
 
@@ -78,16 +79,37 @@ def escalate(turn: Turn, reason: Reason) -> None:
 
 
 def card(turn: Turn, ticket: Ticket, reason: Reason) -> None:
-    """The ticket's context card for the team: who, what, what was tried, why a person."""
-    tried = ", ".join(f"{t['id']} ({t['score']:.0f})" for t in ticket.tried)
+    """The ticket's context card for the team: who, what, what was tried and what the
+    customer answered, the order and replacement, how long they have been with us."""
+    responses = turn.responses
+    nothing = responses.text(Say.AGENT_NOTHING)
+    tried = ", ".join(
+        responses.text(
+            Say.AGENT_TRIED_NO if t.get("answer") == "no" else Say.AGENT_TRIED_NO_ANSWER,
+            entry=t["id"],
+            score=f"{t['score']:.0f}",
+        )
+        for t in ticket.tried
+    )
+    bought = ticket.purchase_date.isoformat() if ticket.purchase_date else nothing
+    if reason is Say.AGENT_REASON_NOT_ELIGIBLE:
+        replacement = responses.text(Say.AGENT_REPLACEMENT_NOT_ELIGIBLE)
+    elif "replacement_entry" in turn.data:
+        replacement = responses.text(Say.AGENT_REPLACEMENT_UNFINISHED)
+    else:
+        replacement = nothing
     turn.card_for_agents(
         Say.AGENT_CARD,
         ref=ticket.ref,
-        reason=turn.responses.text(reason),
+        reason=responses.text(reason),
         customer=customer_label(turn),
+        language=turn.person.language or nothing,
         summary=ticket.summary,
-        tried=tried or turn.responses.text(Say.AGENT_NOTHING),
-        order=ticket.order_number or turn.responses.text(Say.AGENT_NOTHING),
+        tried=tried or nothing,
+        order=ticket.order_number or nothing,
+        purchased=bought,
+        replacement=replacement,
+        waited=responses.duration(turn.now - ticket.created_at),
     )
 
 
@@ -136,23 +158,33 @@ WAIT_SAMPLES_NEEDED = 5  # ... and how many there must be before it is told at a
 
 
 def standing(turn: Turn, ticket: Ticket) -> list[Html]:
-    """Where the ticket stands: its place in line, and the recent first-reply wait.
+    """Where the ticket stands: its place in line, when the team is back if it is away,
+    and the recent first-reply wait.
 
     The wait is the median of the team's latest first replies, said only when there is
-    such a history: no reply promises a time the bot has no ground for.
+    such a history: no reply promises a time the bot has no ground for. Outside
+    ``SUPPORT_HOURS`` it counts from the team's return, and the return is said first.
     """
     lines: list[Html] = []
+    responses = turn.responses
     waiting = [
         t.id
         for t in turn.repos.tickets.waiting_for_team()
         if t.status is not TicketStatus.WITH_AGENT  # a person has those already
     ]
     if ticket.id in waiting:
-        lines.append(turn.responses.text(Say.QUEUE_PLACE, position=waiting.index(ticket.id) + 1))
+        lines.append(responses.text(Say.QUEUE_PLACE, position=waiting.index(ticket.id) + 1))
+    hours = turn.services.settings.hours
+    away = hours is not None and not hours.is_open(turn.now)
+    if hours is not None and away:  # said in the hours' zone, as the team's clocks show it
+        back = hours.next_opening(turn.now)
+        day, time = responses.weekday(back), responses.clock_time(back)
+        lines.append(responses.text(Say.TEAM_AWAY, day=day, time=time, zone=hours.zone.key))
     times = turn.repos.ticket_events.first_response_times(WAIT_SAMPLES)
     if len(times) >= WAIT_SAMPLES_NEEDED:
-        wait = turn.responses.duration(sorted(times)[len(times) // 2])  # the median
-        lines.append(turn.responses.text(Say.QUEUE_TYPICAL_WAIT, wait=wait))
+        wait = responses.duration(sorted(times)[len(times) // 2])  # the median
+        key = Say.QUEUE_TYPICAL_WAIT_ONCE_BACK if away else Say.QUEUE_TYPICAL_WAIT
+        lines.append(responses.text(key, wait=wait))
     return lines
 
 

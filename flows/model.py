@@ -212,22 +212,41 @@ class State(StrEnum):
 # The engine refuses any other change, and flows/conversation.mmd draws exactly these
 # (tests/unit/test_transitions.py checks both).
 TRANSITIONS: Mapping[State, frozenset[State]] = {
-    # a message soon after a resolved ticket first asks whether it is about that one
+    # a message soon after a resolved ticket first asks whether it is about that one;
+    # an entry whose remedy is a replacement goes straight to the order number
     State.DESCRIBE: frozenset(
-        {State.DESCRIBE, State.CHOOSE, State.CONFIRM, State.WITH_AGENT, State.REOPEN_ASK}
+        {
+            State.DESCRIBE,
+            State.CHOOSE,
+            State.CONFIRM,
+            State.ORDER_NUMBER,
+            State.WITH_AGENT,
+            State.REOPEN_ASK,
+        }
     ),
     State.REOPEN_ASK: frozenset(
-        {State.REOPEN_ASK, State.DESCRIBE, State.CHOOSE, State.CONFIRM, State.WITH_AGENT}
+        {
+            State.REOPEN_ASK,
+            State.DESCRIBE,
+            State.CHOOSE,
+            State.CONFIRM,
+            State.ORDER_NUMBER,
+            State.WITH_AGENT,
+        }
     ),
     # typing while choosing is a new description
-    State.CHOOSE: frozenset({State.CHOOSE, State.CONFIRM, State.DESCRIBE, State.WITH_AGENT}),
+    State.CHOOSE: frozenset(
+        {State.CHOOSE, State.CONFIRM, State.ORDER_NUMBER, State.DESCRIBE, State.WITH_AGENT}
+    ),
     State.CONFIRM: frozenset({State.CONFIRM, State.DESCRIBE, State.ORDER_NUMBER, State.WITH_AGENT}),
     State.ORDER_NUMBER: frozenset(
         {State.ORDER_NUMBER, State.PURCHASE_DATE, State.DESCRIBE, State.WITH_AGENT}
     ),
     State.PURCHASE_DATE: frozenset({State.PURCHASE_DATE, State.DESCRIBE, State.WITH_AGENT}),
     # once the ticket is gone (the team closed it), a message is a new description
-    State.WITH_AGENT: frozenset({State.WITH_AGENT, State.DESCRIBE, State.CHOOSE, State.CONFIRM}),
+    State.WITH_AGENT: frozenset(
+        {State.WITH_AGENT, State.DESCRIBE, State.CHOOSE, State.CONFIRM, State.ORDER_NUMBER}
+    ),
 }
 
 

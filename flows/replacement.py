@@ -2,24 +2,46 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from flows import escalation, text
 from flows.model import OpenTopic, State, TicketStatus
-from flows.turn import Turn
+from flows.turn import NO_ORDER, PICK, Turn
 from knowledge.responses import Say
 from knowledge.schema import Entry
+
+# after this many order numbers it could not read, the bot offers the ways out again
+# ("I don't have it", "Talk to a person") instead of only asking once more
+ORDER_TRIES_BEFORE_HELP = 2
 
 
 def offer(turn: Turn, entry: Entry) -> None:
     turn.data["replacement_entry"] = entry.id
     turn.conversation.state = State.ORDER_NUMBER
-    turn.ask(turn.responses.text(Say.REPLACEMENT_OFFER), turn.human_rows())
+    turn.ask(turn.responses.text(Say.REPLACEMENT_OFFER), _order_rows(turn))
+
+
+def _order_rows(turn: Turn) -> list[list[tuple[str, str, int | None]]]:
+    no_order = turn.responses.label(Say.NO_ORDER_NUMBER_BUTTON)
+    return [[(no_order, NO_ORDER, None)], *turn.human_rows()]
 
 
 def on_order_number(turn: Turn, typed: str) -> None:
-    number = text.order_number(typed)
-    if number is None:
-        turn.say(Say.ORDER_NUMBER_INVALID)
+    if text.no_order_number(typed):
+        no_order_number(turn)
         return
+    number = text.order_number(typed, turn.services.settings.order_number_pattern)
+    if number is None:
+        # counted up to the limit only: the conversation data stays small and settled
+        tries = min(int(turn.data.get("order_tries", 0)) + 1, ORDER_TRIES_BEFORE_HELP)
+        turn.data["order_tries"] = tries
+        if tries < ORDER_TRIES_BEFORE_HELP:
+            turn.say(Say.ORDER_NUMBER_INVALID)  # the buttons above stay valid
+        else:
+            help_key = Say.ORDER_NUMBER_HELP if turn.escalation else Say.ORDER_NUMBER_HELP_NO_LIVE
+            turn.ask(turn.responses.text(help_key), _order_rows(turn))
+        return
+    turn.data.pop("order_tries", None)
     ticket = turn.ticket()
     if ticket is not None:
         ticket.order_number = number
@@ -29,15 +51,62 @@ def on_order_number(turn: Turn, typed: str) -> None:
     turn.say(Say.PURCHASE_DATE_QUESTION)
 
 
+def no_order_number(turn: Turn) -> None:
+    """ "I don't have it" (pressed or typed): a person takes it, with all gathered so far."""
+    escalation.escalate(turn, Say.AGENT_REASON_NO_ORDER_NUMBER)
+
+
 def on_purchase_date(turn: Turn, typed: str) -> None:
+    """A date as the customer writes it; one that reads two ways is asked about."""
     today = turn.now.date()
-    bought = text.purchase_date(typed, today)
-    if bought is None:
+    readings = text.purchase_dates(
+        typed,
+        today=today,
+        order=turn.services.settings.date_order,
+        languages=(turn.responses.language,),
+    )
+    if not readings:
         turn.say(Say.PURCHASE_DATE_INVALID)
         return
-    if bought > today:
+    plausible = [day for day in readings if day <= today]
+    if not plausible:
         turn.say(Say.PURCHASE_DATE_FUTURE)
         return
+    if len(plausible) == 1:
+        _decide(turn, plausible[0])
+        return
+    # "11/05/2026": 11 May or 5 November, both past; the customer says which
+    turn.data["date_choices"] = [day.isoformat() for day in plausible]
+    first, second = (turn.responses.day(day) for day in plausible)
+    rows: list[list[tuple[str, str, int | None]]] = [
+        [(turn.responses.label(Say.DATE_BUTTON, date=first), PICK, 0)],
+        [(turn.responses.label(Say.DATE_BUTTON, date=second), PICK, 1)],
+        *turn.human_rows(),
+    ]
+    turn.ask(turn.responses.text(Say.PURCHASE_DATE_WHICH, first=first, second=second), rows)
+
+
+def on_date_pick(turn: Turn, index: int | None) -> bool:
+    """A press on one of the readings offered; False (nothing done) for anything else.
+
+    Button data is untrusted: only an index into the dates this conversation offered
+    (kept in its data) is taken, never a date from the button itself.
+    """
+    offered = turn.data.get("date_choices")
+    if not isinstance(offered, list) or index is None or not 0 <= index < len(offered):
+        return False
+    try:
+        bought = date.fromisoformat(str(offered[index]))
+    except ValueError:
+        return False
+    _decide(turn, bought)
+    return True
+
+
+def _decide(turn: Turn, bought: date) -> None:
+    """The purchase date is known: the entry's rule decides, or a person does."""
+    turn.data.pop("date_choices", None)
+    today = turn.now.date()
     entry = turn.entry(turn.data.get("replacement_entry", ""))
     ticket = turn.ticket()
     if entry is None or entry.replacement is None or ticket is None:

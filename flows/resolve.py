@@ -8,7 +8,7 @@ from flows import escalation, replacement
 from flows.model import State, TicketEvent, TicketEventKind, TicketStatus
 from flows.turn import NO, NONE, PICK, YES, Turn
 from knowledge.responses import Say
-from knowledge.schema import Band, MatchResult
+from knowledge.schema import Band, EntryKind, MatchResult
 
 
 def match(turn: Turn, description: str) -> None:
@@ -63,19 +63,17 @@ def show_fix(turn: Turn, index: int) -> None:
     ticket.entry_id = entry.id
     ticket.tried = [*ticket.tried, {"id": entry.id, "score": candidate["score"]}]
     turn.touch(ticket)
+    if entry.kind is EntryKind.REPLACEMENT and entry.replacement is not None:
+        # the remedy is a replacement: nothing to try first, nothing to confirm
+        turn.say_html(turn.responses.text(Say.ANSWER, title=entry.title, text=entry.fix.strip()))
+        replacement.offer(turn, entry)
+        return
     turn.conversation.state = State.CONFIRM
-    text = turn.responses.text(key, title=entry.title, fix=entry.fix.strip())
-    turn.say_html(text)
-    turn.ask(
-        turn.responses.text(Say.FIXED_QUESTION),
-        [
-            [
-                (turn.responses.label(Say.YES_BUTTON), YES, None),
-                (turn.responses.label(Say.NO_BUTTON), NO, None),
-            ],
-            *turn.human_rows(),
-        ],
-    )
+    if entry.kind is EntryKind.INFO:
+        turn.say_html(turn.responses.text(Say.ANSWER, title=entry.title, text=entry.fix.strip()))
+    else:
+        turn.say_html(turn.responses.text(key, title=entry.title, fix=entry.fix.strip()))
+    ask_again(turn, first=True)
 
 
 def choose(turn: Turn, action: str, arg: int | None) -> None:
@@ -105,14 +103,19 @@ def confirm(turn: Turn, fixed: bool) -> None:
                 turn.repos.ticket_events.add(
                     TicketEvent(ticket.id, TicketEventKind.RESOLVED, turn.now, detail="customer")
                 )
-            turn.say(Say.GLAD_FIXED, ref=ticket.ref)
+            glad = Say.GLAD_ANSWERED if _current_kind(turn) is EntryKind.INFO else Say.GLAD_FIXED
+            turn.say(glad, ref=ticket.ref)
         turn.conversation.state = State.DESCRIBE
         turn.conversation.ticket_id = None
         turn.conversation.data = {}
         return
+    ticket = turn.ticket()
+    if ticket is not None and ticket.tried:  # the team's card shows what the customer said
+        ticket.tried = [*ticket.tried[:-1], {**ticket.tried[-1], "answer": "no"}]
+        turn.touch(ticket)
     candidates = turn.data.get("candidates", [])
     tried: list[int] = turn.data.get("tried", [])
-    untried = [i for i in range(len(candidates)) if i not in tried]
+    untried = [i for i in range(len(candidates)) if i not in tried and _relevant(turn, i)]
     if untried and len(tried) < turn.services.settings.max_attempts:
         show_fix(turn, untried[0])
         return
@@ -130,18 +133,46 @@ def confirm(turn: Turn, fixed: bool) -> None:
         escalation.escalate(turn, Say.AGENT_REASON_NOT_FIXED)
 
 
-def ask_again(turn: Turn) -> None:
-    """Typed text while "Did this fix it?" is open and it is neither yes nor no."""
+def _relevant(turn: Turn, index: int) -> bool:
+    """Whether candidate ``index`` is worth showing after a fix did not help: an entry
+    about the same product as the one just tried, or one the matcher could not tell from
+    the best (within the margin). Never an unrelated product's fix."""
+    candidates = turn.data.get("candidates", [])
+    entry = turn.entry(candidates[index]["id"])
+    current = turn.data.get("current")
+    if entry is None or not isinstance(current, int) or not 0 <= current < len(candidates):
+        return False
+    shown = turn.entry(candidates[current]["id"])
+    if shown is not None and shown.product == entry.product:
+        return True
+    best = max(c["score"] for c in candidates)
+    return bool(candidates[index]["score"] >= best - turn.services.thresholds.margin)
+
+
+def ask_again(turn: Turn, *, first: bool = False) -> None:
+    """ "Did this fix it?" ("Did that answer your question?" after an answer); asked again
+    when the customer typed something that is neither yes nor no."""
+    responses = turn.responses
+    if _current_kind(turn) is EntryKind.INFO:
+        question = Say.ANSWERED_QUESTION if first else Say.ANSWERED_QUESTION_AGAIN
+        yes, no = Say.YES_ANSWERED_BUTTON, Say.NO_ANSWERED_BUTTON
+    else:
+        question = Say.FIXED_QUESTION if first else Say.FIXED_QUESTION_AGAIN
+        yes, no = Say.YES_BUTTON, Say.NO_BUTTON
     turn.ask(
-        turn.responses.text(Say.FIXED_QUESTION_AGAIN),
-        [
-            [
-                (turn.responses.label(Say.YES_BUTTON), YES, None),
-                (turn.responses.label(Say.NO_BUTTON), NO, None),
-            ],
-            *turn.human_rows(),
-        ],
+        responses.text(question),
+        [[(responses.label(yes), YES, None), (responses.label(no), NO, None)], *turn.human_rows()],
     )
+
+
+def _current_kind(turn: Turn) -> EntryKind:
+    candidates = turn.data.get("candidates", [])
+    index = turn.data.get("current")
+    if isinstance(index, int) and 0 <= index < len(candidates):
+        entry = turn.entry(candidates[index]["id"])
+        if entry is not None:
+            return entry.kind
+    return EntryKind.FIX
 
 
 def expired(turn: Turn) -> None:

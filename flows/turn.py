@@ -8,10 +8,12 @@ current step comes from an old message and has expired.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from flows.hours import SupportHours
 from flows.model import (
     Button,
     ChatId,
@@ -24,6 +26,7 @@ from flows.model import (
     Ticket,
 )
 from flows.ports import Matcher, Repositories
+from flows.text import DEFAULT_ORDER_PATTERN, DateOrder
 from knowledge.responses import Html, Responses, Say
 from knowledge.schema import Entry, KnowledgeBase, Thresholds
 
@@ -35,7 +38,8 @@ NONE = "x"
 HUMAN = "h"
 REOPEN = "o"  # "About T-00128": the resolved problem is back
 SOMETHING_NEW = "w"
-_ACTIONS = {YES, NO, PICK, NONE, HUMAN, REOPEN, SOMETHING_NEW}
+NO_ORDER = "d"  # "I don't have it" (no order number)
+_ACTIONS = {YES, NO, PICK, NONE, HUMAN, REOPEN, SOMETHING_NEW, NO_ORDER}
 
 
 @dataclass(frozen=True)
@@ -56,6 +60,13 @@ class FlowSettings:
     followup_stale_after: timedelta = timedelta(hours=72)
     quiet_hours: tuple[int, int] | None = (21, 9)  # local hours: none sent from 21 to 9
     timezone: str = "UTC"  # IANA name the quiet hours are read in
+    # when the team is in (SUPPORT_HOURS in TIMEZONE); None: not known, nothing is said
+    hours: SupportHours | None = None
+    # how a numeric purchase date is read first (DATE_ORDER); "11/05/2026" reads two ways
+    # in DMY and MDY, and the customer is asked which they meant
+    date_order: DateOrder = "DMY"
+    # ORDER_NUMBER_PATTERN, compiled by flows.text.order_pattern
+    order_number_pattern: re.Pattern[str] = DEFAULT_ORDER_PATTERN
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,15 @@ from pathlib import Path
 
 import yaml
 
-from knowledge.schema import Band, Entry, EntryId, KnowledgeBase, ReplacementRule, Thresholds
+from knowledge.schema import (
+    Band,
+    Entry,
+    EntryId,
+    EntryKind,
+    KnowledgeBase,
+    ReplacementRule,
+    Thresholds,
+)
 
 __all__ = [
     "KnowledgeBaseError",
@@ -30,7 +38,7 @@ __all__ = [
 
 MAX_ID_LENGTH = 200  # ids appear in agents' cards and in logs, never in buttons
 _ID_PATTERN = re.compile(r"^[^\s\x00-\x1f]+$")  # one word: letters, digits, - _ . : / ...
-_ENTRY_KEYS = ("id", "title", "symptoms", "fix", "replacement", "tests")
+_ENTRY_KEYS = ("id", "title", "symptoms", "fix", "kind", "replacement", "tests")
 _FILE_KEYS = ("product", "entries")
 
 # libyaml's C loader when PyYAML was built with it (about 5x faster), else the pure-Python one
@@ -247,6 +255,16 @@ def _read_entry(
                 if key != "within_days":
                     problem("replacement", _unknown_key(str(key), ("within_days",)))
 
+    kind = EntryKind.FIX
+    if raw.get("kind") is not None:
+        kinds = tuple(k.value for k in EntryKind)
+        if raw["kind"] not in kinds:
+            problem("kind", f"{raw['kind']!r} is not one of {', '.join(kinds)}")
+        else:
+            kind = EntryKind(raw["kind"])
+    if kind is EntryKind.REPLACEMENT and "replacement" not in raw:
+        problem("kind", "kind: replacement needs a rule, like replacement: {within_days: 30}")
+
     if len(problems) > before:
         return None
     return Entry(
@@ -258,6 +276,7 @@ def _read_entry(
         replacement=replacement,
         tests=tests,
         source=file,
+        kind=kind,
     )
 
 

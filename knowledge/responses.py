@@ -17,12 +17,12 @@ from __future__ import annotations
 import html
 import string
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 
 import yaml
-from babel.dates import format_timedelta
+from babel.dates import format_date, format_skeleton, format_timedelta
 
 from knowledge.loader import KnowledgeBaseError
 
@@ -56,12 +56,16 @@ class Say(StrEnum):
     FIX = "fix", "title", "fix"
     FIX_NEXT = "fix_next", "title", "fix"
     FIXED_QUESTION = "fixed_question"
+    ANSWER = "answer", "title", "text"
+    ANSWERED_QUESTION = "answered_question"
+    ANSWERED_QUESTION_AGAIN = "answered_question_again"
     DID_YOU_MEAN = "did_you_mean"
     NO_MATCH_REPHRASE = "no_match_rephrase"
     NO_MATCH_REPHRASE_NO_LIVE = "no_match_rephrase_no_live"
     NONE_REPHRASE = "none_rephrase"
     # outcome
     GLAD_FIXED = "glad_fixed", "ref"
+    GLAD_ANSWERED = "glad_answered", "ref"
     FIXED_QUESTION_AGAIN = "fixed_question_again"
     # replacement
     REPLACEMENT_OFFER = "replacement_offer"
@@ -74,12 +78,17 @@ class Say(StrEnum):
     REPLACEMENT_NOT_ELIGIBLE_NO_LIVE = "replacement_not_eligible_no_live", "days"
     REPLACEMENT_NOTED = "replacement_noted", "order", "ref", "contact"
     REPLACEMENT_NOTED_NO_CONTACT = "replacement_noted_no_contact", "order", "ref"
+    ORDER_NUMBER_HELP = "order_number_help"
+    ORDER_NUMBER_HELP_NO_LIVE = "order_number_help_no_live"
+    PURCHASE_DATE_WHICH = "purchase_date_which", "first", "second"
     # a person
     ESCALATED = "escalated", "ref"
     ESCALATED_NO_MATCH = "escalated_no_match", "ref"
     WITH_AGENT_ACK = "with_agent_ack", "ref"
     QUEUE_PLACE = "queue_place", "position"
     QUEUE_TYPICAL_WAIT = "queue_typical_wait", "wait"
+    QUEUE_TYPICAL_WAIT_ONCE_BACK = "queue_typical_wait_once_back", "wait"
+    TEAM_AWAY = "team_away", "day", "time", "zone"
     ALREADY_WITH_AGENT = "already_with_agent", "ref"
     # back soon after a resolution
     REOPEN_QUESTION = "reopen_question", "ref"
@@ -110,18 +119,39 @@ class Say(StrEnum):
     # button labels (plain text)
     YES_BUTTON = "yes_button"
     NO_BUTTON = "no_button"
+    YES_ANSWERED_BUTTON = "yes_answered_button"
+    NO_ANSWERED_BUTTON = "no_answered_button"
     NONE_BUTTON = "none_button"
     HUMAN_BUTTON = "human_button"
     PICK_BUTTON = "pick_button", "title"
     REOPEN_ABOUT_BUTTON = "reopen_about_button", "ref"
     REOPEN_NEW_BUTTON = "reopen_new_button"
+    NO_ORDER_NUMBER_BUTTON = "no_order_number_button"
+    DATE_BUTTON = "date_button", "date"
     # for the support team (agent chat)
-    AGENT_CARD = "agent_card", "ref", "reason", "customer", "summary", "tried", "order"
+    AGENT_CARD = (
+        "agent_card",
+        "ref",
+        "reason",
+        "customer",
+        "language",
+        "summary",
+        "tried",
+        "order",
+        "purchased",
+        "replacement",
+        "waited",
+    )
+    AGENT_TRIED_NO = "agent_tried_no", "entry", "score"
+    AGENT_TRIED_NO_ANSWER = "agent_tried_no_answer", "entry", "score"
+    AGENT_REPLACEMENT_NOT_ELIGIBLE = "agent_replacement_not_eligible"
+    AGENT_REPLACEMENT_UNFINISHED = "agent_replacement_unfinished"
     AGENT_REASON_ASKED = "agent_reason_asked"
     AGENT_REASON_NO_MATCH = "agent_reason_no_match"
     AGENT_REASON_NOT_FIXED = "agent_reason_not_fixed"
     AGENT_REASON_NOT_ELIGIBLE = "agent_reason_not_eligible"
     AGENT_REASON_REOPENED = "agent_reason_reopened"
+    AGENT_REASON_NO_ORDER_NUMBER = "agent_reason_no_order_number"
     AGENT_TICKET_REOPENED = "agent_ticket_reopened", "ref", "customer"
     AGENT_REPLACEMENT_CARD = (
         "agent_replacement_card",
@@ -163,6 +193,8 @@ class Say(StrEnum):
     DESK_QUEUE_LINE = "desk_queue_line", "ref", "waited", "holder", "summary"
     DESK_QUEUE_EMPTY = "desk_queue_empty"
     DESK_NOBODY = "desk_nobody"
+    # for admins, in a private chat
+    ADMIN_AGENT_CHAT_LOST = "admin_agent_chat_lost", "chat", "count"
 
 
 class ResponsesError(KnowledgeBaseError):
@@ -284,6 +316,19 @@ class Responses:
     def duration(self, value: timedelta) -> str:
         """A span as a customer reads it in this language: "3 hours", "about a day"."""
         return format_timedelta(value, threshold=1.1, locale=self.language)
+
+    def weekday(self, moment: datetime) -> str:
+        """The day of the week ``moment`` falls on, in its own time zone: "Monday"."""
+        return format_date(moment, "EEEE", locale=self.language)
+
+    def clock_time(self, moment: datetime) -> str:
+        """``moment``'s time of day on this language's 24-hour clock, in its own time zone:
+        "09:00" (the way ``SUPPORT_HOURS`` is written, so it reads the same)."""
+        return format_skeleton("Hm", moment, tzinfo=moment.tzinfo, locale=self.language)
+
+    def day(self, value: date) -> str:
+        """A day as a customer reads it in this language: "November 5, 2026"."""
+        return format_date(value, format="long", locale=self.language)
 
     def label(self, key: Say, **params: object) -> str:
         """A button label: plain text, nothing escaped (Telegram shows labels literally)."""

@@ -21,6 +21,14 @@ class ReplacementRule:
     within_days: int
 
 
+class EntryKind(str, Enum):
+    """What the entry's remedy is, and so what the bot asks after showing it."""
+
+    FIX = "fix"  # steps to try, then "Did this fix it?"
+    INFO = "info"  # an answer, then "Did that answer your question?"
+    REPLACEMENT = "replacement"  # the remedy is a replacement: straight to the order number
+
+
 @dataclass(frozen=True)
 class Entry:
     """One known problem: how customers say it, and how to fix it."""
@@ -33,6 +41,7 @@ class Entry:
     replacement: ReplacementRule | None = None
     tests: tuple[str, ...] = ()
     source: str = ""  # the file it came from, for error messages
+    kind: EntryKind = EntryKind.FIX
 
 
 @dataclass(frozen=True)

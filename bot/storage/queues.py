@@ -203,6 +203,16 @@ class SqlOutbox:
             stmt = stmt.where(col(OutboxRow.status) == status)
         return self._items(self._session().scalars(stmt.order_by(col(OutboxRow.id))).all())
 
+    def waiting_messages(self, chat_id: int) -> int:
+        """How many messages (texts, cards, copies) wait to go to the chat; opening or
+        closing a topic and clearing buttons are not counted."""
+        stmt = select(func.count()).where(
+            col(OutboxRow.chat_id) == chat_id,
+            col(OutboxRow.status) == OutboxStatus.PENDING,
+            col(OutboxRow.kind).in_([MessageKind.SEND, MessageKind.CARD, MessageKind.COPY]),
+        )
+        return int(self._session().execute(stmt).scalar_one())
+
     def mark_sent(self, id: int, at: datetime, telegram_message_id: int | None) -> None:
         row = self._row(id)
         row.status = OutboxStatus.SENT

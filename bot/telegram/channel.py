@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+from collections.abc import Collection
 from datetime import timedelta
 from typing import Any, Protocol
 
@@ -82,6 +83,7 @@ class TelegramChannel:
         responses: Responses,
         clock: Clock,
         agent_chat_id: int | None,
+        admin_ids: Collection[int] = (),
         poll_timeout: int = 25,
         knowledge_watch: Reloadable | None = None,
         escalation: bool = True,
@@ -96,7 +98,14 @@ class TelegramChannel:
         self.agent_chat_id = agent_chat_id
         self.escalation = escalation
         self.base_url = base_url
-        self.sender = Sender(bot=bot, new_uow=new_uow, clock=clock, agent_chat_id=agent_chat_id)
+        self.sender = Sender(
+            bot=bot,
+            new_uow=new_uow,
+            clock=clock,
+            agent_chat_id=agent_chat_id,
+            admin_ids=admin_ids,
+            responses=responses,
+        )
         self.worker = Worker(
             bot=bot,
             new_uow=new_uow,

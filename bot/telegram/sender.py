@@ -9,6 +9,9 @@ due or something new is queued. What a failure does to a row:
   them is cancelled, their pending follow-ups too;
 - a 403 from the agent chat (the bot was removed from it): logged at ERROR once; its rows
   stay pending and are retried with backoff until the bot is back; no customer is touched;
+  the first refusal of a loss writes each admin (``ADMIN_IDS``) a private notice. An
+  admin who never started the bot answers that with a 403 like any private chat: the
+  notice fails once, and is not tried again;
 - a 400 that says the message itself is wrong: logged and given up (HTML that does not
   parse is sent once more as plain text first).
 
@@ -20,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -29,10 +33,11 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 
 from bot.clock import Clock
 from bot.markup import plain, split_html
-from bot.storage import MessageKind, OutboxItem, UnitOfWorkFactory
+from bot.storage import MessageKind, OutboxItem, OutgoingMessage, SqlUnitOfWork, UnitOfWorkFactory
 from bot.telegram.rendering import keyboard
 from bot.telegram.timing import keep_going
 from flows.model import TicketId
+from knowledge.responses import Responses, Say
 
 log = logging.getLogger(__name__)
 
@@ -58,12 +63,16 @@ class Sender:
         clock: Clock,
         batch: int = 100,
         agent_chat_id: int | None = None,
+        admin_ids: Collection[int] = (),
+        responses: Responses | None = None,  # for the admins' notice; none: they are not told
     ):
         self.bot = bot
         self.new_uow = new_uow
         self.clock = clock
         self.batch = batch
         self.agent_chat_id = agent_chat_id
+        self.admin_ids = tuple(admin_ids)
+        self.responses = responses
         self._agent_chat_lost = False  # a 403 from it was logged; cleared by the next send
         self.wake = asyncio.Event()
         self._paused_until = clock.now()
@@ -157,7 +166,15 @@ class Sender:
         return True
 
     def _agent_chat_refused(self, item: OutboxItem, exc: Forbidden) -> bool:
-        """The agent chat answered 403: keep the row (and those behind it) for later."""
+        """The agent chat answered 403: keep the row (and those behind it) for later.
+
+        The first refusal of a loss also tells the admins, in the transaction that keeps
+        the row. A loss is new unless this process saw it already or the row itself was
+        refused before (a refusal is stored on the row): a restart while the bot is still
+        out of the chat tells nobody again.
+        """
+        refused_before = (item.error or "").startswith("403")
+        new_loss = not self._agent_chat_lost and not refused_before
         if not self._agent_chat_lost:
             self._agent_chat_lost = True
             log.error(
@@ -167,8 +184,25 @@ class Sender:
                 exc.message,
             )
         pause = min(MAX_BACKOFF, 2.0 ** (item.attempts + 1))
-        self._retry(item, f"403 {exc.message}", after=pause)
+        with self.new_uow() as uow:
+            at = self.clock.now() + timedelta(seconds=pause)
+            uow.outbox.mark_retry(item.id, at, f"403 {exc.message}")
+            told = self._tell_admins(uow, item.chat_id) if new_loss else 0
+            uow.commit()
+        if told:
+            log.info("told %d admin(s) that the bot cannot post in the agent chat", told)
+            self.wake.set()  # their notices are due now, not after the next idle wait
         return False
+
+    def _tell_admins(self, uow: SqlUnitOfWork, agent_chat_id: int) -> int:
+        """Queue each admin a private notice that the agent chat refuses the bot."""
+        if self.responses is None or not self.admin_ids:
+            return 0
+        waiting = uow.outbox.waiting_messages(agent_chat_id)
+        text = self.responses.text(Say.ADMIN_AGENT_CHAT_LOST, chat=agent_chat_id, count=waiting)
+        for admin in self.admin_ids:
+            uow.outbox.add(OutgoingMessage(admin, MessageKind.SEND, text), self.clock.now())
+        return len(self.admin_ids)
 
     async def _call(self, item: OutboxItem) -> int | None:
         if item.kind is MessageKind.CLEAR_BUTTONS:

@@ -10,6 +10,7 @@ import re
 import sqlite3
 import subprocess
 import sys
+from pathlib import Path
 
 from tests.e2e.botprocess import AGENT_CHAT, BotProcess
 from tests.e2e.fake_bot_api import FakeBotApi, JSONDict
@@ -283,3 +284,44 @@ def test_a_customer_back_after_a_resolution_reopens_the_ticket_in_its_topic(
         [status] = db.execute("SELECT status FROM ticket").fetchone()
     assert kinds[-3:] == ["resolved", "reopened", "agent_replied"]
     assert status == "with_agent"
+
+
+ADMIN, SILENT_ADMIN = 111, 222  # the second never started the bot: it may not write to them
+
+
+def test_removed_from_the_team_chat_the_admins_are_told_once_and_the_card_waits(
+    fake_api: FakeBotApi, tmp_path: Path, knowledge_dir: Path
+) -> None:
+    bot = BotProcess(
+        fake_api, tmp_path, KNOWLEDGE_DIR=str(knowledge_dir), ADMIN_IDS=f"{ADMIN},{SILENT_ADMIN}"
+    ).start()
+    try:
+        fake_api.wait_for_requests("setMyCommands", 2)  # started, the team's chat checked
+        fake_api.block_chat(AGENT_CHAT)  # then the bot is removed from it
+        fake_api.block_chat(SILENT_ADMIN)
+        ref = hand_over(fake_api)  # the customer is answered as usual
+
+        [notice] = fake_api.wait_for_messages(ADMIN, 1, timeout=60)
+        assert "I can no longer post in the support team's chat" in notice["text"]
+        assert f"<code>{AGENT_CHAT}</code>" in notice["text"]
+        assert "Notices waiting for the team: 1." in notice["text"]  # the card
+        fake_api.wait_for_requests("createForumTopic", 2, timeout=60)  # refused, and again
+        bot.stop()
+        bot.start()  # a restart while the bot is still out of the chat ...
+        tried = len(fake_api.requests_for("createForumTopic"))
+        fake_api.wait_for_requests("createForumTopic", tried + 1, timeout=60)
+        assert len(fake_api.sent_messages(ADMIN)) == 1  # ... is not a new loss
+        assert fake_api.sent_messages(AGENT_CHAT) == [] and fake_api.topics(AGENT_CHAT) == []
+
+        fake_api.unblock_chat(AGENT_CHAT)  # added back
+        [card] = fake_api.wait_for_messages(AGENT_CHAT, 1, timeout=60)
+        assert card["text"].startswith(f"🆕 <b>{ref}</b> needs a person")
+        [topic] = fake_api.topics(AGENT_CHAT)
+        assert card["message_thread_id"] == topic["message_thread_id"]
+        assert len(fake_api.sent_messages(ADMIN)) == 1
+        sends = fake_api.requests_for("sendMessage")
+        assert len([r for r in sends if r["chat_id"] == SILENT_ADMIN]) == 1  # not tried again
+    finally:
+        if bot.alive():
+            bot.kill()
+    assert fake_api.token not in bot.log()

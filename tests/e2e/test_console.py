@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -86,8 +87,9 @@ def test_the_chat_resumes_from_the_database(tmp_path: Path) -> None:
     assert again.startswith("Just checking in: did that fix it?")
     result = chat(tmp_path, "no\n")  # typed "no" answers "Did this fix it?"
     said = bot_messages(result.stdout)
-    assert said[0].startswith("Let's try something else: "), said
-    assert said[1:] == ["Did this fix it?"]
+    # the other candidates are other products (a speaker, a watch): a person, not their fixes
+    assert said[0].startswith("I've passed this to our support team"), said
+    assert "[to the support team]" in result.stdout
 
 
 def test_buttons_by_label_commands_and_a_person(tmp_path: Path) -> None:
@@ -119,3 +121,34 @@ def test_a_wrong_setting_stops_with_one_line(tmp_path: Path) -> None:
         "supportbot: Setting AGENT_CHAT_ID: Input should be a valid integer, unable to parse"
         " string as an integer (got 'the-agents')"
     ]
+
+
+def test_a_replacement_with_a_relative_date_and_an_order_number_as_typed(tmp_path: Path) -> None:
+    typed = "my watch won't turn on\n2\nhelp\norder nw 123456\ntwo weeks ago\n"
+    result = chat(tmp_path, typed, MAX_FIX_ATTEMPTS="1")  # no second fix: the replacement
+    assert result.returncode == 0, result.stderr
+    said = bot_messages(result.stdout)
+    assert said[-4].startswith("I'm sorry that didn't do it. Good news: this product can")
+    assert said[-3].startswith("Hmm, I couldn't read that as an order number")  # "help"
+    assert said[-2].startswith("Thank you! When did you buy it?")
+    assert said[-1].startswith("All set: I've requested a replacement for order NW-123456.")
+    # the team's card: the date two weeks before the bot's today, whatever day that is
+    assert "Order: NW-123456, bought " in result.stdout
+    assert "(14 days ago, limit 30)" in result.stdout
+    assert "Traceback" not in result.stderr
+
+
+def test_the_shops_date_order_and_order_number_pattern_are_used(tmp_path: Path) -> None:
+    typed = "my watch won't turn on\n2\nNW-1234\n01/02/2020\n1\n"
+    env = {"MAX_FIX_ATTEMPTS": "1", "DATE_ORDER": "MDY", "ORDER_NUMBER_PATTERN": r"NW\d{4}"}
+    result = chat(tmp_path, typed, **env)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    # MDY reads January 2 first; both readings are long past, so the customer is asked
+    assert "did you mean January 2, 2020 or February 1, 2020?" in out
+    assert "[1] 📅 January 2, 2020" in out and "[2] 📅 February 1, 2020" in out
+    assert "past the 30-day replacement window" in out
+    assert "Order: NW1234" in out  # the shop's pattern wants no hyphen
+    with sqlite3.connect(tmp_path / "chat.db") as db:
+        [(bought,)] = db.execute("SELECT purchase_date FROM ticket").fetchall()
+    assert bought == "2020-01-02"  # "1" pressed: the first reading

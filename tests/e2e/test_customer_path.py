@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 import time
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -251,3 +253,33 @@ def test_a_second_bot_on_the_same_sqlite_file_is_refused(
     assert result.returncode == 2
     assert "is already serving" in result.stderr and "Traceback" not in result.stderr
     assert bot.alive()
+
+
+def test_outside_support_hours_the_customer_reads_when_the_team_is_back(
+    fake_api: FakeBotApi, tmp_path: Path, knowledge_dir: Path
+) -> None:
+    """SUPPORT_HOURS and TIMEZONE from the environment reach what the customer reads.
+
+    The team is in only tomorrow (in Tokyo) from 09:00, so it is away now; should midnight
+    pass meanwhile, it is still away until then, and the sentence is the same."""
+    tokyo = ZoneInfo("Asia/Tokyo")
+    tomorrow = WEEKDAYS[(datetime.now(tokyo).weekday() + 1) % 7]
+    bot = BotProcess(
+        fake_api,
+        tmp_path,
+        KNOWLEDGE_DIR=str(knowledge_dir),
+        SUPPORT_HOURS=f"{tomorrow[:3]} 09:00-10:00",
+        TIMEZONE="Asia/Tokyo",
+    ).start()
+    try:
+        fake_api.push_command(ANN, "/human")
+        [handed] = fake_api.wait_for_messages(ANN, 1)
+        back = f"Our team is away right now and back on {tomorrow} at 09:00 (Asia/Tokyo time)."
+        assert back in handed["text"]
+        fake_api.push_command(ANN, "/status")
+        assert back in fake_api.wait_for_messages(ANN, 2)[1]["text"]
+    finally:
+        bot.kill()
+
+
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")

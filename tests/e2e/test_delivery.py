@@ -362,3 +362,75 @@ def test_a_403_from_the_agent_chat_keeps_the_notices_and_touches_no_customer(
     assert len(tries) == 4  # two refused tries of card 1 (card 2 waited behind it), two sends
     errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
     assert len(errors) == 1 and "removed from the agent chat" in errors[0]
+
+
+def test_admins_are_told_once_per_loss_of_the_agent_chat(
+    fake_api: FakeBotApi, app: App, clock: SettableClock
+) -> None:
+    """The first refusal of a loss writes each admin a notice with what waits; tries again,
+    and a restart while still out, tell nobody again; a later loss does. An admin who never
+    started the bot refuses it: that notice fails once and is not tried again."""
+    agents, admins = -1009999999999, (111, 222)
+    with app.new_uow() as uow:
+        topic = OutgoingMessage(agents, MessageKind.CREATE_TOPIC, "T-00001 · kettle · Ann")
+        uow.outbox.add(topic, clock.now())  # not a notice: not counted
+        uow.commit()
+    queue(app, "card 1", agents)
+    queue(app, "card 2", agents)
+    fake_api.block_chat(agents)
+    fake_api.block_chat(222)
+
+    def sender(bot: Bot) -> Sender:
+        return Sender(
+            bot=bot,
+            new_uow=app.new_uow,
+            clock=clock,
+            agent_chat_id=agents,
+            admin_ids=admins,
+            responses=app.responses,
+        )
+
+    async def work(bot: Bot) -> None:
+        first = sender(bot)
+        await first.send_due()  # refused: the admins' notices are queued ...
+        assert first.wake.is_set()  # ... and the sender looks again at once
+        await first.send_due()  # the notices go out
+        clock.current += timedelta(seconds=3)
+        await first.send_due()  # refused again: nobody is told again
+        fake_api.fail_next("createForumTopic", 502, "Bad Gateway", chat_id=agents)
+        clock.current += timedelta(seconds=10)
+        await first.send_due()  # a network error between two refusals ...
+        clock.current += timedelta(seconds=20)
+        await first.send_due()  # ... does not make the next one a new loss
+        await first.send_due()
+        restarted = sender(bot)  # the bot restarts while it is still out of the chat
+        clock.current += timedelta(seconds=40)
+        await restarted.send_due()
+        await restarted.send_due()
+        assert len(fake_api.sent_messages(111)) == 1
+        fake_api.unblock_chat(agents)  # added back
+        clock.current += timedelta(seconds=60)
+        await restarted.send_due()
+        assert statuses(app, agents) == ["sent", "sent", "sent"]
+        queue(app, "card 3", agents)
+        fake_api.block_chat(agents)  # removed again: a new loss
+        await restarted.send_due()
+        await restarted.send_due()
+
+    run(with_bot(fake_api, work))
+    refused = [r for r in fake_api.requests_for("createForumTopic") if r["chat_id"] == agents]
+    assert len(refused) == 6  # four refusals and a network error while out, then the topic
+    assert [m["text"] for m in fake_api.sent_messages(agents)] == ["card 1", "card 2"]
+    notices = [m["text"] for m in fake_api.sent_messages(111)]
+    assert len(notices) == 2
+    assert (
+        "can no longer post in the support team's chat (<code>-1009999999999</code>)"
+        in (notices[0])
+    )
+    assert "Notices waiting for the team: 2." in notices[0]
+    assert "Notices waiting for the team: 1." in notices[1]
+    assert "administrator allowed to <b>Manage topics</b>" in notices[0]
+    to_222 = [r for r in fake_api.requests_for("sendMessage") if r["chat_id"] == 222]
+    assert len(to_222) == 2  # one per loss, neither tried again
+    assert statuses(app, 222) == ["failed", "failed"]
+    assert statuses(app, agents)[-1] == "pending"  # card 3 waits for the bot's return

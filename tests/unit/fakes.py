@@ -41,6 +41,7 @@ from knowledge.schema import (
     Candidate,
     Entry,
     EntryId,
+    EntryKind,
     KnowledgeBase,
     MatchResult,
     ReplacementRule,
@@ -273,6 +274,24 @@ ENTRIES = (
     Entry(EntryId("reset"), "Reset the headphones", "Headphones", ("reset",), "Reset them."),
     Entry(EntryId("charging"), "Case does not charge", "Headphones", ("no charge",), "Use USB-C."),
     Entry(EntryId("delivery"), "Where is my order", "Orders", ("where is it",), "Track it."),
+    Entry(
+        EntryId("tracking"),
+        "Tracking your parcel",
+        "Orders",
+        ("track parcel",),
+        "Open the link in your shipping email.",
+        kind=EntryKind.INFO,
+    ),
+    Entry(
+        EntryId("cracked"),
+        "Watch arrived cracked",
+        "Watch",
+        ("cracked on arrival",),
+        "We're sorry: let's get you a new one.",
+        replacement=ReplacementRule(14),
+        kind=EntryKind.REPLACEMENT,
+    ),
+    Entry(EntryId("strap"), "Watch strap broke", "Watch", ("strap",), "Fit the spare strap."),
 )
 
 

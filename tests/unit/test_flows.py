@@ -14,6 +14,7 @@ from flows.model import (
     MediaKind,
     NotifyAgents,
     OpenTopic,
+    Person,
     Reply,
     State,
     Ticket,
@@ -100,10 +101,12 @@ def test_replacement_within_window_is_recorded_with_reference(bot: Harness) -> N
     assert "couldn't read that as an order number" in bot.said()
     bot.text("#nw-123456")
     assert "When did you buy it?" in bot.said()
+    bot.text("a while back")
+    assert "couldn't read that as a date" in bot.said()
     bot.text("next year")
-    assert "couldn't read that date" in bot.said()
+    assert "still ahead" in bot.said()
     bot.text((bot.clock.now() + timedelta(days=3)).date().isoformat())
-    assert "in the future" in bot.said()
+    assert "still ahead" in bot.said()
     bot.text("10 days ago")
     [ticket] = bot.tickets()
     assert ticket.status is TicketStatus.REPLACEMENT_REQUESTED
@@ -133,7 +136,21 @@ def test_no_on_entry_without_replacement_escalates(bot: Harness) -> None:
     assert h.conversation().state is State.WITH_AGENT
     assert h.tickets()[0].status is TicketStatus.WAITING_AGENT
     card = h.notices()[0]
-    assert "reset (90)" in card and "did not help" in card
+    assert "reset (90) ✗ not fixed" in card and "did not help" in card
+
+
+def test_the_card_tells_the_team_everything_gathered() -> None:
+    h = Harness({"sound": [("reset", 90.0), ("pairing", 80.0)]})
+    h.person = Person(ChatId(42), 42, name="Ann", username="ann", language="es")
+    h.text("sound")
+    h.press(h.button("No"))  # reset: not fixed
+    h.clock.advance(minutes=12)
+    h.command("human")  # while the second fix is on screen: no answer to it
+    card = h.notices()[0]
+    assert "Customer: Ann @ann (id 42) · language: es" in card
+    assert "Tried: reset (90) ✗ not fixed, pairing (80) no answer" in card
+    assert "Order: none · bought: none · replacement: none" in card
+    assert "With us for: 12 minutes" in card
 
 
 def test_attempts_are_capped(bot: Harness) -> None:

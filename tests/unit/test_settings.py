@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from bot.settings import Settings, SettingsError, load_settings
+from flows.text import DEFAULT_ORDER_NUMBER_PATTERN
 from knowledge.loader import default_knowledge_dir
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -85,3 +87,71 @@ def test_suggest_above_answer_is_refused(monkeypatch: pytest.MonkeyPatch) -> Non
 def test_every_setting_is_documented_in_env_example() -> None:
     documented = set(re.findall(r"^([A-Z_]+)=", (ROOT / ".env.example").read_text(), re.M))
     assert documented == {name.upper() for name in Settings.model_fields}
+
+
+def test_support_hours_are_read_in_the_timezone(monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = load_settings()
+    assert settings.hours is None  # nothing is said about hours
+    assert settings.zone == ZoneInfo("UTC")
+    monkeypatch.setenv("TIMEZONE", " Europe/Berlin ")
+    monkeypatch.setenv("SUPPORT_HOURS", "Mon-Fri 09:00-18:00; Sat 10:00-14:00")
+    settings = load_settings()
+    assert settings.zone == ZoneInfo("Europe/Berlin")
+    assert settings.hours is not None and settings.hours.zone == ZoneInfo("Europe/Berlin")
+    assert len(settings.hours.spans) == 6
+    monkeypatch.setenv("TIMEZONE", "")
+    assert load_settings().zone == ZoneInfo("UTC")
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "expected"),
+    [
+        ("TIMEZONE", "Europe/Berln", "Setting TIMEZONE: not a time zone: use an IANA name like"),
+        ("TIMEZONE", "../../etc/passwd", "Setting TIMEZONE: not a time zone"),
+        ("TIMEZONE", "CEST+2", "Setting TIMEZONE: not a time zone"),
+        (
+            "SUPPORT_HOURS",
+            "Mon-Fry 09:00-18:00",
+            "Setting SUPPORT_HOURS: 'Mon-Fry 09:00-18:00': unknown day 'Fry'",
+        ),
+        ("SUPPORT_HOURS", "Mon-Fri 9 to 6", "Setting SUPPORT_HOURS: 'Mon-Fri 9 to 6': expected"),
+    ],
+)
+def test_wrong_hours_or_zone_is_one_line_naming_the_setting(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str, expected: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(SettingsError) as caught:
+        load_settings()
+    message = str(caught.value)
+    assert message.startswith(expected) and "\n" not in message
+
+
+def test_date_order_is_dmy_unless_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert load_settings().date_order == "DMY"
+    monkeypatch.setenv("DATE_ORDER", " mdy ")
+    assert load_settings().date_order == "MDY"
+    monkeypatch.setenv("DATE_ORDER", "")
+    assert load_settings().date_order == "DMY"
+    monkeypatch.setenv("DATE_ORDER", "DYM")
+    with pytest.raises(SettingsError, match=r"^Setting DATE_ORDER: .*'DMY', 'MDY' or 'YMD'"):
+        load_settings()
+
+
+def test_order_number_pattern_is_checked_when_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert load_settings().order_number_pattern == DEFAULT_ORDER_NUMBER_PATTERN
+    monkeypatch.setenv("ORDER_NUMBER_PATTERN", r"NW\d{6}")
+    assert load_settings().order_number_pattern == r"NW\d{6}"
+    monkeypatch.setenv("ORDER_NUMBER_PATTERN", " ")
+    assert load_settings().order_number_pattern == DEFAULT_ORDER_NUMBER_PATTERN
+    for pattern, expected in [
+        ("[A-Z", "is not a regular expression Python can read: unterminated character set"),
+        ("[A-Z]+", "accepts the plain word 'HELP'; an order number pattern should need digits"),
+        (r"\d*", "accepts an empty order number"),
+    ]:
+        monkeypatch.setenv("ORDER_NUMBER_PATTERN", pattern)
+        with pytest.raises(SettingsError) as caught:
+            load_settings()
+        message = str(caught.value)
+        assert message.startswith(f"Setting ORDER_NUMBER_PATTERN: {expected}"), message
+        assert "\n" not in message

@@ -41,6 +41,9 @@ TABLE = {
     "my headphones crackle": [("reset", 90.0)],
     "something about sound": [("reset", 55.0), ("pairing", 50.0), ("delivery", 20.0)],
     "the moon is made of cheese": [("delivery", 12.0)],
+    "my watch came cracked": [("cracked", 91.0)],  # a replacement entry
+    "where can I track it": [("tracking", 88.0), ("delivery", 50.0)],  # an answer
+    "watch trouble": [("cracked", 58.0), ("strap", 52.0)],  # suggest: a replacement one
 }
 TEXTS = [
     *TABLE,
@@ -52,6 +55,8 @@ TEXTS = [
     "10 days ago",  # within the replacement window
     "2026-01-02",  # outside it (the fake clock says 2026-11-25)
     "2027-06-01",  # in the future
+    "11/05/2026",  # 11 May or 5 November, both past: asked which, with both as buttons
+    "I don't have one",  # no order number: a person takes it
 ]
 COMMANDS = ["start", "help", "cancel", "status", "human", "frobnicate"]
 KINDS = (TextMessage, Command, ButtonPress, Media)
