@@ -19,8 +19,10 @@ A passing database failure ends the tick (the lease brings the rows back); a bug
 on the row and tried again after the lease, ``MAX_ATTEMPTS`` times at most.
 
 Budget: at most ``FOLLOWUP_RATE`` follow-ups are handed to the outbox in any one second
-(``SendBudget``), and none while the outbox already holds ``backlog`` messages waiting to go,
-so a customer's live reply never queues behind a crowd of follow-ups.
+(``SendBudget``), and none while the outbox already holds ``backlog`` messages waiting to go.
+Their outbox rows are ``FOLLOW_UP`` rows: the sender takes live replies first and sends
+follow-ups at most ``FOLLOWUP_RATE`` a second itself (the same sliding window, counted from
+each call's end), so a burst after a pause cannot go over it either.
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from bot.clock import Clock
 from bot.delivery import store_effects
 from bot.logs import brief
-from bot.storage import UnitOfWorkFactory, is_temporary
+from bot.storage import FOLLOW_UP, UnitOfWorkFactory, is_temporary
 from flows.model import Effect, FollowUp, FollowUpStatus
 from flows.ports import Repositories
 
@@ -288,7 +290,9 @@ class FollowUpDispatcher:
             after = uow.followups.get(row.id)
             if after is not None and after.status is FollowUpStatus.SENDING:
                 raise RuntimeError(f"flows.due left follow-up {row.id} in 'sending'")
-            ids = store_effects(uow, effects, agent_chat_id=self.agent_chat_id, at=now)
+            ids = store_effects(
+                uow, effects, agent_chat_id=self.agent_chat_id, at=now, priority=FOLLOW_UP
+            )
             uow.commit()
         return bool(ids)
 

@@ -169,6 +169,7 @@ class OutboxRow(SQLModel, table=True):
     ticket_id: int | None = Field(default=None, sa_type=BigInteger)  # the topic it goes into
     from_chat_id: int | None = Field(default=None, sa_type=BigInteger)  # copyMessage source
     source_message_id: int | None = Field(default=None, sa_type=BigInteger)
+    priority: int = Field(default=0, sa_type=SmallInteger)  # records.LIVE / FOLLOW_UP
 
 
 class TicketEventRow(SQLModel, table=True):

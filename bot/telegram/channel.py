@@ -105,6 +105,7 @@ class TelegramChannel:
             agent_chat_id=agent_chat_id,
             admin_ids=admin_ids,
             responses=responses,
+            followup_rate=followup_rate,
         )
         self.worker = Worker(
             bot=bot,

@@ -2,6 +2,7 @@
 
 ``followup`` is the list of timers (the database holds them, the scheduler is only the
 clock): unique per (ticket, kind, round), claimed by due time through (status, due_at).
+An outbox row's ``priority`` lets the sender take live replies before follow-ups.
 
 Revision ID: 0005
 Revises: 0004
@@ -33,6 +34,11 @@ def upgrade() -> None:
         batch.add_column(sa.Column("rating", sa.SmallInteger(), nullable=True))
         batch.add_column(sa.Column("rating_comment", sa.Text(), nullable=True))
 
+    with op.batch_alter_table("outbox") as batch:  # live replies first, follow-ups after
+        batch.add_column(
+            sa.Column("priority", sa.SmallInteger(), nullable=False, server_default=sa.text("0"))
+        )
+
     op.create_table(
         "followup",
         sa.Column("id", surrogate_key, autoincrement=True, nullable=False),
@@ -62,6 +68,8 @@ def downgrade() -> None:
     op.drop_index("ix_followup_status_due_at", table_name="followup")
     op.drop_index(op.f("ix_followup_chat_id"), table_name="followup")
     op.drop_table("followup")
+    with op.batch_alter_table("outbox") as batch:
+        batch.drop_column("priority")
     with op.batch_alter_table("ticket") as batch:
         batch.drop_column("rating_comment")
         batch.drop_column("rating")
