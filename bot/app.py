@@ -9,6 +9,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from bot.clock import Clock, SystemClock
+from bot.followups import FollowUpFlow
 from bot.settings import Settings
 from bot.storage import SqlUnitOfWork, UnitOfWorkFactory, make_engine, upgrade
 from flows.desk import Desk
@@ -37,6 +38,9 @@ class App:
     clock: Clock
     knowledge_watch: KnowledgeWatch
     desk: Desk
+    # what the dispatcher runs a due follow-up through (flows.followup.FollowUps); None:
+    # follow-ups are not dispatched
+    followups: FollowUpFlow | None = None
 
 
 def build(settings: Settings, *, clock: Clock | None = None) -> App:
@@ -62,6 +66,11 @@ def build(settings: Settings, *, clock: Clock | None = None) -> App:
             escalation=settings.escalation_on,
             support_contact=settings.support_contact,
             reopen_window=settings.reopen_window,
+            followup_delay=settings.followup_delay,
+            auto_close_after=settings.auto_close_after,
+            followup_stale_after=settings.followup_stale_after,
+            quiet_hours=settings.quiet,
+            timezone=settings.timezone,
             hours=settings.hours,
             date_order=settings.date_order,
             order_number_pattern=order_pattern(settings.order_number_pattern),

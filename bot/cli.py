@@ -21,6 +21,7 @@ import contextlib
 import importlib.metadata
 import json
 import logging
+import os
 import re
 import sys
 from collections.abc import Iterable, Iterator
@@ -182,6 +183,11 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         knowledge_watch=app.knowledge_watch,
         escalation=settings.escalation_on,
         base_url=settings.telegram_base_url,
+        followups=app.followups,
+        followup_rate=settings.followup_rate,
+        followup_lease=settings.followup_lease,
+        # a test hook: freeze after claiming follow-ups, so a test can kill the process there
+        hang_after_claim=os.environ.get("SUPPORTBOT_TEST_HANG_AFTER_CLAIM") == "1",
     )
     try:
         asyncio.run(channel.run())

@@ -5,18 +5,24 @@ Reads standard input line by line, so it can be scripted::
     printf 'my earbuds will not pair\n2\n' | supportbot chat
 
 Type a button's number or its label to press it, ``/help`` for commands, Ctrl-D to leave.
+
+Follow-ups that fall due ("Is everything working now?") are shown when the chat starts and
+while it waits for the next line, so ``FOLLOWUP_DELAY=5s`` shows the whole loop.
 """
 
 from __future__ import annotations
 
 import getpass
+import queue
 import re
 import sys
+import threading
 import unicodedata
 from typing import TextIO
 
 from bot.app import App
 from bot.delivery import store_effects
+from bot.followups import FollowUpDispatcher
 from bot.markup import plain
 from bot.storage import MessageKind, OutboxStatus
 from flows.model import (
@@ -32,6 +38,7 @@ from flows.model import (
 )
 
 CONSOLE_CHAT = ChatId(1)
+FOLLOWUP_TICK = 1.0  # seconds between looks for due follow-ups while waiting for a line
 
 
 class Console:
@@ -42,6 +49,19 @@ class Console:
         name = getpass.getuser().capitalize() if interactive else "there"
         self.person = Person(CONSOLE_CHAT, CONSOLE_CHAT, name=name, username=None)
         self.buttons: list[tuple[str, str, int]] = []  # label, data, message id
+        self.followups = (
+            FollowUpDispatcher(
+                new_uow=app.new_uow,
+                flows=app.followups,
+                clock=app.clock,
+                agent_chat_id=None,
+                rate=app.settings.followup_rate,
+                lease=app.settings.followup_lease,
+                chat_id=CONSOLE_CHAT,  # this chat's only: others are Telegram's
+            )
+            if app.followups is not None
+            else None
+        )
 
     def run(self, lines: TextIO) -> None:
         self._print_intro()
@@ -51,11 +71,13 @@ class Console:
             self.send(Command(self.person, "start"))
         else:
             self._say("(picking up where we left off; /start begins anew)")
+        self.run_followups()
+        typed_lines = _read_in_background(lines)
         while True:
             if self.interactive:
                 self.out.write("you › ")
                 self.out.flush()
-            line = lines.readline()
+            line = self._next_line(typed_lines)
             if not line:
                 break
             typed = line.rstrip("\n")
@@ -66,6 +88,27 @@ class Console:
             self.send(self.to_event(typed))
         if self.interactive:
             self.out.write("\nBye!\n")
+
+    def _next_line(self, typed_lines: queue.Queue[str | None]) -> str | None:
+        """The next line typed; due follow-ups are shown while waiting for it."""
+        while True:
+            try:
+                return typed_lines.get(timeout=FOLLOWUP_TICK)
+            except queue.Empty:
+                if self.run_followups() and self.interactive:
+                    self.out.write("you › ")
+                    self.out.flush()
+
+    def run_followups(self) -> int:
+        """Ask the follow-ups of this chat that are due, and show them; returns how many."""
+        if self.followups is None:
+            return 0
+        handed = self.followups.run_due()
+        if handed:
+            if self.interactive:
+                self.out.write("\n")
+            self._show_outbox()
+        return handed
 
     def to_event(self, typed: str) -> Inbound:
         text = typed.strip()
@@ -87,13 +130,7 @@ class Console:
             effects = app.conversations.handle(uow, event)
             store_effects(uow, effects, agent_chat_id=None, at=app.clock.now())
             uow.commit()
-        with app.new_uow() as uow:
-            pending = uow.outbox.for_chat(CONSOLE_CHAT, status=OutboxStatus.PENDING)
-            for item in pending:
-                if item.kind is MessageKind.SEND:
-                    self._show(item.text, item.buttons or [], item.id)
-                uow.outbox.mark_sent(item.id, app.clock.now(), item.id)
-            uow.commit()
+        self._show_outbox()
         for effect in effects:  # what Telegram would post in the team's chat
             if isinstance(effect, OpenTopic):
                 self._say(f"[to the support team] new topic «{effect.name}»")
@@ -101,6 +138,17 @@ class Console:
                 self._say("[to the support team] topic reopened")
             elif isinstance(effect, NotifyAgents):
                 self._say("[to the support team] " + plain(effect.text).replace("\n", " | "))
+
+    def _show_outbox(self) -> None:
+        """Print what waits in the outbox for this chat, and mark it sent."""
+        app = self.app
+        with app.new_uow() as uow:
+            pending = uow.outbox.for_chat(CONSOLE_CHAT, status=OutboxStatus.PENDING)
+            for item in pending:
+                if item.kind is MessageKind.SEND:
+                    self._show(item.text, item.buttons or [], item.id)
+                uow.outbox.mark_sent(item.id, app.clock.now(), item.id)
+            uow.commit()
 
     def _show(self, text: str, rows: list[list[dict[str, str]]], message_id: int) -> None:
         self._say("bot › " + plain(text).replace("\n", "\n      "))
@@ -129,3 +177,19 @@ class Console:
 def _simple(text: str) -> str:
     kept = "".join(ch for ch in text if unicodedata.category(ch)[0] in "LNZ")
     return re.sub(r"\s+", " ", kept).strip().lower()
+
+
+def _read_in_background(lines: TextIO) -> queue.Queue[str | None]:
+    """Lines from ``lines`` as they are typed, None at the end; read by a daemon thread so
+    the chat can do other things (show follow-ups) while it waits."""
+    typed: queue.Queue[str | None] = queue.Queue()
+
+    def read() -> None:
+        try:
+            for line in iter(lines.readline, ""):
+                typed.put(line)
+        finally:
+            typed.put(None)
+
+    threading.Thread(target=read, name="stdin", daemon=True).start()
+    return typed

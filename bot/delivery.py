@@ -7,7 +7,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from bot.markup import split_html
-from bot.storage import MessageKind, OutgoingMessage, SqlUnitOfWork
+from bot.storage import LIVE, MessageKind, OutgoingMessage, SqlUnitOfWork
 from flows.model import (
     ClearButtons,
     CloseTopic,
@@ -22,9 +22,17 @@ from flows.model import (
 
 
 def store_effects(
-    uow: SqlUnitOfWork, effects: Iterable[Effect], *, agent_chat_id: int | None, at: datetime
+    uow: SqlUnitOfWork,
+    effects: Iterable[Effect],
+    *,
+    agent_chat_id: int | None,
+    at: datetime,
+    priority: int = LIVE,
 ) -> list[int]:
     """Write each effect to the outbox; nothing is sent before the caller commits.
+
+    ``priority``: ``FOLLOW_UP`` for the follow-up dispatcher's, which the sender takes
+    after live replies and at most ``FOLLOWUP_RATE`` a second.
 
     A text longer than one Telegram message becomes one row per chunk (the buttons go with
     the last), so a chunk that fails is retried alone and never sends the others twice.
@@ -33,6 +41,7 @@ def store_effects(
     for effect in effects:
         message = to_outgoing(effect, agent_chat_id=agent_chat_id)
         if message is not None:
+            message = replace(message, priority=priority)
             ids.extend(uow.outbox.add(chunk, at) for chunk in chunked(message))
     return ids
 

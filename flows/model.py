@@ -304,6 +304,8 @@ class Ticket:
     topic_id: int | None = None  # its forum topic (message_thread_id) in the agent chat
     card_message_id: int | None = None  # the context card's message id in the agent chat
     assignee_id: UserId | None = None  # the agent who took it
+    rating: int | None = None  # 1-5, from the follow-up after a resolution; one per ticket
+    rating_comment: str | None = None
 
     @property
     def ref(self) -> str:
@@ -350,6 +352,43 @@ class TicketEvent:
     at: datetime
     actor_id: UserId | None = None  # the agent (or customer) who did it; None: the bot
     detail: str | None = None
+
+
+# ---- follow-ups: the bot comes back to make sure --------------------------------------
+
+
+class FollowUpKind(StrEnum):
+    CHECK = "check"  # "Is everything working now?" with Yes / No / Remind me later
+    CLOSE = "close"  # no answer to a check: the ticket closes quietly (nothing is sent)
+
+
+class FollowUpStatus(StrEnum):
+    PENDING = "pending"  # waiting for due_at
+    SENDING = "sending"  # claimed by a dispatcher until lease_until; retried after it
+    SENT = "sent"  # the question is in the outbox (a CLOSE row: done)
+    ANSWERED = "answered"  # the customer pressed Yes, No or Later
+    CANCELLED = "cancelled"  # no longer needed: reopened, closed, customer blocked the bot
+    EXPIRED = "expired"  # fell due while the bot was down, too long ago to send (logged)
+
+
+@dataclass
+class FollowUp:
+    """A timer in the database: the dispatcher acts on it once it is due.
+
+    Unique per (ticket, kind, round): "Remind me later" is the next round of the check.
+    """
+
+    ticket_id: TicketId
+    chat_id: ChatId
+    kind: FollowUpKind
+    due_at: datetime
+    round: int = 1
+    status: FollowUpStatus = FollowUpStatus.PENDING
+    id: int | None = None
+    attempts: int = 0  # claims so far
+    lease_until: datetime | None = None
+    sent_at: datetime | None = None
+    last_error: str | None = None
 
 
 # ---- the support team ---------------------------------------------------------------

@@ -10,6 +10,8 @@ from bot.storage.factory import UnitOfWorkFactory
 from bot.storage.lock import AlreadyRunning, hold_single_process
 from bot.storage.migrate import current_revision, downgrade, schema_drift, upgrade
 from bot.storage.records import (
+    FOLLOW_UP,
+    LIVE,
     InboxItem,
     MessageKind,
     OutboxItem,
@@ -19,6 +21,8 @@ from bot.storage.records import (
 from bot.storage.uow import SqlUnitOfWork
 
 __all__ = [
+    "FOLLOW_UP",
+    "LIVE",
     "AlreadyRunning",
     "DatabaseUnavailable",
     "InboxItem",

@@ -240,6 +240,8 @@ class SqlTicketRepository:
         row.topic_id = ticket.topic_id
         row.card_message_id = ticket.card_message_id
         row.assignee_id = ticket.assignee_id
+        row.rating = ticket.rating
+        row.rating_comment = ticket.rating_comment
 
     @staticmethod
     def _ticket(row: TicketRow) -> Ticket:
@@ -258,6 +260,8 @@ class SqlTicketRepository:
             topic_id=row.topic_id,
             card_message_id=row.card_message_id,
             assignee_id=UserId(row.assignee_id) if row.assignee_id is not None else None,
+            rating=row.rating,
+            rating_comment=row.rating_comment,
         )
 
 

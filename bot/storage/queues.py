@@ -140,6 +140,7 @@ class SqlOutbox:
             ticket_id=message.ticket_id,
             from_chat_id=message.from_chat_id,
             source_message_id=message.source_message_id,
+            priority=message.priority,
             status=OutboxStatus.PENDING,
             attempts=0,
             created_at=at,
@@ -161,25 +162,36 @@ class SqlOutbox:
         return self._items(self._session().scalars(stmt).all())
 
     def due(self, now: datetime, limit: int = 100) -> list[OutboxItem]:
-        """Pending messages that may be sent at ``now``, by id.
+        """Pending messages that may be sent at ``now``: live ones first, each by id.
 
         A message queued behind an earlier one of the same chat that waits for its retry is
-        left out, so each chat's messages arrive in order.
+        left out, and so is one behind an earlier follow-up of its chat (which comes later in
+        this order), so each chat's messages arrive in order.
         """
         earlier = aliased(OutboxRow)
         waiting = exists().where(
             col(earlier.chat_id) == col(OutboxRow.chat_id),
             col(earlier.status) == OutboxStatus.PENDING,
             col(earlier.id) < col(OutboxRow.id),
-            col(earlier.next_attempt_at) > now,
+            or_(
+                col(earlier.next_attempt_at) > now, col(earlier.priority) > col(OutboxRow.priority)
+            ),
         )
         stmt = select(OutboxRow).where(
             col(OutboxRow.status) == OutboxStatus.PENDING,
             _due(col(OutboxRow.next_attempt_at), now),
             ~waiting,
         )
-        stmt = stmt.order_by(col(OutboxRow.id)).limit(limit)
+        stmt = stmt.order_by(col(OutboxRow.priority), col(OutboxRow.id)).limit(limit)
         return self._items(self._session().scalars(stmt).all())
+
+    def count_due(self, now: datetime) -> int:
+        """How many pending messages may be sent at ``now``: the sender's backlog."""
+        stmt = select(func.count()).where(
+            col(OutboxRow.status) == OutboxStatus.PENDING,
+            _due(col(OutboxRow.next_attempt_at), now),
+        )
+        return int(self._session().execute(stmt).scalar() or 0)
 
     def next_due_at(self, now: datetime) -> datetime | None:
         """When the earliest message that waits for a retry falls due (None: none waits)."""
@@ -276,6 +288,7 @@ class SqlOutbox:
                     ticket_id=row.ticket_id,
                     from_chat_id=row.from_chat_id,
                     source_message_id=row.source_message_id,
+                    priority=row.priority,
                 )
             )
         return items

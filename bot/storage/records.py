@@ -28,6 +28,12 @@ class MessageKind(StrEnum):
     REOPEN_TOPIC = "reopen_topic"  # reopenForumTopic: the customer is back about it
 
 
+# An outbox row's priority: the sender takes LIVE rows first; FOLLOW_UP rows (sent at most
+# FOLLOWUP_RATE a second) only when no live row is waiting before them.
+LIVE = 0
+FOLLOW_UP = 1
+
+
 # One row of an inline keyboard is a list of {"label": ..., "data": ...} buttons.
 ButtonRows = list[list[dict[str, str]]]
 
@@ -55,6 +61,7 @@ class OutgoingMessage:
     ticket_id: int | None = None  # in the agent chat: goes into this ticket's topic
     from_chat_id: int | None = None  # for COPY: the customer's chat ...
     source_message_id: int | None = None  # ... and the message in it
+    priority: int = LIVE  # FOLLOW_UP: the follow-up dispatcher's
 
 
 @dataclass(frozen=True)
@@ -77,3 +84,4 @@ class OutboxItem:
     ticket_id: int | None = None
     from_chat_id: int | None = None
     source_message_id: int | None = None
+    priority: int = LIVE

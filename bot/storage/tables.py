@@ -11,7 +11,18 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Date, DateTime, Integer, String, Text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Date,
+    DateTime,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
@@ -104,6 +115,8 @@ class TicketRow(SQLModel, table=True):
     topic_id: int | None = Field(default=None, sa_type=BigInteger, index=True)
     card_message_id: int | None = Field(default=None, sa_type=BigInteger, index=True)
     assignee_id: int | None = Field(default=None, sa_type=BigInteger)  # the agent who took it
+    rating: int | None = Field(default=None, sa_type=SmallInteger)  # 1-5, from the follow-up
+    rating_comment: str | None = Field(default=None, sa_type=Text)
 
 
 class MessageRow(SQLModel, table=True):
@@ -156,6 +169,7 @@ class OutboxRow(SQLModel, table=True):
     ticket_id: int | None = Field(default=None, sa_type=BigInteger)  # the topic it goes into
     from_chat_id: int | None = Field(default=None, sa_type=BigInteger)  # copyMessage source
     source_message_id: int | None = Field(default=None, sa_type=BigInteger)
+    priority: int = Field(default=0, sa_type=SmallInteger)  # records.LIVE / FOLLOW_UP
 
 
 class TicketEventRow(SQLModel, table=True):
@@ -200,3 +214,31 @@ class AuditRow(SQLModel, table=True):
     action: str = Field(sa_type=String(64))
     detail: str = Field(default="", sa_type=Text)
     allowed: bool
+
+
+class FollowUpRow(SQLModel, table=True):
+    """A timer: the dispatcher acts on it once ``due_at`` has come (``FollowUpStatus``).
+
+    Claimed rows are ``sending`` until ``lease_until``; a claim that died with its process
+    is taken again after that. The (status, due_at) index serves the dispatcher's claim.
+    """
+
+    __tablename__ = "followup"
+    __table_args__ = (
+        UniqueConstraint("ticket_id", "kind", "round"),
+        Index("ix_followup_status_due_at", "status", "due_at"),
+    )
+
+    id: int | None = Field(default=None, sa_type=SurrogateKey, primary_key=True)
+    ticket_id: int = Field(sa_type=BigInteger, foreign_key="ticket.id")
+    chat_id: int = Field(sa_type=BigInteger, index=True)  # a blocked customer's are cancelled
+    kind: str = Field(sa_type=String(16))  # FollowUpKind
+    round: int = 1
+    due_at: datetime = Field(sa_type=UtcDateTime)
+    status: str = Field(default="pending", sa_type=String(16))  # FollowUpStatus
+    attempts: int = 0  # claims so far
+    lease_until: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    sent_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    last_error: str | None = Field(default=None, sa_type=Text)
+    created_at: datetime = Field(sa_type=UtcDateTime)
+    updated_at: datetime = Field(sa_type=UtcDateTime)

@@ -12,7 +12,8 @@ Leaving the block without ``commit()`` (or by an exception) rolls everything bac
 
 The repositories implement the Protocols in ``flows.ports`` on SQL and map between the
 ``flows.model`` dataclasses and the tables; ``inbox`` and ``outbox`` are the bot's own.
-``agents``, ``audit`` and ``ticket_events`` serve the support team's side.
+``agents``, ``audit`` and ``ticket_events`` serve the support team's side; ``followups``
+are the timers of ``bot.followups``.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from bot.storage.conversations import (
     SqlTranscriptRepository,
 )
 from bot.storage.errors import StorageError
+from bot.storage.followups import SqlFollowUps
 from bot.storage.queues import SqlInbox, SqlOutbox
 from bot.storage.team import SqlAgentRepository, SqlAuditLog
 
@@ -53,6 +55,7 @@ class SqlUnitOfWork:
     audit: SqlAuditLog
     inbox: SqlInbox
     outbox: SqlOutbox
+    followups: SqlFollowUps
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
@@ -68,6 +71,7 @@ class SqlUnitOfWork:
         self.audit = SqlAuditLog(source)
         self.inbox = SqlInbox(source)
         self.outbox = SqlOutbox(source)
+        self.followups = SqlFollowUps(source)
 
     def __enter__(self) -> Self:
         if self._used:

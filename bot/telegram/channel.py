@@ -1,4 +1,5 @@
-"""The Telegram channel: builds the Bot API client and runs poller, worker and sender."""
+"""The Telegram channel: builds the Bot API client and runs poller, worker and sender, and
+the follow-up dispatcher (``bot.followups``) on the same event loop."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import contextlib
 import logging
 import signal
 from collections.abc import Collection
+from datetime import timedelta
 from typing import Any, Protocol
 
 from telegram import (
@@ -20,6 +22,7 @@ from telegram.ext import AIORateLimiter, ExtBot
 from telegram.request import HTTPXRequest
 
 from bot.clock import Clock
+from bot.followups import FollowUpDispatcher, FollowUpFlow
 from bot.settings import TELEGRAM_API
 from bot.storage import UnitOfWorkFactory
 from bot.telegram import doctor
@@ -85,6 +88,10 @@ class TelegramChannel:
         knowledge_watch: Reloadable | None = None,
         escalation: bool = True,
         base_url: str = TELEGRAM_API,
+        followups: FollowUpFlow | None = None,
+        followup_rate: float = 10.0,
+        followup_lease: timedelta = timedelta(seconds=60),
+        hang_after_claim: bool = False,
     ):
         self.bot = bot
         self.knowledge_watch = knowledge_watch
@@ -98,6 +105,7 @@ class TelegramChannel:
             agent_chat_id=agent_chat_id,
             admin_ids=admin_ids,
             responses=responses,
+            followup_rate=followup_rate,
         )
         self.worker = Worker(
             bot=bot,
@@ -108,6 +116,20 @@ class TelegramChannel:
             clock=clock,
             agent_chat_id=agent_chat_id,
             on_outbox=self.sender.wake,
+        )
+        self.dispatcher = (
+            FollowUpDispatcher(
+                new_uow=new_uow,
+                flows=followups,
+                clock=clock,
+                agent_chat_id=agent_chat_id,
+                rate=followup_rate,
+                lease=followup_lease,
+                on_outbox=self.sender.wake,
+                hang_after_claim=hang_after_claim,
+            )
+            if followups is not None
+            else None
         )
         self.poller = Poller(
             bot=bot, new_uow=new_uow, clock=clock, on_stored=self.worker.wake, timeout=poll_timeout
@@ -135,12 +157,16 @@ class TelegramChannel:
             worker = asyncio.create_task(self.worker.run(stop), name="worker")
             sender = asyncio.create_task(self.sender.run(stop), name="sender")
             watcher = asyncio.create_task(self._watch_knowledge(stop), name="knowledge")
+            if self.dispatcher is not None:
+                self.dispatcher.start()  # APScheduler on this loop: the follow-ups' clock
             stopped = asyncio.create_task(stop.wait())
             done, _ = await asyncio.wait(
                 {poller, worker, sender, stopped}, return_when=asyncio.FIRST_COMPLETED
             )
             watcher.cancel()
             stop.set()
+            if self.dispatcher is not None:  # the row in hand is finished, the rest given back
+                await self.dispatcher.stop()
             # a getUpdates in flight holds nothing yet: cancelling it loses no update
             poller.cancel()
             self.worker.wake.set()

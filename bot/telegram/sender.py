@@ -6,7 +6,7 @@ due or something new is queued. What a failure does to a row:
 - a network error or a Bot API outage: retried with backoff for as long as it takes;
 - a 429: all sending pauses for its ``retry_after``; the row is not charged an attempt;
 - a 403 (the customer blocked the bot): the customer is marked and what was queued for
-  them is cancelled;
+  them is cancelled, their pending follow-ups too;
 - a 403 from the agent chat (the bot was removed from it): logged at ERROR once; its rows
   stay pending and are retried with backoff until the bot is back; no customer is touched;
   the first refusal of a loss writes each admin (``ADMIN_IDS``) a private notice. An
@@ -32,8 +32,16 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from bot.clock import Clock
+from bot.followups import SendBudget
 from bot.markup import plain, split_html
-from bot.storage import MessageKind, OutboxItem, OutgoingMessage, SqlUnitOfWork, UnitOfWorkFactory
+from bot.storage import (
+    LIVE,
+    MessageKind,
+    OutboxItem,
+    OutgoingMessage,
+    SqlUnitOfWork,
+    UnitOfWorkFactory,
+)
 from bot.telegram.rendering import keyboard
 from bot.telegram.timing import keep_going
 from flows.model import TicketId
@@ -65,6 +73,7 @@ class Sender:
         agent_chat_id: int | None = None,
         admin_ids: Collection[int] = (),
         responses: Responses | None = None,  # for the admins' notice; none: they are not told
+        followup_rate: float | None = None,  # FOLLOW_UP rows a second at most; None: no limit
     ):
         self.bot = bot
         self.new_uow = new_uow
@@ -78,6 +87,7 @@ class Sender:
         self._paused_until = clock.now()
         self._gone: set[int] = set()  # chats that blocked the bot during this pass
         self._unrecorded: dict[int, tuple[OutboxItem, int | None]] = {}  # sent, not yet marked
+        self.followup_budget = SendBudget(followup_rate) if followup_rate is not None else None
         self.delivered = 0  # rows done with since start (sent or given up)
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -101,16 +111,28 @@ class Sender:
             items = uow.outbox.due(now, self.batch)
         self._gone.clear()
         waiting: set[int] = set()  # chats whose earlier row waits: keep their order
+        held: float | None = None  # follow-ups wait for the budget: seconds until it allows
         for item in items:
             if item.chat_id in waiting or item.chat_id in self._gone:
                 continue
-            if await self.deliver(item):
+            budget = self.followup_budget if item.priority != LIVE else None
+            if budget is not None and budget.available() <= 0:
+                held = budget.wait()
+                break  # the rest are follow-ups too: live rows come first in ``due``
+            if budget is not None and self.wake.is_set():
+                return 0.0  # something new was queued: live replies before more follow-ups
+            delivered = await self.deliver(item)
+            if budget is not None:
+                budget.take()  # after the call: its arrival lies before this moment
+            if delivered:
                 self.delivered += 1
             else:
                 waiting.add(item.chat_id)
             now = self.clock.now()
             if self._paused_until > now:
                 return (self._paused_until - now).total_seconds()
+        if held is not None:
+            return held
         if len(items) >= self.batch:
             return 0.0  # there may be more that are due
         now = self.clock.now()
@@ -138,6 +160,9 @@ class Sender:
                 uow.outbox.mark_failed(item.id, f"403 {exc.message}")
                 uow.customers.mark_blocked(item.chat_id, True, self.clock.now())
                 uow.outbox.cancel_for_chat(item.chat_id, "customer blocked the bot")
+                uow.followups.cancel_for_chat(
+                    item.chat_id, self.clock.now(), "customer blocked the bot"
+                )
                 uow.commit()
             return True
         except BadRequest as exc:

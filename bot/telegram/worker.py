@@ -170,6 +170,7 @@ class Worker:
                 uow.customers.mark_blocked(event.chat_id, event.blocked, now)
                 if event.blocked:
                     uow.outbox.cancel_for_chat(event.chat_id, "customer blocked the bot")
+                    uow.followups.cancel_for_chat(event.chat_id, now, "customer blocked the bot")
             elif event is not None:
                 effects = self.conversations.handle(uow, event)
                 store_effects(uow, effects, agent_chat_id=self.agent_chat_id, at=now)

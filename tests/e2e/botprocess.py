@@ -18,8 +18,9 @@ AGENT_CHAT = -1009999999999
 class BotProcess:
     """Start, stop and kill the bot; its log goes to a file the test can read."""
 
-    def __init__(self, fake: FakeBotApi, workdir: Path, **env: str):
+    def __init__(self, fake: FakeBotApi, workdir: Path, *, module: str = "bot", **env: str):
         self.fake = fake
+        self.module = module  # what ``python -m`` runs
         self.workdir = workdir
         self.log_path = workdir / "bot.log"
         self.env = {
@@ -36,18 +37,19 @@ class BotProcess:
         }
         self.process: subprocess.Popen[bytes] | None = None
 
-    def start(self) -> BotProcess:
+    def start(self, *, wait: bool = True) -> BotProcess:
+        """Start the bot; with ``wait``, return once it polls (``False``: at once)."""
         before = len(self.fake.requests_for("getUpdates"))
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "bot", "run"],
+            [sys.executable, "-m", self.module, "run"],
             cwd=self.workdir,
             env=self.env,
             stdout=log,
             stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + 30
-        while len(self.fake.requests_for("getUpdates")) <= before:
+        while wait and len(self.fake.requests_for("getUpdates")) <= before:
             if self.process.poll() is not None:
                 raise AssertionError(f"the bot exited at start:\n{self.log()}")
             if time.monotonic() > deadline:

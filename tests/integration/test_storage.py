@@ -55,6 +55,7 @@ TABLES = {
     "agent",
     "audit",
     "ticket_event",
+    "followup",
 }
 
 
@@ -134,7 +135,7 @@ def test_drivers(engine: Engine) -> None:
 # ---- migrations ---------------------------------------------------------------------
 
 
-HEAD = "0004"
+HEAD = "0005"
 
 
 def test_upgrade_creates_the_schema_on_an_empty_database(bare_engine: Engine) -> None:

@@ -18,6 +18,8 @@ from flows.model import (
     Conversation,
     CopyToAgents,
     Effect,
+    FollowUp,
+    FollowUpStatus,
     Media,
     MediaKind,
     NotifyAgents,
@@ -214,6 +216,39 @@ class FakeTicketEvents:
 
 
 @dataclass
+class FakeFollowUps:
+    rows: dict[int, FollowUp] = field(default_factory=dict)
+
+    def add(self, followup: FollowUp) -> FollowUp | None:
+        key = (followup.ticket_id, followup.kind, followup.round)
+        if any((f.ticket_id, f.kind, f.round) == key for f in self.rows.values()):
+            return None
+        stored = copy.deepcopy(followup)
+        stored.id = len(self.rows) + 1
+        self.rows[stored.id] = stored
+        return copy.deepcopy(stored)
+
+    def get(self, followup_id: int) -> FollowUp | None:
+        found = self.rows.get(followup_id)
+        return copy.deepcopy(found) if found else None
+
+    def save(self, followup: FollowUp) -> None:
+        assert followup.id in self.rows
+        self.rows[followup.id] = copy.deepcopy(followup)
+
+    def for_ticket(self, ticket_id: TicketId) -> list[FollowUp]:
+        mine = [f for f in self.rows.values() if f.ticket_id == ticket_id]
+        return [copy.deepcopy(f) for f in sorted(mine, key=lambda f: f.id or 0)]
+
+    def cancel_pending(self, ticket_id: TicketId, at: datetime) -> int:
+        waiting = (FollowUpStatus.PENDING, FollowUpStatus.SENDING)
+        hit = [f for f in self.rows.values() if f.ticket_id == ticket_id and f.status in waiting]
+        for f in hit:
+            f.status = FollowUpStatus.CANCELLED
+        return len(hit)
+
+
+@dataclass
 class FakeRepositories:
     customers: FakeCustomers = field(default_factory=FakeCustomers)
     conversations: FakeConversations = field(default_factory=FakeConversations)
@@ -222,6 +257,7 @@ class FakeRepositories:
     agents: FakeAgents = field(default_factory=FakeAgents)
     audit: FakeAuditLog = field(default_factory=FakeAuditLog)
     ticket_events: FakeTicketEvents = field(default_factory=FakeTicketEvents)
+    followups: FakeFollowUps = field(default_factory=FakeFollowUps)
 
 
 FIX_STEPS = "1. Hold the power button for 7 seconds.\n2. Pair again."
