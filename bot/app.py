@@ -61,6 +61,10 @@ def build(settings: Settings, *, clock: Clock | None = None) -> App:
             escalation=settings.escalation_on,
             support_contact=settings.support_contact,
             reopen_window=settings.reopen_window,
+            followup_delay=settings.followup_delay,
+            auto_close_after=settings.auto_close_after,
+            followup_stale_after=settings.followup_stale_after,
+            quiet_hours=settings.quiet,
         ),
     )
     conversations = Conversations(services=services, clock=clock)
@@ -78,6 +82,7 @@ def build(settings: Settings, *, clock: Clock | None = None) -> App:
             admins=frozenset(settings.admin_ids),
             agent_names=settings.agent_names == "on",
             conversations=conversations,
+            followup_delay=settings.followup_delay,
         ),
     )
 

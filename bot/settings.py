@@ -48,6 +48,20 @@ def parse_duration(value: object) -> object:
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
 
 
+def parse_quiet_hours(value: str) -> tuple[int, int] | None:
+    """``21-9`` -> (21, 9): from 21:00 to 09:00 local time; empty -> None (off)."""
+    text = value.strip()
+    if not text:
+        return None
+    start, sep, end = text.partition("-")
+    if not sep or not start.strip().isdigit() or not end.strip().isdigit():
+        raise ValueError("must be two hours like 21-9 (from 21:00 to 09:00), or empty for none")
+    hours = int(start), int(end)
+    if not all(0 <= h <= 23 for h in hours) or hours[0] == hours[1]:
+        raise ValueError("hours must be 0-23 and differ, like 21-9")
+    return hours
+
+
 class SettingsError(Exception):
     """A setting has a wrong value; the message names it, for the person starting the bot."""
 
@@ -77,6 +91,17 @@ class Settings(BaseSettings):
     # a customer writing this soon after a resolution is asked "about T-00128 or something
     # new?"; 0 turns the question off
     reopen_window: Duration = timedelta(days=7)
+    # the bot comes back this long after a resolution: "Is everything working now?"
+    followup_delay: Duration = timedelta(hours=24)
+    # no answer to it this long after it was sent: the ticket closes quietly
+    auto_close_after: Duration = timedelta(days=7)
+    # fell due while the bot was down, longer ago than this: expired (logged), not sent
+    followup_stale_after: Duration = timedelta(hours=72)
+    # local hours (TIMEZONE) when no follow-up is sent, e.g. 21-9; empty: any time
+    quiet_hours: str = "21-9"
+    # follow-ups handed to the sender per second at most, leaving room for live replies
+    # (Telegram allows about 30 messages a second in all)
+    followup_rate: float = Field(default=10.0, gt=0, le=30)
     log_level: str = "INFO"
 
     @field_validator(
@@ -114,6 +139,17 @@ class Settings(BaseSettings):
     @classmethod
     def _strip(cls, value: str) -> str:
         return value.strip()
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _quiet_hours(cls, value: str) -> str:
+        parse_quiet_hours(value)  # raises with what is wrong
+        return value.strip()
+
+    @property
+    def quiet(self) -> tuple[int, int] | None:
+        """QUIET_HOURS as (from hour, to hour), or None when off."""
+        return parse_quiet_hours(self.quiet_hours)
 
     @field_validator("admin_ids", mode="before")
     @classmethod

@@ -204,6 +204,7 @@ class State(StrEnum):
     PURCHASE_DATE = "purchase_date"  # replacement: waiting for the purchase date
     WITH_AGENT = "with_agent"  # handed to a person
     REOPEN_ASK = "reopen_ask"  # "Is this about T-00128 or something new?" asked
+    RATING_COMMENT = "rating_comment"  # rated after a follow-up; "Anything to add?" asked
 
 
 # Where one inbound event can take a conversation: the state before -> the states after.
@@ -213,12 +214,22 @@ class State(StrEnum):
 # (tests/unit/test_transitions.py checks both).
 TRANSITIONS: Mapping[State, frozenset[State]] = {
     # a message soon after a resolved ticket first asks whether it is about that one
+    # a follow-up's rating, pressed while idle, asks for an optional comment
     State.DESCRIBE: frozenset(
-        {State.DESCRIBE, State.CHOOSE, State.CONFIRM, State.WITH_AGENT, State.REOPEN_ASK}
+        {
+            State.DESCRIBE,
+            State.CHOOSE,
+            State.CONFIRM,
+            State.WITH_AGENT,
+            State.REOPEN_ASK,
+            State.RATING_COMMENT,
+        }
     ),
     State.REOPEN_ASK: frozenset(
         {State.REOPEN_ASK, State.DESCRIBE, State.CHOOSE, State.CONFIRM, State.WITH_AGENT}
     ),
+    # the comment, "Skip" or /cancel end it; a follow-up's "No" hands over to a person
+    State.RATING_COMMENT: frozenset({State.RATING_COMMENT, State.DESCRIBE, State.WITH_AGENT}),
     # typing while choosing is a new description
     State.CHOOSE: frozenset({State.CHOOSE, State.CONFIRM, State.DESCRIBE, State.WITH_AGENT}),
     State.CONFIRM: frozenset({State.CONFIRM, State.DESCRIBE, State.ORDER_NUMBER, State.WITH_AGENT}),
@@ -277,6 +288,8 @@ class Ticket:
     topic_id: int | None = None  # its forum topic (message_thread_id) in the agent chat
     card_message_id: int | None = None  # the context card's message id in the agent chat
     assignee_id: UserId | None = None  # the agent who took it
+    rating: int | None = None  # 1-5, from the follow-up after a resolution; one per ticket
+    rating_comment: str | None = None
 
     @property
     def ref(self) -> str:
@@ -310,6 +323,7 @@ class TicketEventKind(StrEnum):
     RESOLVED = "resolved"
     CLOSED = "closed"
     REOPENED = "reopened"
+    RATED = "rated"  # the customer rated the help (detail: 1-5)
     REPLACEMENT_APPROVED = "replacement_approved"
     REPLACEMENT_DENIED = "replacement_denied"
 
@@ -323,6 +337,43 @@ class TicketEvent:
     at: datetime
     actor_id: UserId | None = None  # the agent (or customer) who did it; None: the bot
     detail: str | None = None
+
+
+# ---- follow-ups: the bot comes back to make sure --------------------------------------
+
+
+class FollowUpKind(StrEnum):
+    CHECK = "check"  # "Is everything working now?" with Yes / No / Remind me later
+    CLOSE = "close"  # no answer to a check: the ticket closes quietly (nothing is sent)
+
+
+class FollowUpStatus(StrEnum):
+    PENDING = "pending"  # waiting for due_at
+    SENDING = "sending"  # claimed by a dispatcher until lease_until; retried after it
+    SENT = "sent"  # the question is in the outbox (a CLOSE row: done)
+    ANSWERED = "answered"  # the customer pressed Yes, No or Later
+    CANCELLED = "cancelled"  # no longer needed: reopened, closed, customer blocked the bot
+    EXPIRED = "expired"  # fell due while the bot was down, too long ago to send (logged)
+
+
+@dataclass
+class FollowUp:
+    """A timer in the database: the dispatcher acts on it once it is due.
+
+    Unique per (ticket, kind, round): "Remind me later" is the next round of the check.
+    """
+
+    ticket_id: TicketId
+    chat_id: ChatId
+    kind: FollowUpKind
+    due_at: datetime
+    round: int = 1
+    status: FollowUpStatus = FollowUpStatus.PENDING
+    id: int | None = None
+    attempts: int = 0  # claims so far
+    lease_until: datetime | None = None
+    sent_at: datetime | None = None
+    last_error: str | None = None
 
 
 # ---- the support team ---------------------------------------------------------------

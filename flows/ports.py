@@ -13,6 +13,7 @@ from flows.model import (
     AuditEntry,
     ChatId,
     Conversation,
+    FollowUp,
     Person,
     Ticket,
     TicketEvent,
@@ -36,6 +37,12 @@ class Matcher(Protocol):
 class CustomerRepository(Protocol):
     def upsert(self, person: Person, at: datetime) -> None:
         """Create the customer or refresh their name; clears a 'blocked' mark."""
+        ...
+
+    def get(self, chat_id: ChatId) -> Person | None: ...
+
+    def is_blocked(self, chat_id: int) -> bool:
+        """True when the customer blocked the bot (a 403, or 'kicked') and has not come back."""
         ...
 
 
@@ -125,6 +132,28 @@ class TicketEvents(Protocol):
         ...
 
 
+class FollowUpRepository(Protocol):
+    """The follow-up timers, written in the same transaction as what causes them."""
+
+    def add(self, followup: FollowUp) -> FollowUp | None:
+        """Store a new follow-up; None (nothing stored) when its (ticket, kind, round) exists."""
+        ...
+
+    def get(self, followup_id: int) -> FollowUp | None: ...
+
+    def save(self, followup: FollowUp) -> None:
+        """Store status, due_at, sent_at, lease and last_error of an existing row."""
+        ...
+
+    def for_ticket(self, ticket_id: TicketId) -> list[FollowUp]:
+        """The ticket's follow-ups, oldest first."""
+        ...
+
+    def cancel_pending(self, ticket_id: TicketId, at: datetime) -> int:
+        """Cancel the ticket's pending (and sending) follow-ups; returns how many."""
+        ...
+
+
 class Repositories(Protocol):
     """What one unit of work offers the flows. The caller commits; flows never do."""
 
@@ -148,3 +177,6 @@ class Repositories(Protocol):
 
     @property
     def ticket_events(self) -> TicketEvents: ...
+
+    @property
+    def followups(self) -> FollowUpRepository: ...

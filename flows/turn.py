@@ -50,6 +50,12 @@ class FlowSettings:
     # a message this soon after a resolution asks "about T-00128 or something new?";
     # zero: never asked
     reopen_window: timedelta = timedelta(days=7)
+    # follow-ups (flows.followup): when, how long an answer may take, what is too old
+    followup_delay: timedelta = timedelta(hours=24)
+    auto_close_after: timedelta = timedelta(days=7)
+    followup_stale_after: timedelta = timedelta(hours=72)
+    quiet_hours: tuple[int, int] | None = (21, 9)  # local hours: none sent from 21 to 9
+    timezone: str = "UTC"  # IANA name the quiet hours are read in
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flows.engine import Conversations
+from flows.followup import FollowUps
 from flows.model import (
     WITH_TEAM,
     Agent,
@@ -18,6 +19,8 @@ from flows.model import (
     Conversation,
     CopyToAgents,
     Effect,
+    FollowUp,
+    FollowUpStatus,
     Media,
     MediaKind,
     NotifyAgents,
@@ -84,8 +87,17 @@ class ScriptedMatcher:
 class FakeCustomers:
     people: dict[int, Person] = field(default_factory=dict)
 
+    blocked: set[int] = field(default_factory=set)
+
     def upsert(self, person: Person, at: datetime) -> None:
         self.people[person.chat_id] = person
+        self.blocked.discard(person.chat_id)
+
+    def get(self, chat_id: ChatId) -> Person | None:
+        return self.people.get(chat_id)
+
+    def is_blocked(self, chat_id: int) -> bool:
+        return chat_id in self.blocked
 
 
 @dataclass
@@ -213,6 +225,39 @@ class FakeTicketEvents:
 
 
 @dataclass
+class FakeFollowUps:
+    rows: dict[int, FollowUp] = field(default_factory=dict)
+
+    def add(self, followup: FollowUp) -> FollowUp | None:
+        key = (followup.ticket_id, followup.kind, followup.round)
+        if any((f.ticket_id, f.kind, f.round) == key for f in self.rows.values()):
+            return None
+        stored = copy.deepcopy(followup)
+        stored.id = len(self.rows) + 1
+        self.rows[stored.id] = stored
+        return copy.deepcopy(stored)
+
+    def get(self, followup_id: int) -> FollowUp | None:
+        found = self.rows.get(followup_id)
+        return copy.deepcopy(found) if found else None
+
+    def save(self, followup: FollowUp) -> None:
+        assert followup.id in self.rows
+        self.rows[followup.id] = copy.deepcopy(followup)
+
+    def for_ticket(self, ticket_id: TicketId) -> list[FollowUp]:
+        mine = [f for f in self.rows.values() if f.ticket_id == ticket_id]
+        return [copy.deepcopy(f) for f in sorted(mine, key=lambda f: f.id or 0)]
+
+    def cancel_pending(self, ticket_id: TicketId, at: datetime) -> int:
+        waiting = (FollowUpStatus.PENDING, FollowUpStatus.SENDING)
+        hit = [f for f in self.rows.values() if f.ticket_id == ticket_id and f.status in waiting]
+        for f in hit:
+            f.status = FollowUpStatus.CANCELLED
+        return len(hit)
+
+
+@dataclass
 class FakeRepositories:
     customers: FakeCustomers = field(default_factory=FakeCustomers)
     conversations: FakeConversations = field(default_factory=FakeConversations)
@@ -221,6 +266,7 @@ class FakeRepositories:
     agents: FakeAgents = field(default_factory=FakeAgents)
     audit: FakeAuditLog = field(default_factory=FakeAuditLog)
     ticket_events: FakeTicketEvents = field(default_factory=FakeTicketEvents)
+    followups: FakeFollowUps = field(default_factory=FakeFollowUps)
 
 
 FIX_STEPS = "1. Hold the power button for 7 seconds.\n2. Pair again."
@@ -312,6 +358,16 @@ class Harness:
         """The conversation's state, also before the customer's first message."""
         row = self.repos.conversations.rows.get(self.person.chat_id)
         return (row or Conversation(self.person.chat_id)).state
+
+    def run_followups(self, *, early: bool = False) -> list[Effect]:
+        """What the dispatcher does: every pending follow-up that is due (``early``: all)."""
+        flows = FollowUps(services=self.engine.services, clock=self.clock)
+        effects: list[Effect] = []
+        for row in sorted(self.repos.followups.rows.values(), key=lambda f: f.id or 0):
+            if row.status is FollowUpStatus.PENDING and (early or row.due_at <= self.clock.now()):
+                effects += flows.due(self.repos, copy.deepcopy(row))
+        self.last = effects
+        return effects
 
     def fork(self) -> Harness:
         """A copy that carries on independently: same engine, copied repositories."""
