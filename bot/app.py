@@ -14,6 +14,7 @@ from bot.settings import Settings
 from bot.storage import SqlUnitOfWork, UnitOfWorkFactory, make_engine, upgrade
 from flows.desk import Desk
 from flows.engine import Conversations
+from flows.followup import FollowUps
 from flows.text import order_pattern
 from flows.turn import FlowSettings, Services
 from knowledge.loader import KnowledgeError, load_knowledge
@@ -91,7 +92,9 @@ def build(settings: Settings, *, clock: Clock | None = None) -> App:
             admins=frozenset(settings.admin_ids),
             agent_names=settings.agent_names == "on",
             conversations=conversations,
+            followup_delay=settings.followup_delay,
         ),
+        followups=FollowUps(services=services, clock=clock),
     )
 
 

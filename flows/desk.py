@@ -14,9 +14,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from flows import resolve
+from flows import followup, resolve
 from flows.agents import may_act
 from flows.engine import Conversations, status_label
 from flows.model import (
@@ -60,6 +60,7 @@ class Desk:
     agent_names: bool = True  # False: customers read "Our team", not the agent's name
     # the customer's flows (for /fix): their knowledge is the one in use, reloads included
     conversations: Conversations | None = None
+    followup_delay: timedelta = timedelta(hours=24)  # after /resolve: "Is it working now?"
 
     def handle(self, repos: Repositories, event: TeamMessage) -> list[Effect]:
         act = _Act(repos, event, self.responses, self.clock.now())
@@ -161,6 +162,8 @@ class Desk:
             TicketEventKind.RESOLVED if status is TicketStatus.RESOLVED else TicketEventKind.CLOSED
         )
         act.event_for(ticket, kind)
+        if status is TicketStatus.RESOLVED:  # /close asks nothing again
+            followup.schedule_check(act.repos, ticket, act.now + self.followup_delay)
         act.to_customer(ticket, customer, ref=ticket.ref)
         act.release(ticket)
         act.answer(team, ticket, ref=ticket.ref, name=act.event.name)

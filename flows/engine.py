@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from flows import escalation, intake, reopen, replacement, resolve
+from flows import escalation, followup, intake, reopen, replacement, resolve
 from flows import text as words
 from flows.model import (
     TRANSITIONS,
@@ -133,6 +133,8 @@ class Conversations:
             replacement.on_purchase_date(turn, typed)
         elif state is State.REOPEN_ASK:
             reopen.typed(turn, typed, message_id)
+        elif state is State.RATING_COMMENT:
+            followup.comment(turn, typed)
         elif state is State.DESCRIBE and reopen.maybe_ask(turn, typed, message_id):
             return
         else:  # DESCRIBE, or CHOOSE where typing means describing it anew
@@ -170,6 +172,10 @@ class Conversations:
     def _press(self, turn: Turn, event: ButtonPress) -> None:
         if event.message_id is not None:
             turn.effects.append(ClearButtons(turn.chat_id, event.message_id))
+        answered = followup.parse(event.data)
+        if answered is not None:  # a follow-up's buttons work whatever is going on
+            followup.press(turn, answered)
+            return
         press = parse_press(event.data)
         state = turn.conversation.state
         if press is not None and press.action == HUMAN:
@@ -266,6 +272,8 @@ class Conversations:
             summary = " ".join(ticket.summary.split())  # one line a ticket
             summary = summary if len(summary) <= 60 else summary[:57].rstrip() + "…"
             state = responses.text(status_label(ticket.status, turn.escalation))
+            if ticket.rating is not None:
+                state = responses.text(Say.STATUS_RATED, state=state, stars="⭐" * ticket.rating)
             lines.append(
                 responses.text(Say.STATUS_LINE, ref=ticket.ref, summary=summary, state=state)
             )

@@ -204,6 +204,7 @@ class State(StrEnum):
     PURCHASE_DATE = "purchase_date"  # replacement: waiting for the purchase date
     WITH_AGENT = "with_agent"  # handed to a person
     REOPEN_ASK = "reopen_ask"  # "Is this about T-00128 or something new?" asked
+    RATING_COMMENT = "rating_comment"  # rated after a follow-up; "Anything to add?" asked
 
 
 # Where one inbound event can take a conversation: the state before -> the states after.
@@ -214,6 +215,7 @@ class State(StrEnum):
 TRANSITIONS: Mapping[State, frozenset[State]] = {
     # a message soon after a resolved ticket first asks whether it is about that one;
     # an entry whose remedy is a replacement goes straight to the order number
+    # a follow-up's rating, pressed while idle, asks for an optional comment
     State.DESCRIBE: frozenset(
         {
             State.DESCRIBE,
@@ -222,6 +224,7 @@ TRANSITIONS: Mapping[State, frozenset[State]] = {
             State.ORDER_NUMBER,
             State.WITH_AGENT,
             State.REOPEN_ASK,
+            State.RATING_COMMENT,
         }
     ),
     State.REOPEN_ASK: frozenset(
@@ -234,6 +237,8 @@ TRANSITIONS: Mapping[State, frozenset[State]] = {
             State.WITH_AGENT,
         }
     ),
+    # the comment, "Skip" or /cancel end it; a follow-up's "No" hands over to a person
+    State.RATING_COMMENT: frozenset({State.RATING_COMMENT, State.DESCRIBE, State.WITH_AGENT}),
     # typing while choosing is a new description
     State.CHOOSE: frozenset(
         {State.CHOOSE, State.CONFIRM, State.ORDER_NUMBER, State.DESCRIBE, State.WITH_AGENT}
@@ -339,6 +344,7 @@ class TicketEventKind(StrEnum):
     RESOLVED = "resolved"
     CLOSED = "closed"
     REOPENED = "reopened"
+    RATED = "rated"  # the customer rated the help (detail: 1-5)
     REPLACEMENT_APPROVED = "replacement_approved"
     REPLACEMENT_DENIED = "replacement_denied"
 

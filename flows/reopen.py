@@ -131,7 +131,13 @@ def answer(turn: Turn, about_old: bool) -> None:
         turn.say(Say.DESCRIBE_PROMPT)
 
 
-def reopen(turn: Turn, ticket: Ticket, text: str, message_ids: list[int]) -> None:
+def reopen(
+    turn: Turn,
+    ticket: Ticket,
+    text: str,
+    message_ids: list[int],
+    team_line: Say = Say.AGENT_TICKET_REOPENED,
+) -> None:
     """The problem of ``ticket`` is back: reopen it and hand it to a person.
 
     The ticket keeps its history (events, transcript, topic); the team reads what the
@@ -141,6 +147,7 @@ def reopen(turn: Turn, ticket: Ticket, text: str, message_ids: list[int]) -> Non
     ticket.status = TicketStatus.REOPENED
     ticket.assignee_id = None
     turn.touch(ticket)
+    turn.repos.followups.cancel_pending(ticket.id, turn.now)  # nothing to check any more
     turn.repos.ticket_events.add(
         TicketEvent(ticket.id, TicketEventKind.REOPENED, turn.now, detail=text[:1000] or None)
     )
@@ -154,9 +161,7 @@ def reopen(turn: Turn, ticket: Ticket, text: str, message_ids: list[int]) -> Non
         escalation.card(turn, ticket, Say.AGENT_REASON_REOPENED)
     else:
         turn.effects.append(ReopenTopic(ticket.id))
-    turn.notify_agents(
-        Say.AGENT_TICKET_REOPENED, ref=ticket.ref, customer=escalation.customer_label(turn)
-    )
+    turn.notify_agents(team_line, ref=ticket.ref, customer=escalation.customer_label(turn))
     pass_on(turn, ticket, text, message_ids)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flows import escalation, replacement
+from flows import escalation, followup, replacement
 from flows.model import State, TicketEvent, TicketEventKind, TicketStatus
 from flows.turn import NO, NONE, PICK, YES, Turn
 from knowledge.responses import Say
@@ -103,6 +103,7 @@ def confirm(turn: Turn, fixed: bool) -> None:
                 turn.repos.ticket_events.add(
                     TicketEvent(ticket.id, TicketEventKind.RESOLVED, turn.now, detail="customer")
                 )
+                followup.after_resolution(turn, ticket)
             glad = Say.GLAD_ANSWERED if _current_kind(turn) is EntryKind.INFO else Say.GLAD_FIXED
             turn.say(glad, ref=ticket.ref)
         turn.conversation.state = State.DESCRIBE

@@ -98,6 +98,16 @@ class Say(StrEnum):
     REOPEN_QUESTION_AGAIN = "reopen_question_again", "ref"
     OPEN_TICKET_QUESTION = "open_ticket_question", "ref"
     REOPENED = "reopened", "ref"
+    # the bot comes back to make sure
+    FOLLOWUP_QUESTION = "followup_question", "ref", "summary"
+    FOLLOWUP_WHEN = "followup_when"
+    FOLLOWUP_LATER_SET = "followup_later_set", "wait"
+    FOLLOWUP_ALREADY_ANSWERED = "followup_already_answered", "ref"
+    FOLLOWUP_EXPIRED = "followup_expired"
+    RATING_QUESTION = "rating_question", "ref"
+    RATING_COMMENT_QUESTION = "rating_comment_question"
+    RATING_THANKS = "rating_thanks"
+    RATING_ALREADY = "rating_already", "ref"
     # nobody answers here (ESCALATION=off)
     NO_LIVE_SUPPORT = "no_live_support", "ref", "contact"
     NO_LIVE_SUPPORT_NO_CONTACT = "no_live_support_no_contact", "ref"
@@ -110,6 +120,7 @@ class Say(StrEnum):
     STATUS_HEADER = "status_header"
     STATUS_LINE = "status_line", "ref", "summary", "state"
     STATUS_NONE = "status_none"
+    STATUS_RATED = "status_rated", "state", "stars"
     UNKNOWN_COMMAND = "unknown_command"
     CHOICE_EXPIRED = "choice_expired"
     SOMETHING_WENT_WRONG = "something_went_wrong"
@@ -136,6 +147,13 @@ class Say(StrEnum):
     CANCEL_NO_BUTTON = "cancel_no_button"
     NO_ORDER_NUMBER_BUTTON = "no_order_number_button"
     DATE_BUTTON = "date_button", "date"
+    FOLLOWUP_YES_BUTTON = "followup_yes_button"
+    FOLLOWUP_NO_BUTTON = "followup_no_button"
+    FOLLOWUP_LATER_BUTTON = "followup_later_button"
+    LATER_TOMORROW_BUTTON = "later_tomorrow_button"
+    LATER_3_DAYS_BUTTON = "later_3_days_button"
+    LATER_WEEK_BUTTON = "later_week_button"
+    SKIP_BUTTON = "skip_button"
     # for the support team (agent chat)
     AGENT_CARD = (
         "agent_card",
@@ -162,6 +180,7 @@ class Say(StrEnum):
     AGENT_REASON_REOPENED = "agent_reason_reopened"
     AGENT_REASON_NO_ORDER_NUMBER = "agent_reason_no_order_number"
     AGENT_TICKET_REOPENED = "agent_ticket_reopened", "ref", "customer"
+    AGENT_FOLLOWUP_NOT_FIXED = "agent_followup_not_fixed", "ref", "customer"
     AGENT_REPLACEMENT_CARD = (
         "agent_replacement_card",
         "ref",

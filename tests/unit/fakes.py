@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flows.engine import Conversations
+from flows.followup import FollowUps
 from flows.model import (
     WITH_TEAM,
     Agent,
@@ -87,8 +88,17 @@ class ScriptedMatcher:
 class FakeCustomers:
     people: dict[int, Person] = field(default_factory=dict)
 
+    blocked: set[int] = field(default_factory=set)
+
     def upsert(self, person: Person, at: datetime) -> None:
         self.people[person.chat_id] = person
+        self.blocked.discard(person.chat_id)
+
+    def get(self, chat_id: ChatId) -> Person | None:
+        return self.people.get(chat_id)
+
+    def is_blocked(self, chat_id: int) -> bool:
+        return chat_id in self.blocked
 
 
 @dataclass
@@ -367,6 +377,16 @@ class Harness:
         """The conversation's state, also before the customer's first message."""
         row = self.repos.conversations.rows.get(self.person.chat_id)
         return (row or Conversation(self.person.chat_id)).state
+
+    def run_followups(self, *, early: bool = False) -> list[Effect]:
+        """What the dispatcher does: every pending follow-up that is due (``early``: all)."""
+        flows = FollowUps(services=self.engine.services, clock=self.clock)
+        effects: list[Effect] = []
+        for row in sorted(self.repos.followups.rows.values(), key=lambda f: f.id or 0):
+            if row.status is FollowUpStatus.PENDING and (early or row.due_at <= self.clock.now()):
+                effects += flows.due(self.repos, copy.deepcopy(row))
+        self.last = effects
+        return effects
 
     def fork(self) -> Harness:
         """A copy that carries on independently: same engine, copied repositories."""

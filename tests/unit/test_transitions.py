@@ -116,7 +116,12 @@ def seeds() -> list[Harness]:
     # a person had it and the ticket is gone (closed by the team): the engine handles it
     orphan = fresh.fork()
     orphan.repos.conversations.save(Conversation(ChatId(42), State.WITH_AGENT))
-    return [fresh, orphan]
+    # the bot came back after a resolution: its Yes / No / Later buttons are on screen
+    followed = fresh.fork()
+    followed.text("my headphones crackle")
+    followed.press(followed.button("Yes"))
+    followed.run_followups(early=True)
+    return [fresh, orphan, followed]
 
 
 @cache
