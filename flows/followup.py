@@ -213,10 +213,10 @@ def _ask_if_working(turn: Turn, ticket: Ticket, row: FollowUp) -> None:
         responses.text(Say.FOLLOWUP_QUESTION, ref=ticket.ref, summary=_short(ticket.summary)),
         (
             (
-                _button(responses.label(Say.FOLLOWUP_YES_BUTTON), data + YES),
-                _button(responses.label(Say.FOLLOWUP_NO_BUTTON), data + NO),
+                Button(responses.label(Say.FOLLOWUP_YES_BUTTON), data + YES),
+                Button(responses.label(Say.FOLLOWUP_NO_BUTTON), data + NO),
             ),
-            (_button(responses.label(Say.FOLLOWUP_LATER_BUTTON), data + REMIND),),
+            (Button(responses.label(Say.FOLLOWUP_LATER_BUTTON), data + REMIND),),
         ),
     )
 
@@ -224,10 +224,6 @@ def _ask_if_working(turn: Turn, ticket: Ticket, row: FollowUp) -> None:
 def _short(summary: str) -> str:
     line = " ".join(summary.split())
     return line if len(line) <= 80 else line[:79].rstrip() + "…"
-
-
-def _button(label: str, data: str) -> Button:
-    return Button(label, data)
 
 
 # ---- the customer answers ---------------------------------------------------------------
@@ -275,7 +271,7 @@ def press(turn: Turn, pressed: FollowUpPress) -> None:
         ]
         turn.say_html(
             responses.text(Say.FOLLOWUP_WHEN),
-            tuple((_button(label, data),) for label, data in rows),
+            tuple((Button(label, data),) for label, data in rows),
         )
 
 
@@ -315,7 +311,7 @@ def _ask_rating(turn: Turn, ticket: Ticket) -> None:
     responses = turn.responses
     turn.say_html(
         responses.text(Say.RATING_QUESTION, ref=ticket.ref),
-        (tuple(_button(_stars(n), f"{RATE}|{ticket.id}|{n}") for n in range(1, 6)),),
+        (tuple(Button(_stars(n), f"{RATE}|{ticket.id}|{n}") for n in range(1, 6)),),
     )
 
 
@@ -343,7 +339,7 @@ def _rate(turn: Turn, pressed: FollowUpPress) -> None:
         # idle: the next message is the comment (or "Skip")
         turn.conversation.state = State.RATING_COMMENT
         turn.conversation.data = {"comment_for": ticket.id}
-        skip = _button(turn.responses.label(Say.SKIP_BUTTON), f"{RATE}|{ticket.id}|{SKIP}")
+        skip = Button(turn.responses.label(Say.SKIP_BUTTON), f"{RATE}|{ticket.id}|{SKIP}")
         turn.say_html(turn.responses.text(Say.RATING_COMMENT_QUESTION), ((skip,),))
     else:  # in the middle of something else: do not get in its way
         turn.say(Say.RATING_THANKS)
