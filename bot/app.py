@@ -16,10 +16,10 @@ from flows.desk import Desk
 from flows.engine import Conversations
 from flows.followup import FollowUps
 from flows.text import order_pattern
-from flows.turn import FlowSettings, Services
+from flows.turn import FlowSettings, Localised, Services
 from knowledge.loader import KnowledgeError, load_knowledge
 from knowledge.matcher import DEFAULT_THRESHOLDS, Matcher
-from knowledge.responses import Responses
+from knowledge.responses import Catalogue, Responses
 from knowledge.schema import KnowledgeBase
 from knowledge.semantic import (
     DEFAULT_SEMANTIC_THRESHOLDS,
@@ -53,7 +53,8 @@ def build(settings: Settings, *, clock: Clock | None = None) -> App:
     watch = KnowledgeWatch(settings.knowledge_dir)
     knowledge = watch.load()
     matcher = make_matcher(knowledge, settings)
-    responses = Responses.load()
+    catalogue = Catalogue.load(default=settings.default_language)
+    responses = catalogue.default
     engine = make_engine(settings.database_url)
     upgrade(engine)
     clock = clock or SystemClock()
@@ -62,6 +63,8 @@ def build(settings: Settings, *, clock: Clock | None = None) -> App:
         matcher=matcher,
         responses=responses,
         thresholds=matcher.thresholds,
+        catalogue=catalogue,
+        localised=localise(knowledge, settings),
         settings=FlowSettings(
             max_attempts=settings.max_fix_attempts,
             escalation=settings.escalation_on,
@@ -112,12 +115,29 @@ def make_matcher(knowledge: KnowledgeBase, settings: Settings) -> Matcher | Sema
     return Matcher(knowledge, settings.thresholds(DEFAULT_THRESHOLDS))
 
 
+def localise(knowledge: KnowledgeBase, settings: Settings) -> dict[str, Localised]:
+    """The knowledge as each translated language's customers meet it, with its matcher.
+
+    Lexical whatever ``MATCHER`` says: the packaged semantic model reads English only.
+    """
+    thresholds = settings.thresholds(DEFAULT_THRESHOLDS)
+    found = {}
+    for code in knowledge.languages():
+        translated = knowledge.in_language(code)
+        found[code] = Localised(translated, Matcher(translated, thresholds), thresholds)
+    return found
+
+
 def _swap_knowledge(
     conversations: Conversations, knowledge: KnowledgeBase, settings: Settings
 ) -> None:
     matcher = make_matcher(knowledge, settings)
     conversations.services = replace(
-        conversations.services, knowledge=knowledge, matcher=matcher, thresholds=matcher.thresholds
+        conversations.services,
+        knowledge=knowledge,
+        matcher=matcher,
+        thresholds=matcher.thresholds,
+        localised=localise(knowledge, settings),
     )
 
 

@@ -114,7 +114,14 @@ def _parser() -> argparse.ArgumentParser:
     parser.set_defaults(handler=_auto)
     sub = parser.add_subparsers(title="commands")
     sub.add_parser("run", help="serve customers in Telegram").set_defaults(handler=_run)
-    sub.add_parser("chat", help="the conversation in this terminal").set_defaults(handler=_chat)
+    chat = sub.add_parser("chat", help="the conversation in this terminal")
+    chat.add_argument(
+        "--lang",
+        metavar="CODE",
+        help="the customer's language, as Telegram would send it (ru, es, ...); "
+        "default: DEFAULT_LANGUAGE",
+    )
+    chat.set_defaults(handler=_chat)
     sub.add_parser(
         "doctor", help="check the settings, database, knowledge and Telegram set-up"
     ).set_defaults(handler=_doctor)
@@ -202,7 +209,8 @@ def _chat(args: argparse.Namespace, settings: Settings) -> int:
     from bot.console import Console
 
     app = build(settings)
-    Console(app, interactive=sys.stdin.isatty()).run(sys.stdin)
+    language = getattr(args, "lang", None)
+    Console(app, interactive=sys.stdin.isatty(), language=language).run(sys.stdin)
     return 0
 
 

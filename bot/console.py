@@ -42,12 +42,19 @@ FOLLOWUP_TICK = 1.0  # seconds between looks for due follow-ups while waiting fo
 
 
 class Console:
-    def __init__(self, app: App, *, out: TextIO = sys.stdout, interactive: bool = False):
+    def __init__(
+        self,
+        app: App,
+        *,
+        out: TextIO = sys.stdout,
+        interactive: bool = False,
+        language: str | None = None,  # as Telegram's language_code would say it: "ru"
+    ):
         self.app = app
         self.out = out
         self.interactive = interactive
-        name = getpass.getuser().capitalize() if interactive else "there"
-        self.person = Person(CONSOLE_CHAT, CONSOLE_CHAT, name=name, username=None)
+        name = getpass.getuser().capitalize() if interactive else ""
+        self.person = Person(CONSOLE_CHAT, CONSOLE_CHAT, name=name, language=language)
         self.buttons: list[tuple[str, str, int]] = []  # label, data, message id
         self.followups = (
             FollowUpDispatcher(

@@ -115,6 +115,8 @@ class Settings(BaseSettings):
     date_order: DateOrder = "DMY"
     # what an order number looks like: a regular expression the whole number must match
     order_number_pattern: str = DEFAULT_ORDER_NUMBER_PATTERN
+    # the team's language, and the customers' when Telegram names one not shipped
+    default_language: str = "en"
     log_level: str = "INFO"
 
     @field_validator(
@@ -143,6 +145,7 @@ class Settings(BaseSettings):
         "timezone",
         "date_order",
         "order_number_pattern",
+        "default_language",
         mode="before",
     )
     @classmethod
@@ -160,6 +163,19 @@ class Settings(BaseSettings):
     @classmethod
     def _upper(cls, value: object) -> object:
         return value.strip().upper() if isinstance(value, str) else value
+
+    @field_validator("default_language")
+    @classmethod
+    def _shipped_language(cls, value: str) -> str:
+        from knowledge.responses import Catalogue  # reads the shipped files only when asked
+
+        code = value.strip().lower()
+        shipped = Catalogue.load().languages
+        if code not in shipped:
+            raise ValueError(
+                f"{value!r} is not shipped; the responses exist in {', '.join(shipped)}"
+            )
+        return code
 
     @field_validator("order_number_pattern")
     @classmethod

@@ -43,7 +43,7 @@ from flows.model import (
 )
 from flows.ports import Clock, Repositories
 from flows.turn import Turn
-from knowledge.responses import Responses, Say
+from knowledge.responses import Catalogue, Responses, Say
 
 # a person acting on a ticket in these takes it on: it is "with agent" from then on
 _WAITING = (TicketStatus.WAITING_AGENT, TicketStatus.REOPENED)
@@ -63,7 +63,9 @@ class Desk:
     followup_delay: timedelta = timedelta(hours=24)  # after /resolve: "Is it working now?"
 
     def handle(self, repos: Repositories, event: TeamMessage) -> list[Effect]:
-        act = _Act(repos, event, self.responses, self.clock.now())
+        # customers read the team's words in their own language (the flows' catalogue)
+        catalogue = self.conversations.services.catalogue if self.conversations else None
+        act = _Act(repos, event, self.responses, self.clock.now(), catalogue)
         ticket = self._ticket(repos, event)
         allowed = may_act(event.user_id, admins=self.admins, agents=repos.agents)
         if event.command is not None:
@@ -216,7 +218,7 @@ class Desk:
         act.save(ticket)
         conversation.ticket_id = ticket.id
         conversation.data = {"candidates": [{"id": entry.id, "score": 100.0}], "tried": []}
-        customer = Person(ticket.chat_id, ticket.chat_id, name="")
+        customer = act.repos.customers.get(ticket.chat_id) or Person(ticket.chat_id, ticket.chat_id)
         turn = Turn(engine.services, act.repos, conversation, customer, act.now)
         resolve.show_fix(turn, 0)
         act.repos.conversations.save(conversation)
@@ -242,7 +244,7 @@ class Desk:
                 act.text(
                     Say.DESK_QUEUE_LINE,
                     ref=ticket.ref,
-                    waited=_waited(act.now, ticket.created_at),
+                    waited=act.responses.elapsed(act.now - ticket.created_at),
                     holder=holder,
                     summary=" ".join(ticket.summary.split())[:80],
                 )
@@ -256,8 +258,9 @@ class _Act:
 
     repos: Repositories
     event: TeamMessage
-    responses: Responses
+    responses: Responses  # the team's language
     now: datetime
+    catalogue: Catalogue | None = None  # the customers' languages; None: ``responses``
     effects: list[Effect] = field(default_factory=list)
 
     def text(self, key: Say, **params: object) -> str:
@@ -269,10 +272,17 @@ class _Act:
         self.effects.append(NotifyAgents(self.responses.text(key, **params), ticket_id))
 
     def to_customer(self, ticket: Ticket, key: Say, **params: object) -> None:
-        text = self.responses.text(key, **params)
+        """A message to the ticket's customer, in the customer's language."""
+        text = self.customer_responses(ticket).text(key, **params)
         self.effects.append(Reply(ticket.chat_id, text))
         line = TranscriptLine(ticket.chat_id, Direction.OUT, text, self.now, ticket.id)
         self.repos.transcript.add(line)
+
+    def customer_responses(self, ticket: Ticket) -> Responses:
+        if self.catalogue is None:
+            return self.responses
+        customer = self.repos.customers.get(ticket.chat_id)
+        return self.catalogue.for_language(customer.language if customer else None)
 
     def save(self, ticket: Ticket) -> None:
         ticket.updated_at = self.now
@@ -313,13 +323,3 @@ def _state(act: _Act, ticket: Ticket) -> str:
 def _holder_name(act: _Act, user_id: UserId) -> str:
     agent = act.repos.agents.get(user_id)
     return agent.name if agent is not None and agent.name else f"id {user_id}"
-
-
-def _waited(now: datetime, since: datetime) -> str:
-    minutes = max(int((now - since).total_seconds() // 60), 0)
-    if minutes < 60:
-        return f"{minutes} min"
-    hours, minutes = divmod(minutes, 60)
-    if hours < 48:
-        return f"{hours} h {minutes:02d} min"
-    return f"{hours // 24} days"

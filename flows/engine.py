@@ -14,6 +14,7 @@ from flows import text as words
 from flows.model import (
     TRANSITIONS,
     WITH_TEAM,
+    Button,
     ButtonPress,
     ClearButtons,
     Command,
@@ -33,6 +34,7 @@ from flows.turn import (
     CANCEL,
     HUMAN,
     KEEP,
+    LANGUAGE,
     NO,
     NO_ORDER,
     NONE,
@@ -62,6 +64,9 @@ class Conversations:
         now = self.clock.now()
         person = event.person
         repos.customers.upsert(person, now)
+        stored = repos.customers.get(person.chat_id)
+        if stored is not None and stored.language != person.language:
+            person = replace(person, language=stored.language)  # chosen with /language
         conversation = repos.conversations.get(person.chat_id) or Conversation(person.chat_id)
         before = conversation.state
         if before is State.WITH_AGENT and not self.services.settings.escalation:
@@ -181,6 +186,9 @@ class Conversations:
         if press is not None and press.action == HUMAN:
             _ask_for_person(turn)
             return
+        if press is not None and press.action == LANGUAGE:  # valid whatever the step
+            _choose_language(turn, press.arg)
+            return
         if press is None or press.step != turn.conversation.step:
             resolve.expired(turn)
         elif state is State.CHOOSE:
@@ -218,20 +226,26 @@ class Conversations:
             self._status(turn)
         elif name in ("human", "agent", "person"):
             _ask_for_person(turn)
+        elif name in ("language", "lang"):
+            _language(turn, event.args)
         else:
             turn.say(Say.UNKNOWN_COMMAND)
 
     def _start(self, turn: Turn) -> None:
-        name = turn.person.name or "there"
+        name = turn.person.name
         ticket = turn.ticket()
         if turn.conversation.state is State.WITH_AGENT and ticket is not None:
-            turn.say(Say.WELCOME_BACK_WAITING, name=name, ref=ticket.ref)
+            if name:
+                turn.say(Say.WELCOME_BACK_WAITING, name=name, ref=ticket.ref)
+            else:
+                turn.say(Say.WELCOME_BACK_WAITING_NAMELESS, ref=ticket.ref)
             return
         if ticket is not None and ticket.status is TicketStatus.OPEN:
             ticket.status = TicketStatus.CANCELLED
             turn.touch(ticket)
         _reset(turn)
-        turn.ask(turn.responses.text(Say.WELCOME, name=name), turn.human_rows())
+        welcome = turn.responses.text(Say.WELCOME, name=name) if name else None
+        turn.ask(welcome or turn.responses.text(Say.WELCOME_NAMELESS), turn.human_rows())
 
     def _cancel(self, turn: Turn, confirmed: bool = False) -> None:
         ticket = turn.ticket()
@@ -295,6 +309,41 @@ def _ask_for_person(turn: Turn) -> None:
         escalation.no_live_support(turn, ticket)
     else:
         escalation.escalate(turn, Say.AGENT_REASON_ASKED)
+
+
+def _language(turn: Turn, args: str) -> None:
+    """/language: one button per shipped language; "/language ru" chooses at once."""
+    catalogue = turn.services.catalogue
+    languages = catalogue.languages if catalogue is not None else (turn.responses.language,)
+    wanted = args.strip().lower()
+    if wanted:
+        for index, code in enumerate(languages):
+            if wanted in (code, catalogue.name(code).lower() if catalogue else code):
+                _choose_language(turn, index)
+                return
+    rows = tuple(
+        (
+            Button(
+                catalogue.name(code) if catalogue else code,
+                f"{turn.conversation.step}|{LANGUAGE}|{i}",
+            ),
+        )
+        for i, code in enumerate(languages)
+    )
+    # the current step's buttons stay valid: choosing a language interrupts nothing
+    turn.say_html(turn.responses.text(Say.LANGUAGE_QUESTION), rows)
+
+
+def _choose_language(turn: Turn, index: int | None) -> None:
+    catalogue = turn.services.catalogue
+    languages = catalogue.languages if catalogue is not None else ()
+    if index is None or not 0 <= index < len(languages):
+        resolve.expired(turn)  # forged, or a language no longer shipped
+        return
+    code = languages[index]
+    turn.repos.customers.choose_language(turn.chat_id, code, turn.now)
+    turn.person = replace(turn.person, language=code)
+    turn.say(Say.LANGUAGE_SET)
 
 
 def status_label(status: TicketStatus, escalation: bool) -> Say:

@@ -83,7 +83,7 @@ def escalate(turn: Turn, reason: Reason) -> None:
 def card(turn: Turn, ticket: Ticket, reason: Reason) -> None:
     """The ticket's context card for the team: who, what, what was tried and what the
     customer answered, the order and replacement, how long they have been with us."""
-    responses = turn.responses
+    responses = turn.team_responses
     nothing = responses.text(Say.AGENT_NOTHING)
     tried = ", ".join(
         responses.text(

@@ -39,7 +39,13 @@ class CustomerRepository(Protocol):
         """Create the customer or refresh their name; clears a 'blocked' mark."""
         ...
 
-    def get(self, chat_id: ChatId) -> Person | None: ...
+    def get(self, chat_id: ChatId) -> Person | None:
+        """The stored customer; ``language`` is the one they chose, else Telegram's."""
+        ...
+
+    def choose_language(self, chat_id: ChatId, language: str, at: datetime) -> None:
+        """Keep the customer's choice (``/language``) over what Telegram says."""
+        ...
 
     def is_blocked(self, chat_id: int) -> bool:
         """True when the customer blocked the bot (a 403, or 'kicked') and has not come back."""

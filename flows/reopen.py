@@ -78,7 +78,7 @@ def maybe_ask_while_open(turn: Turn, ticket: Ticket, typed: str, message_id: int
     instead of being filed into the old ticket. True if asked."""
     if ticket.id is None or words.letters_in(typed) < 12:
         return False  # short words ("ok", "any news?") are about the ticket
-    result = turn.services.matcher.match(typed[: turn.services.settings.max_match_chars])
+    result = turn.matcher.match(typed[: turn.services.settings.max_match_chars])
     best = turn.entry(result.best.entry_id) if result.best is not None else None
     if result.band is not Band.ANSWER or best is None:
         return False

@@ -7,6 +7,7 @@ from datetime import date
 from flows import escalation, text
 from flows.model import OpenTopic, State, TicketStatus
 from flows.turn import NO_ORDER, PICK, Turn
+from knowledge.phrases import Intent
 from knowledge.responses import Say
 from knowledge.schema import Entry
 
@@ -27,7 +28,8 @@ def _order_rows(turn: Turn) -> list[list[tuple[str, str, int | None]]]:
 
 
 def on_order_number(turn: Turn, typed: str) -> None:
-    if text.no_order_number(typed):
+    said = turn.services.phrases.intent(typed)
+    if text.no_order_number(typed) or said is Intent.NO_ORDER:
         no_order_number(turn)
         return
     number = text.order_number(typed, turn.services.settings.order_number_pattern)
@@ -63,7 +65,8 @@ def on_purchase_date(turn: Turn, typed: str) -> None:
         typed,
         today=today,
         order=turn.services.settings.date_order,
-        languages=(turn.responses.language,),
+        # the customer's own language first (dateparser reads many more than we ship)
+        languages=tuple(code for code in (turn.language, turn.responses.language) if code),
     )
     if not readings:
         turn.say(Say.PURCHASE_DATE_INVALID)
@@ -122,7 +125,7 @@ def _decide(turn: Turn, bought: date) -> None:
             if turn.escalation
             else Say.REPLACEMENT_NOT_ELIGIBLE_NO_LIVE
         )
-        turn.say(key, days=days)
+        turn.say(key, days=turn.responses.days(days))  # "30 days", "30 дней", "30 días"
         escalation.escalate(turn, Say.AGENT_REASON_NOT_ELIGIBLE)
         return
     ticket.status = TicketStatus.REPLACEMENT_REQUESTED
@@ -144,15 +147,16 @@ def _decide(turn: Turn, bought: date) -> None:
     if ticket.id is not None and ticket.topic_id is None:
         name = escalation.topic_name(ticket, turn.person.name)
         turn.effects.append(OpenTopic(ticket.id, name))
+    team = turn.team_responses  # the card is in the team's language, whatever the customer's
     turn.card_for_agents(
         Say.AGENT_REPLACEMENT_CARD,
         ref=ticket.ref,
         customer=escalation.customer_label(turn),
-        title=entry.title,
+        title=(turn.services.knowledge.get(entry.id) or entry).title,
         order=order,
         purchased=bought.isoformat(),
-        age=turn.responses.days(age),
-        days=turn.responses.days(days),
+        age=team.days(age),
+        days=team.days(days),
     )
     if turn.conversation.state is State.WITH_AGENT:
         turn.conversation.data = {}  # all of it is on the card now

@@ -14,8 +14,8 @@ from knowledge.schema import Band, EntryKind, MatchResult
 def match(turn: Turn, description: str) -> None:
     """Run the matcher on a fresh description and act on its band."""
     settings = turn.services.settings
-    result: MatchResult = turn.services.matcher.match(description[: settings.max_match_chars])
-    floor = turn.services.thresholds.suggest
+    result: MatchResult = turn.matcher.match(description[: settings.max_match_chars])
+    floor = turn.thresholds.suggest
     candidates = [
         {"id": str(c.entry_id), "score": round(c.score, 1)}
         for c in result.candidates
@@ -147,7 +147,7 @@ def _relevant(turn: Turn, index: int) -> bool:
     if shown is not None and shown.product == entry.product:
         return True
     best = max(c["score"] for c in candidates)
-    return bool(candidates[index]["score"] >= best - turn.services.thresholds.margin)
+    return bool(candidates[index]["score"] >= best - turn.thresholds.margin)
 
 
 def ask_again(turn: Turn, *, first: bool = False) -> None:

@@ -42,6 +42,14 @@ _SKIP = ["t", "i", "bought", "got", "purchased", "ordered", "it", "them", "on", 
          "about", "approximately", "roughly", "think", "was", "maybe", "probably"]  # fmt: skip
 # "a couple of weeks ago", "a few days ago": said as numbers, which dateparser reads
 _VAGUE = ((re.compile(r"\ba\s+couple(?:\s+of)?\b"), "2"), (re.compile(r"\b(?:a\s+)?few\b"), "3"))
+# number words dateparser's own data lacks ("hace dos semanas"; English and Russian it reads),
+# and a leading article it refuses ("el 5 de noviembre")
+_SPANISH_NUMBERS = {
+    "dos": 2, "tres": 3, "cuatro": 4, "cinco": 5, "seis": 6, "siete": 7, "ocho": 8,
+    "nueve": 9, "diez": 10, "once": 11, "doce": 12, "quince": 15, "veinte": 20, "treinta": 30,
+}  # fmt: skip
+_SPANISH_WORDS = re.compile(r"\b(" + "|".join(_SPANISH_NUMBERS) + r")\b")
+_ARTICLE = re.compile(r"^(?:el|la|the|on|on the)\s+(?=\d)")
 # a day, or a span back from today ("last week", "a month ago"); a month or a year alone
 # ("December", "2025") cannot decide a replacement window
 _DAY_OR_SPAN = ("day", "week")
@@ -137,11 +145,13 @@ def purchase_dates(
     simple = _simple(text)
     if not simple or len(simple) > 80:
         return ()
-    numeric = _NUMERIC.match(simple)
-    if not any(ch.isalpha() for ch in simple) and numeric is None:
-        return ()  # "5", "2025", "12:30": a number, not a day
     for vague, number in _VAGUE:
         simple = vague.sub(number, simple)
+    simple = _ARTICLE.sub("", simple)
+    simple = _SPANISH_WORDS.sub(lambda m: str(_SPANISH_NUMBERS[m.group(1)]), simple)
+    numeric = _NUMERIC.match(simple)
+    if not any(ch.isalpha() for ch in simple) and numeric is None:
+        return ()  # "5", "2025", "12:30", "dos": a number, not a day
     # "pt-BR" is dateparser's "pt"; a language it does not know is left to English
     codes = (re.split(r"[-_]", language)[0].lower() for language in languages)
     readable = list(dict.fromkeys([*(c for c in codes if c in _DATEPARSER_LANGUAGES), "en"]))

@@ -9,6 +9,7 @@ current step comes from an old message and has expired.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -28,7 +29,7 @@ from flows.model import (
 from flows.ports import Matcher, Repositories
 from flows.text import DEFAULT_ORDER_PATTERN, DateOrder
 from knowledge.phrases import PhraseBook
-from knowledge.responses import Html, Responses, Say
+from knowledge.responses import Catalogue, Html, Responses, Say, language_code
 from knowledge.schema import Entry, KnowledgeBase, Thresholds
 
 # button actions
@@ -42,7 +43,8 @@ SOMETHING_NEW = "w"
 NO_ORDER = "d"  # "I don't have it" (no order number)
 CANCEL = "c"  # "Yes, cancel it" after /cancel of a request the team has
 KEEP = "k"
-_ACTIONS = {YES, NO, PICK, NONE, HUMAN, REOPEN, SOMETHING_NEW, NO_ORDER, CANCEL, KEEP}
+LANGUAGE = "l"  # /language: the arg is the index in ``Catalogue.languages``
+_ACTIONS = {YES, NO, PICK, NONE, HUMAN, REOPEN, SOMETHING_NEW, NO_ORDER, CANCEL, KEEP, LANGUAGE}
 
 
 @dataclass(frozen=True)
@@ -97,16 +99,39 @@ def parse_press(data: str) -> Press | None:
 
 
 @dataclass(frozen=True)
+class Localised:
+    """The knowledge as the customers of one translated language meet it, and its matcher."""
+
+    knowledge: KnowledgeBase
+    matcher: Matcher
+    thresholds: Thresholds
+
+
+@dataclass(frozen=True)
 class Services:
     """What every turn may use; built once by the composition root."""
 
     knowledge: KnowledgeBase
     matcher: Matcher
-    responses: Responses
+    responses: Responses  # the default language (DEFAULT_LANGUAGE): the team reads this one
     thresholds: Thresholds
     settings: FlowSettings
     # what customers say to the conversation itself ("thanks", "talk to a person")
     phrases: PhraseBook = field(default_factory=PhraseBook.load)
+    # every shipped language of the responses; None: customers read ``responses`` too
+    catalogue: Catalogue | None = None
+    # per language the knowledge is translated into (``KnowledgeBase.languages``)
+    localised: Mapping[str, Localised] = field(default_factory=dict)
+
+    def responses_for(self, language: str | None) -> Responses:
+        """What a customer whose language is ``language`` reads (the default when not shipped)."""
+        if self.catalogue is None:
+            return self.responses
+        return self.catalogue.for_language(language)
+
+    def knowledge_for(self, language: str | None) -> Localised:
+        found = self.localised.get(language_code(language) or "")
+        return found or Localised(self.knowledge, self.matcher, self.thresholds)
 
 
 @dataclass
@@ -124,8 +149,29 @@ class Turn:
         return self.conversation.chat_id
 
     @property
+    def language(self) -> str | None:
+        """The customer's language: chosen with /language, else Telegram's; may be unshipped."""
+        return self.person.language
+
+    @property
     def responses(self) -> Responses:
+        """The sentences in the customer's language."""
+        return self.services.responses_for(self.person.language)
+
+    @property
+    def team_responses(self) -> Responses:
+        """The sentences in the team's (default) language, for the agents' chat."""
         return self.services.responses
+
+    @property
+    def matcher(self) -> Matcher:
+        """The matcher over the knowledge as the customer's language has it."""
+        return self.services.knowledge_for(self.person.language).matcher
+
+    @property
+    def thresholds(self) -> Thresholds:
+        """The bands of ``matcher``'s scores."""
+        return self.services.knowledge_for(self.person.language).thresholds
 
     @property
     def data(self) -> dict[str, Any]:
@@ -136,7 +182,8 @@ class Turn:
         return self.repos.tickets.get(tid) if tid is not None else None
 
     def entry(self, entry_id: str) -> Entry | None:
-        return self.services.knowledge.get(entry_id)
+        """The entry in the customer's language (the default's text where not translated)."""
+        return self.services.knowledge_for(self.person.language).knowledge.get(entry_id)
 
     def touch(self, ticket: Ticket) -> None:
         ticket.updated_at = self.now
@@ -173,12 +220,12 @@ class Turn:
 
     def notify_agents(self, key: Say, **params: object) -> None:
         ticket_id = self.conversation.ticket_id
-        self.effects.append(NotifyAgents(self.responses.text(key, **params), ticket_id))
+        self.effects.append(NotifyAgents(self.team_responses.text(key, **params), ticket_id))
 
     def card_for_agents(self, key: Say, **params: object) -> None:
         """The ticket's context card: what the team reads first, in the ticket's topic."""
         ticket_id = self.conversation.ticket_id
-        text = self.responses.text(key, **params)
+        text = self.team_responses.text(key, **params)
         self.effects.append(NotifyAgents(text, ticket_id, card=True))
 
 

@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import yaml
 
@@ -25,7 +26,11 @@ from knowledge.schema import (
     KnowledgeBase,
     ReplacementRule,
     Thresholds,
+    Translation,
 )
+
+if TYPE_CHECKING:
+    from knowledge.matcher import Matcher
 
 __all__ = [
     "KnowledgeBaseError",
@@ -38,7 +43,11 @@ __all__ = [
 
 MAX_ID_LENGTH = 200  # ids appear in agents' cards and in logs, never in buttons
 _ID_PATTERN = re.compile(r"^[^\s\x00-\x1f]+$")  # one word: letters, digits, - _ . : / ...
-_ENTRY_KEYS = ("id", "title", "symptoms", "fix", "kind", "replacement", "tests")
+_ENTRY_KEYS = ("id", "title", "symptoms", "fix", "kind", "replacement", "tests", "translations")
+_TRANSLATION_KEYS = ("title", "fix", "symptoms", "tests")
+_LANGUAGE_CODE = re.compile(
+    r"^[a-z]{2,3}$"
+)  # "ru", "es", "pt": what Telegram's language_code starts with
 _FILE_KEYS = ("product", "entries")
 
 # libyaml's C loader when PyYAML was built with it (about 5x faster), else the pure-Python one
@@ -95,29 +104,33 @@ def validate_knowledge(directory: Path, thresholds: Thresholds | None = None) ->
         return problems
     from knowledge.matcher import Matcher  # the matcher is only needed once the files load
 
-    matcher = Matcher(knowledge, thresholds or Thresholds())
-    for entry in knowledge:
-        for phrasing in entry.tests:
-            result = matcher.match(phrasing)
-            best = result.best
-            if best is not None and best.entry_id == entry.id and result.band != Band.UNKNOWN:
-                continue
-            if best is None:
-                found = "nothing matched"
-            elif best.entry_id == entry.id:
-                found = f"it matched with score {best.score:g}, below the suggest threshold"
-            else:
-                found = f"{best.entry_id!r} ranked first with score {best.score:g}"
-            problems.append(
-                Problem(
-                    entry.source,
-                    entry.id,
-                    "tests",
-                    f"{phrasing!r} should match this entry, but {found}; "
-                    "add a symptom phrased like it",
-                )
-            )
+    # each translation's tests against the knowledge as its language's customers meet it
+    checks = [(knowledge, "tests")]
+    for code in knowledge.languages():
+        checks.append((knowledge.in_language(code), f"translations › {code} › tests"))
+    for knowledge_in, field in checks:
+        matcher = Matcher(knowledge_in, thresholds or Thresholds())
+        for entry in knowledge_in:
+            for phrasing in entry.tests:
+                problem = _test_problem(matcher, entry, phrasing)
+                if problem:
+                    problems.append(Problem(entry.source, entry.id, field, problem))
     return problems
+
+
+def _test_problem(matcher: Matcher, entry: Entry, phrasing: str) -> str | None:
+    """Why ``phrasing`` does not find ``entry``; None when it does."""
+    result = matcher.match(phrasing)
+    best = result.best
+    if best is not None and best.entry_id == entry.id and result.band != Band.UNKNOWN:
+        return None
+    if best is None:
+        found = "nothing matched"
+    elif best.entry_id == entry.id:
+        found = f"it matched with score {best.score:g}, below the suggest threshold"
+    else:
+        found = f"{best.entry_id!r} ranked first with score {best.score:g}"
+    return f"{phrasing!r} should match this entry, but {found}; add a symptom phrased like it"
 
 
 def _load(directory: Path) -> tuple[KnowledgeBase | None, list[Problem]]:
@@ -265,6 +278,8 @@ def _read_entry(
     if kind is EntryKind.REPLACEMENT and "replacement" not in raw:
         problem("kind", "kind: replacement needs a rule, like replacement: {within_days: 30}")
 
+    translations = _translations(raw.get("translations"), problem)
+
     if len(problems) > before:
         return None
     return Entry(
@@ -277,7 +292,50 @@ def _read_entry(
         tests=tests,
         source=file,
         kind=kind,
+        translations=translations,
     )
+
+
+def _translations(value: object, report: _Report) -> tuple[Translation, ...]:
+    """``translations: {ru: {title, fix, symptoms, tests}}``: each field optional, none unknown."""
+    if value is None:
+        return ()
+    if not isinstance(value, Mapping):
+        report("translations", "must map a language code to its text, like ru: {title: ...}")
+        return ()
+    found: list[Translation] = []
+    for code, raw in value.items():
+        where = f"translations › {code}"
+        if not isinstance(code, str) or not _LANGUAGE_CODE.match(code):
+            report(where, "must be a lower-case language code, like ru, es or pt")
+            continue
+        if not isinstance(raw, Mapping) or not raw:
+            report(where, "must be a mapping with title, fix, symptoms or tests")
+            continue
+        for key in raw:
+            if key not in _TRANSLATION_KEYS:
+                report(where, _unknown_key(str(key), _TRANSLATION_KEYS))
+        texts: dict[str, str] = {}
+        for key in ("title", "fix"):
+            text = raw.get(key)
+            if text is not None and (not isinstance(text, str) or not text.strip()):
+                report(f"{where} › {key}", "must be text (or left out to use the default)")
+            elif text is not None:
+                texts[key] = text.strip() + ("\n" if key == "fix" else "")
+
+        def nested(field: str, message: str, _where: str = where) -> None:
+            report(f"{_where} › {field}", message)
+
+        found.append(
+            Translation(
+                language=code,
+                title=texts.get("title", ""),
+                fix=texts.get("fix", ""),
+                symptoms=_phrasings(raw.get("symptoms"), "symptoms", required=False, report=nested),
+                tests=_phrasings(raw.get("tests"), "tests", required=False, report=nested),
+            )
+        )
+    return tuple(found)
 
 
 def _phrasings(value: object, field: str, *, required: bool, report: _Report) -> tuple[str, ...]:

@@ -27,6 +27,7 @@ class Intent(StrEnum):
     NO = "no"
     NONE = "none"  # "none of these"
     RESTART = "restart"  # "start over"
+    NO_ORDER = "no_order"  # asked for the order number: "I don't have it"
 
 
 @dataclass(frozen=True)

@@ -20,8 +20,10 @@ from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
+from typing import Literal
 
 import yaml
+from babel import Locale
 from babel.dates import format_date, format_skeleton, format_timedelta
 
 from knowledge.loader import KnowledgeBaseError
@@ -43,12 +45,16 @@ class Say(StrEnum):
 
     # greeting and help
     WELCOME = "welcome", "name"
+    WELCOME_NAMELESS = "welcome_nameless"
     WELCOME_BACK_WAITING = "welcome_back_waiting", "name", "ref"
+    WELCOME_BACK_WAITING_NAMELESS = "welcome_back_waiting_nameless", "ref"
     HELP = "help"
     HELP_NO_LIVE = "help_no_live"
     YOURE_WELCOME = "youre_welcome"
     GOODBYE = "goodbye"
     START_OVER = "start_over"
+    LANGUAGE_QUESTION = "language_question"
+    LANGUAGE_SET = "language_set"
     # describing the problem
     DESCRIBE_PROMPT = "describe_prompt"
     DESCRIBE_TOO_SHORT = "describe_too_short"
@@ -154,6 +160,12 @@ class Say(StrEnum):
     LATER_3_DAYS_BUTTON = "later_3_days_button"
     LATER_WEEK_BUTTON = "later_week_button"
     SKIP_BUTTON = "skip_button"
+    # the customers' command menu in Telegram (plain text, at most 256 characters)
+    MENU_START = "menu_start"
+    MENU_STATUS = "menu_status"
+    MENU_CANCEL = "menu_cancel"
+    MENU_LANGUAGE = "menu_language"
+    MENU_HELP = "menu_help"
     # for the support team (agent chat)
     AGENT_CARD = (
         "agent_card",
@@ -251,6 +263,13 @@ def escape(value: object) -> Html:
 
 def default_responses_path() -> Path:
     return Path(__file__).parent / "responses.yaml"
+
+
+def language_code(code: str | None) -> str | None:
+    """Telegram's ``language_code`` ("pt-br", "en-GB") as a catalogue language ("pt", "en")."""
+    if not code:
+        return None
+    return code.replace("_", "-").split("-")[0].strip().lower() or None
 
 
 def placeholders_in(template: str) -> frozenset[str]:
@@ -351,6 +370,28 @@ class Responses:
         """A span as a customer reads it in this language: "3 hours", "about a day"."""
         return format_timedelta(value, threshold=1.1, locale=self.language)
 
+    def elapsed(self, span: timedelta) -> str:
+        """A wait as the team reads it in a queue, short and exact: "45 min", "2 h 5 min",
+        "3 days" (each unit in this language, by Babel)."""
+        minutes = max(int(span.total_seconds() // 60), 0)
+
+        def unit(count: int, granularity: Literal["minute", "hour"]) -> str:
+            seconds = {"minute": 60, "hour": 3600}[granularity] * count
+            return format_timedelta(
+                timedelta(seconds=seconds),
+                granularity=granularity,
+                threshold=10**6,
+                format="short",
+                locale=self.language,
+            )
+
+        if minutes < 60:
+            return unit(minutes, "minute")
+        hours, minutes = divmod(minutes, 60)
+        if hours < 48:
+            return f"{unit(hours, 'hour')} {unit(minutes, 'minute')}"
+        return self.days(hours // 24)
+
     def weekday(self, moment: datetime) -> str:
         """The day of the week ``moment`` falls on, in its own time zone: "Monday"."""
         return format_date(moment, "EEEE", locale=self.language)
@@ -375,3 +416,46 @@ class Responses:
                 f"Say.{key.name} takes {_names(key.placeholders)}, "
                 f"but was given {_names(frozenset(params))}"
             )
+
+
+class Catalogue:
+    """Every shipped language's ``Responses``; a customer's is picked with a fallback.
+
+    The default language's file is ``responses.yaml`` (top-level ``en:``); each other
+    language ``xx`` is ``responses.xx.yaml`` beside it, top-level ``xx:``. Every file is
+    checked against ``Say`` when loaded, so a sentence missing in one language stops the
+    bot at start-up, not in front of a customer.
+    """
+
+    def __init__(self, by_language: Mapping[str, Responses], default: str = DEFAULT_LANGUAGE):
+        if default not in by_language:
+            shipped = ", ".join(sorted(by_language))
+            raise ResponsesError(
+                f"DEFAULT_LANGUAGE is {default!r}, but the responses exist in: {shipped}"
+            )
+        self._by_language = dict(by_language)
+        self.default = by_language[default]
+
+    @classmethod
+    def load(cls, directory: Path | None = None, *, default: str = DEFAULT_LANGUAGE) -> Catalogue:
+        directory = directory or default_responses_path().parent
+        by_language = {DEFAULT_LANGUAGE: Responses.load(directory / "responses.yaml")}
+        for path in sorted(directory.glob("responses.*.yaml")):
+            code = path.name.split(".")[1]
+            by_language[code] = Responses.load(path, language=code)
+        return cls(by_language, default)
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        """The shipped language codes, the default first."""
+        others = sorted(code for code in self._by_language if code != self.default.language)
+        return (self.default.language, *others)
+
+    def for_language(self, code: str | None) -> Responses:
+        """The customer's language when shipped ("pt-br" finds "pt"), else the default."""
+        return self._by_language.get(language_code(code) or "", self.default)
+
+    def name(self, code: str) -> str:
+        """A language's own name for itself, for a button: "English", "Русский", "Español"."""
+        name = Locale.parse(code).get_display_name(code) or code
+        return name[:1].upper() + name[1:]

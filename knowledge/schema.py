@@ -7,7 +7,7 @@ Values only; loading and validation live in ``knowledge.loader``, matching in
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum
 from typing import NewType
 
@@ -30,6 +30,17 @@ class EntryKind(str, Enum):
 
 
 @dataclass(frozen=True)
+class Translation:
+    """An entry in another language (``translations: {ru: {...}}``); empty fields fall back."""
+
+    language: str  # a lower-case language code, as Telegram sends it: "ru", "es", "pt"
+    title: str = ""
+    fix: str = ""
+    symptoms: tuple[str, ...] = ()
+    tests: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Entry:
     """One known problem: how customers say it, and how to fix it."""
 
@@ -42,6 +53,28 @@ class Entry:
     tests: tuple[str, ...] = ()
     source: str = ""  # the file it came from, for error messages
     kind: EntryKind = EntryKind.FIX
+    translations: tuple[Translation, ...] = ()
+
+    def translation(self, language: str) -> Translation | None:
+        return next((t for t in self.translations if t.language == language), None)
+
+    def in_language(self, language: str) -> Entry:
+        """The entry as a customer writing ``language`` meets it.
+
+        Title and fix are the translation's where it has them, else the default language's.
+        Symptoms are the translation's and then the default's, so a customer who writes in
+        the shop's language is still understood; ``tests`` are the translation's own.
+        """
+        found = self.translation(language)
+        if found is None:
+            return replace(self, tests=())
+        return replace(
+            self,
+            title=found.title or self.title,
+            fix=found.fix or self.fix,
+            symptoms=found.symptoms + self.symptoms,
+            tests=found.tests,
+        )
 
 
 @dataclass(frozen=True)
@@ -62,6 +95,14 @@ class KnowledgeBase:
 
     def __len__(self) -> int:
         return len(self.entries)
+
+    def languages(self) -> tuple[str, ...]:
+        """The languages entries are translated into, sorted (the default one not among them)."""
+        return tuple(sorted({t.language for e in self.entries for t in e.translations}))
+
+    def in_language(self, language: str) -> KnowledgeBase:
+        """Every entry as a customer writing ``language`` meets it (``Entry.in_language``)."""
+        return KnowledgeBase(tuple(e.in_language(language) for e in self.entries))
 
 
 class Band(str, Enum):

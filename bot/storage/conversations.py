@@ -79,8 +79,15 @@ class SqlCustomerRepository:
             user_id=row.user_id,
             name=row.name,
             username=row.username,
-            language=row.language,
+            language=row.chosen_language or row.language,
         )
+
+    def choose_language(self, chat_id: ChatId, language: str, at: datetime) -> None:
+        """The customer chose the language they read (``/language``); kept over Telegram's."""
+        row = self._row(chat_id)
+        if row is not None:
+            row.chosen_language = language[:16]
+            row.updated_at = at
 
     def mark_blocked(self, chat_id: int, blocked: bool, at: datetime) -> None:
         """Record that the customer blocked the bot (403) or came back. Unknown chats: no-op."""

@@ -80,7 +80,8 @@ class CustomerRow(SQLModel, table=True):
     user_id: int = Field(sa_type=BigInteger)
     name: str = Field(default="", sa_type=String(256))
     username: str | None = Field(default=None, sa_type=String(64))
-    language: str | None = Field(default=None, sa_type=String(16))
+    language: str | None = Field(default=None, sa_type=String(16))  # Telegram's, every update
+    chosen_language: str | None = Field(default=None, sa_type=String(16))  # /language; wins
     blocked: bool = False
     created_at: datetime = Field(sa_type=UtcDateTime)
     updated_at: datetime = Field(sa_type=UtcDateTime)

@@ -30,16 +30,25 @@ from bot.telegram.poller import Poller
 from bot.telegram.sender import Sender
 from bot.telegram.worker import DeskEngine, Worker
 from flows.engine import Conversations
-from knowledge.responses import Responses
+from knowledge.responses import Responses, Say
 
 log = logging.getLogger(__name__)
 
-COMMANDS = [
-    BotCommand("start", "Start over"),
-    BotCommand("status", "My requests and where they stand"),
-    BotCommand("cancel", "Stop what we're doing"),
-    BotCommand("help", "How I can help"),
-]
+# The customers' menu, described in each shipped language (Telegram shows the one matching
+# the app's language, else the default language's).
+CUSTOMER_MENU = (
+    ("start", Say.MENU_START),
+    ("status", Say.MENU_STATUS),
+    ("cancel", Say.MENU_CANCEL),
+    ("language", Say.MENU_LANGUAGE),
+    ("help", Say.MENU_HELP),
+)
+
+
+def customer_commands(responses: Responses) -> list[BotCommand]:
+    return [BotCommand(name, responses.label(key)) for name, key in CUSTOMER_MENU]
+
+
 # What agents see in the team's chat (flows.desk).
 TEAM_COMMANDS = [
     BotCommand("take", "Assign this request to me"),
@@ -94,6 +103,7 @@ class TelegramChannel:
         hang_after_claim: bool = False,
     ):
         self.bot = bot
+        self.conversations = conversations
         self.knowledge_watch = knowledge_watch
         self.agent_chat_id = agent_chat_id
         self.escalation = escalation
@@ -230,13 +240,19 @@ class TelegramChannel:
             )
 
     async def _set_commands(self) -> None:
-        menus: list[tuple[list[BotCommand], BotCommandScope]] = [
-            (COMMANDS, BotCommandScopeAllPrivateChats())
+        services = self.conversations.services
+        private = BotCommandScopeAllPrivateChats()
+        menus: list[tuple[list[BotCommand], BotCommandScope, str | None]] = [
+            (customer_commands(services.responses), private, None)
         ]
         if self.agent_chat_id is not None:
-            menus.append((TEAM_COMMANDS, BotCommandScopeChat(self.agent_chat_id)))
-        for commands, scope in menus:
+            menus.append((TEAM_COMMANDS, BotCommandScopeChat(self.agent_chat_id), None))
+        catalogue = services.catalogue
+        if catalogue is not None:
+            for code in catalogue.languages:
+                menus.append((customer_commands(catalogue.for_language(code)), private, code))
+        for commands, scope, language in menus:
             try:
-                await self.bot.set_my_commands(commands, scope=scope)
+                await self.bot.set_my_commands(commands, scope=scope, language_code=language)
             except TelegramError as exc:  # a nicety: the menu of commands
                 log.info("setMyCommands failed: %s", exc)

@@ -472,6 +472,7 @@ class FakeBotApi:
         self._webhook_url = ""
         self._chats: dict[int | str, _ChatInfo] = {}
         self._users: dict[int, JSONDict] = {}
+        self._languages: dict[int, str] = {}  # the user's app language (language_code)
         self._message_ids: dict[int | str, itertools.count[int]] = {}
         self._messages: dict[tuple[int | str, int], JSONDict] = {}
         self._signatures: dict[tuple[int | str, int], tuple[Any, ...]] = {}
@@ -680,7 +681,8 @@ class FakeBotApi:
     def _user(self, chat_id: int, user_id: int | None, first_name: str) -> JSONDict:
         if user_id is None:
             user_id = chat_id if chat_id > 0 else self.DEFAULT_GROUP_USER_ID
-        user = {"id": user_id, "is_bot": False, "first_name": first_name, "language_code": "en"}
+        language = self._languages.get(user_id, "en")
+        user = {"id": user_id, "is_bot": False, "first_name": first_name, "language_code": language}
         self._users[user_id] = user
         chat = self._chat(chat_id)
         if chat["type"] == "private" and chat["id"] == user_id:
@@ -1074,6 +1076,11 @@ class FakeBotApi:
                 for (cid, _), t in sorted(self._topics.items())
                 if chat_id is None or cid == chat_id
             ]
+
+    def set_language(self, user_id: int, language_code: str) -> None:
+        """The language the user's Telegram app is set to, sent on their next updates."""
+        with self._cond:
+            self._languages[user_id] = language_code
 
     def my_commands(self, scope: JSONDict | None = None, language_code: str = "") -> list[JSONDict]:
         with self._cond:

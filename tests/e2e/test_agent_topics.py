@@ -157,11 +157,16 @@ def test_an_agent_answers_takes_and_resolves_in_the_topic_and_a_stranger_cannot(
 def test_customers_and_agents_each_see_their_own_command_menu(
     fake_api: FakeBotApi, bot: BotProcess
 ) -> None:
-    fake_api.wait_for_requests("setMyCommands", 2)
+    fake_api.wait_for_requests("setMyCommands", 5)  # default, team, en, es, ru
     private = [c["command"] for c in fake_api.my_commands({"type": "all_private_chats"})]
     team = [c["command"] for c in fake_api.my_commands({"type": "chat", "chat_id": AGENT_CHAT})]
-    assert private == ["start", "status", "cancel", "help"]
+    assert private == ["start", "status", "cancel", "language", "help"]
     assert team == ["take", "note", "resolve", "close", "approve", "deny", "fix", "queue"]
+    # a customer whose app is in Russian or Spanish reads the menu in it
+    russian = fake_api.my_commands({"type": "all_private_chats"}, "ru")
+    spanish = fake_api.my_commands({"type": "all_private_chats"}, "es")
+    assert russian[0] == {"command": "start", "description": "Начать сначала"}
+    assert spanish[3] == {"command": "language", "description": "Cambiar el idioma"}
 
 
 def test_two_agents_three_customers_everything_lands_once_in_order_in_the_right_place(
@@ -325,3 +330,37 @@ def test_removed_from_the_team_chat_the_admins_are_told_once_and_the_card_waits(
         if bot.alive():
             bot.kill()
     assert fake_api.token not in bot.log()
+
+
+def test_a_russian_customer_is_answered_in_russian_and_the_team_reads_english(
+    fake_api: FakeBotApi, bot: BotProcess
+) -> None:
+    add_agent(bot, BEA, "Bea")
+    fake_api.set_language(ANN, "ru")
+    fake_api.push_command(ANN, "/start")
+    [welcome] = fake_api.wait_for_messages(ANN, 1)
+    assert welcome["text"].startswith("Здравствуйте, Ann!")
+    fake_api.push_text(ANN, "хочу поговорить с человеком")
+    sent = fake_api.wait_for_messages(ANN, 2)
+    ref = re.search(r"T-\d{5}", sent[1]["text"])
+    assert ref is not None and "passed" not in sent[1]["text"], sent[1]["text"]
+    assert re.search("[а-я]", sent[1]["text"]), sent[1]["text"]
+    [card] = fake_api.wait_for_messages(AGENT_CHAT, 1)
+    assert "needs a person" in card["text"] and "language: ru" in card["text"]
+    [topic] = fake_api.topics(AGENT_CHAT)
+
+    in_topic(fake_api, topic["message_thread_id"], "Здравствуйте! Сейчас посмотрю.", BEA, "Bea")
+    reply = fake_api.wait_for_messages(ANN, 3)[2]
+    assert (
+        "Здравствуйте! Сейчас посмотрю." in reply["text"] and "from our team" not in reply["text"]
+    )
+
+    fake_api.push_command(ANN, "/language")
+    question = fake_api.wait_for_messages(ANN, 4)[3]
+    assert list(buttons(question)) == ["English", "Español", "Русский"]
+    fake_api.push_callback(ANN, buttons(question)["English"], question["message_id"])
+    chosen = fake_api.wait_for_messages(ANN, 5)[4]
+    assert chosen["text"].startswith("Okay, I'll write in English")
+    fake_api.push_command(ANN, "/status")  # Telegram still says "ru"; the choice holds
+    status = fake_api.wait_for_messages(ANN, 6)[5]
+    assert status["text"].startswith("Your requests:")

@@ -257,7 +257,7 @@ def test_unknown_key_without_a_near_one_lists_known_keys(tmp_path: Path) -> None
     write(tmp_path, "p.yaml", "product: P\nentries:\n" + entry)
     assert problems_for(tmp_path) == [
         "p.yaml › headphones-bluetooth-pairing › zzz: unknown key 'zzz'; "
-        "known keys: id, title, symptoms, fix, kind, replacement, tests"
+        "known keys: id, title, symptoms, fix, kind, replacement, tests, translations"
     ]
 
 

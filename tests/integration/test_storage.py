@@ -135,7 +135,7 @@ def test_drivers(engine: Engine) -> None:
 # ---- migrations ---------------------------------------------------------------------
 
 
-HEAD = "0005"
+HEAD = "0006"
 
 
 def test_upgrade_creates_the_schema_on_an_empty_database(bare_engine: Engine) -> None:
@@ -314,6 +314,22 @@ def test_customer_upsert_creates_then_refreshes(engine: Engine) -> None:
         assert uow.customers.get(BIG_CHAT) == Person(
             chat_id=BIG_CHAT, user_id=BIG_USER, name="Ada L.", username=None, language="en"
         )
+        assert uow.customers.get(ChatId(1)) is None
+
+
+def test_a_chosen_language_survives_telegrams_on_every_update(engine: Engine) -> None:
+    telegram = Person(chat_id=BIG_CHAT, user_id=BIG_USER, name="Ada", language="en-GB")
+    with SqlUnitOfWork(engine) as uow:
+        uow.customers.upsert(telegram, T0)
+        uow.customers.choose_language(BIG_CHAT, "ru", T0)
+        uow.customers.choose_language(ChatId(1), "es", T0)  # unknown chat: no-op
+        uow.commit()
+    with SqlUnitOfWork(engine) as uow:
+        uow.customers.upsert(telegram, T0 + timedelta(minutes=1))
+        uow.commit()
+    with SqlUnitOfWork(engine) as uow:
+        found = uow.customers.get(BIG_CHAT)
+        assert found is not None and found.language == "ru"
         assert uow.customers.get(ChatId(1)) is None
 
 

@@ -36,7 +36,7 @@ from flows.model import (
     UserId,
 )
 from flows.turn import FlowSettings, Services
-from knowledge.responses import Responses
+from knowledge.responses import Catalogue, Responses
 from knowledge.schema import (
     Band,
     Candidate,
@@ -89,13 +89,21 @@ class FakeCustomers:
     people: dict[int, Person] = field(default_factory=dict)
 
     blocked: set[int] = field(default_factory=set)
+    chosen: dict[int, str] = field(default_factory=dict)
 
     def upsert(self, person: Person, at: datetime) -> None:
         self.people[person.chat_id] = person
         self.blocked.discard(person.chat_id)
 
     def get(self, chat_id: ChatId) -> Person | None:
-        return self.people.get(chat_id)
+        person = self.people.get(chat_id)
+        if person is not None and chat_id in self.chosen:
+            return replace(person, language=self.chosen[chat_id])
+        return person
+
+    def choose_language(self, chat_id: ChatId, language: str, at: datetime) -> None:
+        if chat_id in self.people:
+            self.chosen[chat_id] = language
 
     def is_blocked(self, chat_id: int) -> bool:
         return chat_id in self.blocked
@@ -270,6 +278,8 @@ class FakeRepositories:
     followups: FakeFollowUps = field(default_factory=FakeFollowUps)
 
 
+CATALOGUE = Catalogue.load()  # every shipped language, read once for all tests
+
 FIX_STEPS = "1. Hold the power button for 7 seconds.\n2. Pair again."
 
 ENTRIES = (
@@ -319,6 +329,7 @@ class Harness:
             responses=Responses.load(),
             thresholds=self.thresholds,
             settings=FlowSettings(**settings),
+            catalogue=CATALOGUE,
         )
         self.engine = Conversations(services=services, clock=self.clock)
         self.repos = FakeRepositories()

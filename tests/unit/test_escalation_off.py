@@ -121,7 +121,7 @@ def test_replacement_outside_the_window_is_honest(contact: str) -> None:
     no_promises(h)
     h.text("NW-99999")
     h.text("2026-01-02")
-    assert "past the 30-day replacement window" in h.said()
+    assert "past the replacement window of 30 days" in h.said()
     [ticket] = h.tickets()
     assert ticket.status is TicketStatus.WAITING_AGENT
     told_honestly(h, contact, ticket.ref)

@@ -123,7 +123,7 @@ def test_replacement_outside_window_goes_to_a_person(bot: Harness) -> None:
     bot.text("NW-1")  # too short
     bot.text("NW-99999")
     bot.text("2026-01-02")
-    assert "past the 30-day replacement window" in bot.said()
+    assert "past the replacement window of 30 days" in bot.said()
     assert "passed this to our support team" in bot.said()
     assert bot.tickets()[0].status is TicketStatus.WAITING_AGENT
     assert "outside the replacement window" in bot.notices()[0]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ast
 import importlib.util
+import re
 from importlib import resources
 from pathlib import Path
 
@@ -15,7 +16,7 @@ import yaml
 
 import knowledge.responses
 from knowledge import ResponsesError
-from knowledge.responses import Responses, Say, default_responses_path
+from knowledge.responses import Catalogue, Responses, Say, default_responses_path
 
 
 def shipped() -> dict[str, dict[str, str]]:
@@ -67,6 +68,52 @@ def test_every_language_in_the_shipped_file_matches_say() -> None:
     assert "en" in languages
     for language in languages:
         Responses.load(language=language)  # raises, naming each problem
+
+
+def test_english_russian_and_spanish_ship_with_every_id_and_the_same_placeholders() -> None:
+    """Every shipped file has every ``Say`` id with its placeholders (checked on load), and
+    nothing is left untranslated: a text equal to the English one is a forgotten copy."""
+    catalogue = Catalogue.load()
+    assert catalogue.languages == ("en", "es", "ru")
+    english = shipped()["en"]
+    for code in ("es", "ru"):
+        path = default_responses_path().with_name(f"responses.{code}.yaml")
+        texts = yaml.safe_load(path.read_text(encoding="utf-8"))[code]
+        assert list(texts) == list(english), f"{code}: ids in another order or missing"
+        untranslated = [
+            key
+            for key, text in texts.items()
+            if text == english[key] and re.search(r"[^\W\d_]", re.sub(r"\{\w+\}|<[^>]+>", "", text))
+        ]
+        assert untranslated == [], f"{code}: left in English: {untranslated}"
+
+
+def test_a_language_file_with_a_missing_id_stops_the_catalogue(tmp_path: Path) -> None:
+    english = shipped()["en"]
+    write(tmp_path, {"en": english}, "responses.yaml")
+    russian = {k: f"[ru] {v}" for k, v in english.items() if k != "goodbye"}
+    write(tmp_path, {"ru": russian}, "responses.ru.yaml")
+    with pytest.raises(ResponsesError) as raised:
+        Catalogue.load(tmp_path)
+    assert raised.value.problems == [
+        f"{tmp_path / 'responses.ru.yaml'} › ru › goodbye: missing (the code says Say.GOODBYE)"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("telegram", "expected"),
+    [("ru", "ru"), ("es-MX", "es"), ("pt-br", "en"), (None, "en"), ("", "en"), ("RU", "ru")],
+)
+def test_the_customers_language_is_found_with_a_fallback(
+    telegram: str | None, expected: str
+) -> None:
+    assert Catalogue.load().for_language(telegram).language == expected
+
+
+def test_the_default_language_must_be_shipped() -> None:
+    assert Catalogue.load(default="es").default.language == "es"
+    with pytest.raises(ResponsesError, match="DEFAULT_LANGUAGE is 'de'"):
+        Catalogue.load(default="de")
 
 
 def test_every_say_member_is_used_by_the_code() -> None:

@@ -58,7 +58,7 @@ TEXTS = [
     "11/05/2026",  # 11 May or 5 November, both past: asked which, with both as buttons
     "I don't have one",  # no order number: a person takes it
 ]
-COMMANDS = ["start", "help", "cancel", "status", "human", "frobnicate"]
+COMMANDS = ["start", "help", "cancel", "status", "human", "language", "frobnicate"]
 KINDS = (TextMessage, Command, ButtonPress, Media)
 
 
