@@ -41,6 +41,7 @@ import math
 import random
 import re
 import statistics
+import unicodedata
 from array import array
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -101,8 +102,12 @@ _NGRAM_SIZES = (3, 4, 5)
 
 
 def normalise(text: str) -> str:
-    """Lower-case, drop apostrophes ("won't" → "wont"), punctuation to spaces."""
-    return str(default_process(_APOSTROPHES.sub("", text)))
+    """Lower-case, drop apostrophes ("won't" → "wont") and accents ("batería" → "bateria",
+    "ещё" → "еще": customers often type without them), punctuation to spaces."""
+    folded = "".join(
+        ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch)
+    )
+    return str(default_process(_APOSTROPHES.sub("", folded)))
 
 
 def stem(word: str) -> str:

@@ -319,3 +319,20 @@ def test_the_band_does_not_depend_on_how_many_symptoms_an_entry_has(
         assert sparse.best is not None and sparse.best.entry_id == expected
         assert dense.best is not None and dense.best.entry_id == expected
         assert abs(sparse.best.score - dense.best.score) < 10.0
+
+
+@pytest.mark.parametrize(
+    ("typed", "written"),
+    [("la bateria no carga", "la batería no carga"), ("еще не работает", "ещё не работает")],
+)
+def test_accents_left_out_match_as_well_as_accents_typed(typed: str, written: str) -> None:
+    kb = KnowledgeBase(
+        (
+            Entry(EntryId("battery"), "Battery", "P", (written, "otra cosa"), "Fix."),
+            Entry(EntryId("other"), "Other", "P", ("something else entirely",), "Fix."),
+        )
+    )
+    matcher = Matcher(kb, Thresholds())
+    best, accented = matcher.match(typed).best, matcher.match(written).best
+    assert best is not None and accented is not None
+    assert best.entry_id == "battery" and best.score == accented.score
