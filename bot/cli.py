@@ -209,7 +209,7 @@ def _chat(args: argparse.Namespace, settings: Settings) -> int:
     from bot.console import Console
 
     app = build(settings)
-    language = getattr(args, "lang", None)
+    language = getattr(args, "lang", None) or settings.default_language
     Console(app, interactive=sys.stdin.isatty(), language=language).run(sys.stdin)
     return 0
 

@@ -6,13 +6,19 @@ Reads standard input line by line, so it can be scripted::
 
 Type a button's number or its label to press it, ``/help`` for commands, Ctrl-D to leave.
 
+The terminal plays the support team too, so a customer told "a person will reply right here"
+can be answered: ``/team Hello!`` writes as an agent in the request's (virtual) topic, and
+``/team /resolve``, ``/team /take``, ``/team /approve`` ... run the agents' commands on it.
+
 Follow-ups that fall due ("Is everything working now?") are shown when the chat starts and
 while it waits for the next line, so ``FOLLOWUP_DELAY=5s`` shows the whole loop.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import getpass
+import itertools
 import queue
 import re
 import sys
@@ -26,18 +32,25 @@ from bot.followups import FollowUpDispatcher
 from bot.markup import plain
 from bot.storage import MessageKind, OutboxStatus
 from flows.model import (
+    WITH_TEAM,
     ButtonPress,
     ChatId,
     Command,
+    Effect,
     Inbound,
     NotifyAgents,
     OpenTopic,
     Person,
     ReopenTopic,
+    TeamMessage,
     TextMessage,
+    UserId,
 )
 
 CONSOLE_CHAT = ChatId(1)
+CONSOLE_AGENT = UserId(2)  # whoever types /team: an admin of this terminal's team
+CONSOLE_AGENT_NAME = "Sam"
+TEAM_PREFIX = "/team"
 FOLLOWUP_TICK = 1.0  # seconds between looks for due follow-ups while waiting for a line
 
 
@@ -56,6 +69,10 @@ class Console:
         name = getpass.getuser().capitalize() if interactive else ""
         self.person = Person(CONSOLE_CHAT, CONSOLE_CHAT, name=name, language=language)
         self.buttons: list[tuple[str, str, int]] = []  # label, data, message id
+        # the team's side: the operator is its one agent (an admin, so every command works)
+        self.desk = dataclasses.replace(app.desk, admins=frozenset({CONSOLE_AGENT}))
+        self.team_messages = itertools.count(1)
+        self.team_hint_shown = False
         self.followups = (
             FollowUpDispatcher(
                 new_uow=app.new_uow,
@@ -92,7 +109,10 @@ class Console:
                 continue
             if not self.interactive:
                 self.out.write(f"you › {typed}\n")
-            self.send(self.to_event(typed))
+            if typed.strip().lower().split(" ")[0] == TEAM_PREFIX:
+                self.as_team(typed.strip()[len(TEAM_PREFIX) :].strip())
+            else:
+                self.send(self.to_event(typed))
         if self.interactive:
             self.out.write("\nBye!\n")
 
@@ -138,9 +158,54 @@ class Console:
             store_effects(uow, effects, agent_chat_id=None, at=app.clock.now())
             uow.commit()
         self._show_outbox()
-        for effect in effects:  # what Telegram would post in the team's chat
+        self._show_team_side(effects)
+
+    def as_team(self, typed: str) -> None:
+        """``/team …``: what an agent writes in the topic of the request with the team."""
+        app = self.app
+        with app.new_uow() as uow:
+            ticket = next(
+                (
+                    t
+                    for t in uow.tickets.for_customer(CONSOLE_CHAT, limit=5)
+                    if t.status in WITH_TEAM
+                ),
+                None,
+            )
+            if ticket is None or ticket.topic_id is None:
+                self._say("[no request is with the support team now: /team answers one that is]")
+                return
+            command, _, args = typed[1:].partition(" ") if typed.startswith("/") else ("", "", "")
+            event = TeamMessage(
+                chat_id=0,
+                user_id=CONSOLE_AGENT,
+                name=CONSOLE_AGENT_NAME,
+                message_id=next(self.team_messages),
+                thread_id=ticket.topic_id,
+                text=typed,
+                command=command.lower() or None,
+                args=args.strip(),
+            )
+            effects = self.desk.handle(uow, event)
+            store_effects(uow, effects, agent_chat_id=None, at=app.clock.now())
+            uow.commit()
+        self._show_outbox()
+        self._show_team_side(effects)
+
+    def _show_team_side(self, effects: list[Effect]) -> None:
+        """What Telegram would post in the team's chat; topics are numbered by ticket here."""
+        for effect in effects:
             if isinstance(effect, OpenTopic):
+                with self.app.new_uow() as uow:
+                    uow.tickets.set_topic(effect.ticket_id, effect.ticket_id)
+                    uow.commit()
                 self._say(f"[to the support team] new topic «{effect.name}»")
+                if not self.team_hint_shown:
+                    self.team_hint_shown = True
+                    self._say(
+                        "[terminal chat: you are the support team too. Answer with /team your"
+                        " words; /team /resolve solves it, /team /approve approves a replacement]"
+                    )
             elif isinstance(effect, ReopenTopic):
                 self._say("[to the support team] topic reopened")
             elif isinstance(effect, NotifyAgents):
@@ -177,7 +242,7 @@ class Console:
             self._say(
                 "Terminal chat with supportbot: the same conversation customers get in"
                 " Telegram.\nType your problem, a button's number to press it, /help for"
-                " commands, Ctrl-D to leave.\n"
+                " commands, /team … to answer as the support team, Ctrl-D to leave.\n"
             )
 
 

@@ -12,10 +12,10 @@ from pathlib import Path
 BUTTON_ROW = re.compile(r"^ {6}\[\d+\] ")
 
 
-def chat(tmp_path: Path, typed: str, **env: str) -> subprocess.CompletedProcess[str]:
+def chat(tmp_path: Path, typed: str, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if k != "TELEGRAM_BOT_TOKEN"}
     return subprocess.run(
-        [sys.executable, "-m", "bot", "chat"],
+        [sys.executable, "-m", "bot", "chat", *args],
         input=typed,
         env={
             **clean,
@@ -152,3 +152,40 @@ def test_the_shops_date_order_and_order_number_pattern_are_used(tmp_path: Path) 
     with sqlite3.connect(tmp_path / "chat.db") as db:
         [(bought,)] = db.execute("SELECT purchase_date FROM ticket").fetchall()
     assert bought == "2020-01-02"  # "1" pressed: the first reading
+
+
+def test_the_terminal_plays_the_team_so_a_person_does_reply(tmp_path: Path) -> None:
+    typed = (
+        "/team hello?\n"  # nothing is with the team yet
+        "my earbuds won't connect to my phone\n/human\n"
+        "/team Hi, I'm on it. Which phone is it?\nan old iphone\n/team /resolve\n/status\n"
+    )
+    result = chat(tmp_path, typed)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "[no request is with the support team now" in out
+    said = bot_messages(out)
+    assert said[-4] == "Sam from our team: Hi, I'm on it. Which phone is it?"
+    assert said[-3].startswith("Thanks, I've added this to request T-00001")
+    assert said[-2].startswith("Our team has marked your request T-00001 as solved")
+    assert said[-1].endswith("· solved")
+    assert "[to the support team] 💬 T-00001 customer (id 1): an old iphone" in out
+    assert "[to the support team] ✅ T-00001 resolved by Sam" in out
+
+
+def test_a_russian_customer_in_the_terminal(tmp_path: Path) -> None:
+    typed = (
+        "мои наушники не коннектятся к телефону\n1\n"  # the demo's Russian translation
+        "хочу поговорить с живым человеком\n/language\n1\n"
+    )
+    result = chat(tmp_path, typed, "--lang", "ru")
+    assert result.returncode == 0, result.stderr
+    said = bot_messages(result.stdout)
+    assert said[0].startswith("Здравствуйте!")
+    assert said[1].startswith("Кажется, я знаю, в чём дело: Наушники не подключаются по Bluetooth")
+    assert said[2] == "Помогло?"
+    assert said[3].startswith("Как здорово, что всё снова работает!")  # "1": yes, fixed
+    assert "T-00002" in said[4] and re.search("[а-я]{5}", said[4]), said[4]
+    assert "language: ru" in result.stdout  # on the team's card, which stays in English
+    assert said[-2].startswith("На каком языке")
+    assert said[-1].startswith("Okay, I'll write in English")
