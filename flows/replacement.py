@@ -16,10 +16,13 @@ from knowledge.schema import Entry
 ORDER_TRIES_BEFORE_HELP = 2
 
 
-def offer(turn: Turn, entry: Entry) -> None:
+def offer(turn: Turn, entry: Entry, *, after_fixes: bool = True) -> None:
+    """Ask for the order number: after fixes that failed, or at once (a ``kind: replacement``
+    entry shown first, where "I'm sorry that didn't do it" would be about nothing)."""
     turn.data["replacement_entry"] = entry.id
     turn.conversation.state = State.ORDER_NUMBER
-    turn.ask(turn.responses.text(Say.REPLACEMENT_OFFER), _order_rows(turn))
+    key = Say.REPLACEMENT_OFFER if after_fixes else Say.REPLACEMENT_START
+    turn.ask(turn.responses.text(key), _order_rows(turn))
 
 
 def _order_rows(turn: Turn) -> list[list[tuple[str, str, int | None]]]:

@@ -66,7 +66,7 @@ def show_fix(turn: Turn, index: int) -> None:
     if entry.kind is EntryKind.REPLACEMENT and entry.replacement is not None:
         # the remedy is a replacement: nothing to try first, nothing to confirm
         turn.say_html(turn.responses.text(Say.ANSWER, title=entry.title, text=entry.fix.strip()))
-        replacement.offer(turn, entry)
+        replacement.offer(turn, entry, after_fixes=len(tried) > 1)
         return
     turn.conversation.state = State.CONFIRM
     if entry.kind is EntryKind.INFO:

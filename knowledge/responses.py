@@ -78,6 +78,7 @@ class Say(StrEnum):
     FIXED_QUESTION_AGAIN = "fixed_question_again"
     # replacement
     REPLACEMENT_OFFER = "replacement_offer"
+    REPLACEMENT_START = "replacement_start"  # kind: replacement: nothing was tried first
     ORDER_NUMBER_INVALID = "order_number_invalid"
     PURCHASE_DATE_QUESTION = "purchase_date_question"
     PURCHASE_DATE_INVALID = "purchase_date_invalid"

@@ -19,9 +19,22 @@ def test_a_replacement_entry_goes_straight_to_the_order_number() -> None:
     said = h.said()
     assert "Watch arrived cracked" in said and "let's get you a new one" in said
     assert "Did this fix it?" not in said and "glad" not in said.lower()
+    assert "didn't do it" not in said  # nothing was tried that could have failed
+    assert h.replies()[-1].startswith("Let's get a replacement on its way to you.")
     assert h.state is State.ORDER_NUMBER
     [ticket] = h.tickets()
     assert ticket.entry_id == "cracked" and ticket.status is TicketStatus.OPEN
+
+
+def test_a_replacement_entry_after_a_failed_fix_is_sorry_it_did_not_work() -> None:
+    h = Harness(
+        {"my watch strap broke and the glass cracked": [("strap", 80.0), ("cracked", 78.0)]}
+    )
+    h.text("my watch strap broke and the glass cracked")
+    h.press(h.button("No"))
+    assert "Watch arrived cracked" in h.said()
+    assert h.replies()[-1].startswith("I'm sorry that didn't do it.")
+    assert h.state is State.ORDER_NUMBER
 
 
 def test_an_info_entry_asks_whether_it_answered_and_yes_closes_warmly() -> None:
