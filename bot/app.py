@@ -17,7 +17,7 @@ from flows.engine import Conversations
 from flows.followup import FollowUps
 from flows.text import order_pattern
 from flows.turn import FlowSettings, Localised, Services
-from knowledge.loader import KnowledgeError, load_knowledge
+from knowledge.loader import KnowledgeError, check_tests, load_knowledge
 from knowledge.matcher import DEFAULT_THRESHOLDS, Matcher
 from knowledge.responses import Catalogue, Responses
 from knowledge.schema import KnowledgeBase
@@ -53,6 +53,7 @@ def build(settings: Settings, *, clock: Clock | None = None) -> App:
     watch = KnowledgeWatch(settings.knowledge_dir)
     knowledge = watch.load()
     matcher = make_matcher(knowledge, settings)
+    _check_tests(knowledge, matcher, settings)
     catalogue = Catalogue.load(default=settings.default_language)
     responses = catalogue.default
     engine = make_engine(settings.database_url)
@@ -113,6 +114,26 @@ def make_matcher(knowledge: KnowledgeBase, settings: Settings) -> Matcher | Sema
         default = DEFAULT_SEMANTIC_THRESHOLDS
         return SemanticMatcher(knowledge, settings.thresholds(default), model_dir=model_dir)
     return Matcher(knowledge, settings.thresholds(DEFAULT_THRESHOLDS))
+
+
+def describe_matcher(matcher: Matcher | SemanticMatcher) -> str:
+    """Which matcher, and the bands it uses: "the semantic matcher · thresholds: answer 54, ..."."""
+    kind = "semantic" if isinstance(matcher, SemanticMatcher) else "lexical"
+    t = matcher.thresholds
+    return (
+        f"the {kind} matcher · thresholds: answer {t.answer:g}, suggest {t.suggest:g},"
+        f" margin {t.margin:g}"
+    )
+
+
+def _check_tests(
+    knowledge: KnowledgeBase, matcher: Matcher | SemanticMatcher, settings: Settings
+) -> None:
+    """The knowledge's ``tests:`` with the matcher the bot uses; a miss is logged, not fatal
+    (the bot still answers; ``supportbot kb validate`` lists them and exits 1)."""
+    problems = check_tests(knowledge, matcher, settings.thresholds(DEFAULT_THRESHOLDS))
+    for problem in problems:
+        log.warning("knowledge test misses with %s: %s", describe_matcher(matcher), problem)
 
 
 def localise(knowledge: KnowledgeBase, settings: Settings) -> dict[str, Localised]:

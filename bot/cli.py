@@ -26,10 +26,10 @@ import re
 import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bot import agents_cli, logs
-from bot.app import make_matcher
+from bot.app import describe_matcher, make_matcher
 from bot.settings import Settings, SettingsError, load_settings
 from bot.storage import (
     StorageError,
@@ -46,6 +46,7 @@ from knowledge.loader import (
     validate_knowledge,
 )
 from knowledge.matcher import DEFAULT_THRESHOLDS
+from knowledge.schema import KnowledgeBase
 
 if TYPE_CHECKING:  # imported when used: the terminal chat loads no python-telegram-bot
     from bot.telegram.doctor import Check
@@ -301,7 +302,11 @@ def _knowledge_check(settings: Settings) -> Check:
 
     directory = settings.knowledge_dir
     try:
-        problems = validate_knowledge(directory, settings.thresholds(DEFAULT_THRESHOLDS))
+        problems = validate_knowledge(
+            directory,
+            settings.thresholds(DEFAULT_THRESHOLDS),
+            matcher_for=lambda knowledge: make_matcher(knowledge, settings),
+        )
         if not problems:
             knowledge = load_knowledge(directory)
             Responses.load()
@@ -331,15 +336,27 @@ def _print_check(check: Check, token: str | None = None) -> None:
 
 def _kb_validate(args: argparse.Namespace, settings: Settings) -> int:
     directory = args.knowledge or settings.knowledge_dir
-    problems = validate_knowledge(directory, settings.thresholds(DEFAULT_THRESHOLDS))
+    used: list[str] = []  # which matcher checked the tests, once the files load
+
+    def production(knowledge: KnowledgeBase) -> Any:
+        matcher = make_matcher(knowledge, settings)  # what MATCHER makes the bot use
+        used.append(describe_matcher(matcher))
+        return matcher
+
+    problems = validate_knowledge(
+        directory, settings.thresholds(DEFAULT_THRESHOLDS), matcher_for=production
+    )
     if problems:
         print(f"{len(problems)} problem(s) in {directory}:")
         for problem in problems:
             print(f"  {problem}")
+        if used:
+            print(f"tests: checked with {used[0]}")
         return 1
     knowledge = load_knowledge(directory)
     products = {entry.product for entry in knowledge}
     print(f"OK: {len(knowledge)} entries, {len(products)} products, in {directory}")
+    print(f"tests: checked with {used[0]}")
     return 0
 
 
@@ -350,13 +367,25 @@ def _kb_match(args: argparse.Namespace, settings: Settings) -> int:
     matcher = make_matcher(knowledge, settings)
     lines: Iterable[str] = [args.text] if args.text is not None else sys.stdin
     out = sys.stdout
+    if not args.json:  # JSON lines stay one object a line; the thresholds go with each
+        out.write(f"{describe_matcher(matcher)}\n")
+    bands = matcher.thresholds
     for chunk in _chunks((line.rstrip("\n") for line in lines), 256):
         for query, result in zip(chunk, matcher.match_many(chunk, args.top), strict=True):
             if args.json:
                 matches = [
                     {"id": c.entry_id, "score": round(c.score, 2)} for c in result.candidates
                 ]
-                line = {"query": query, "band": result.band.value, "matches": matches}
+                line = {
+                    "query": query,
+                    "band": result.band.value,
+                    "matches": matches,
+                    "thresholds": {
+                        "answer": bands.answer,
+                        "suggest": bands.suggest,
+                        "margin": bands.margin,
+                    },
+                }
                 out.write(json.dumps(line, ensure_ascii=False) + "\n")
                 continue
             out.write(f"{query!r}: {result.band.value}\n")

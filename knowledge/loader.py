@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import yaml
 
@@ -24,18 +24,17 @@ from knowledge.schema import (
     EntryId,
     EntryKind,
     KnowledgeBase,
+    MatchResult,
     ReplacementRule,
     Thresholds,
     Translation,
 )
 
-if TYPE_CHECKING:
-    from knowledge.matcher import Matcher
-
 __all__ = [
     "KnowledgeBaseError",
     "KnowledgeError",
     "Problem",
+    "check_tests",
     "default_knowledge_dir",
     "load_knowledge",
     "validate_knowledge",
@@ -97,28 +96,53 @@ def load_knowledge(directory: Path) -> KnowledgeBase:
     return knowledge
 
 
-def validate_knowledge(directory: Path, thresholds: Thresholds | None = None) -> list[Problem]:
-    """All load problems; if it loads, also every ``tests:`` phrasing that misses its entry."""
+def validate_knowledge(
+    directory: Path,
+    thresholds: Thresholds | None = None,
+    *,
+    matcher_for: Callable[[KnowledgeBase], Ranker] | None = None,
+) -> list[Problem]:
+    """All load problems; if it loads, also every ``tests:`` phrasing that misses its entry.
+
+    ``matcher_for`` builds the matcher the bot will use (the semantic one, say); without it,
+    the lexical ``Matcher`` with ``thresholds``. Translations are checked lexically, as the
+    bot matches them.
+    """
     knowledge, problems = _load(directory)
     if problems or knowledge is None:
         return problems
     from knowledge.matcher import Matcher  # the matcher is only needed once the files load
 
-    # each translation's tests against the knowledge as its language's customers meet it
-    checks = [(knowledge, "tests")]
+    thresholds = thresholds or Thresholds()
+    matcher = matcher_for(knowledge) if matcher_for else Matcher(knowledge, thresholds)
+    return check_tests(knowledge, matcher, thresholds)
+
+
+class Ranker(Protocol):
+    def match(self, text: str, limit: int = 3) -> MatchResult: ...
+
+
+def check_tests(knowledge: KnowledgeBase, matcher: Ranker, thresholds: Thresholds) -> list[Problem]:
+    """Every ``tests:`` phrasing that does not find its entry with ``matcher``, and every
+    translation's with the lexical matcher over the knowledge as its language has it."""
+    from knowledge.matcher import Matcher
+
+    problems: list[Problem] = []
+    checks: list[tuple[KnowledgeBase, Ranker, str]] = [(knowledge, matcher, "tests")]
     for code in knowledge.languages():
-        checks.append((knowledge.in_language(code), f"translations › {code} › tests"))
-    for knowledge_in, field in checks:
-        matcher = Matcher(knowledge_in, thresholds or Thresholds())
+        translated = knowledge.in_language(code)
+        field = f"translations › {code} › tests"
+        checks.append((translated, Matcher(translated, thresholds), field))
+    for knowledge_in, ranker, field in checks:
         for entry in knowledge_in:
             for phrasing in entry.tests:
-                problem = _test_problem(matcher, entry, phrasing)
+                problem = _test_problem(ranker, entry, phrasing)
                 if problem:
                     problems.append(Problem(entry.source, entry.id, field, problem))
     return problems
 
 
-def _test_problem(matcher: Matcher, entry: Entry, phrasing: str) -> str | None:
+def _test_problem(matcher: Ranker, entry: Entry, phrasing: str) -> str | None:
     """Why ``phrasing`` does not find ``entry``; None when it does."""
     result = matcher.match(phrasing)
     best = result.best

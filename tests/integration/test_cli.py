@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import tomllib
 from collections import Counter
 from pathlib import Path
@@ -30,6 +31,21 @@ def test_validate_the_bundled_knowledge(capsys: pytest.CaptureFixture[str]) -> N
     assert capsys.readouterr().out.startswith("OK: 37 entries, 6 products")
 
 
+def test_validate_checks_tests_with_the_matcher_and_bands_the_bot_uses(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # bands no phrasing can reach: every test misses, with the bot's own settings
+    monkeypatch.setenv("MATCHER", "lexical")
+    monkeypatch.setenv("MATCH_ANSWER_THRESHOLD", "99.5")
+    monkeypatch.setenv("MATCH_SUGGEST_THRESHOLD", "99")
+    assert main(["kb", "validate"]) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert "below the suggest threshold" in out[1]
+    assert out[-1] == (
+        "tests: checked with the lexical matcher · thresholds: answer 99.5, suggest 99, margin 8"
+    )
+
+
 def test_validate_names_file_entry_field(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -52,9 +68,12 @@ def test_validate_names_file_entry_field(
 def test_match_prints_ranked_candidates_and_band(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["kb", "match", "my earbuds won't connect to my phone"]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert out[0].endswith(": answer")
-    assert "headphones-bluetooth-pairing" in out[1]
-    assert len(out) == 4
+    assert re.fullmatch(
+        r"the (lexical|semantic) matcher · thresholds: answer \d+, suggest \d+, margin \d+", out[0]
+    )
+    assert out[1].endswith(": answer")
+    assert "headphones-bluetooth-pairing" in out[2]
+    assert len(out) == 5
 
 
 def test_match_json_reads_one_query_a_line(
@@ -73,7 +92,10 @@ def test_match_json_reads_one_query_a_line(
         "my watch won't charge",
     ]
     assert lines[0]["band"] == "answer" and lines[0]["matches"][0]["id"].startswith("order")
+    thresholds = lines[1].pop("thresholds")
     assert lines[1] == {"query": "", "band": "unknown", "matches": []}
+    assert set(thresholds) == {"answer", "suggest", "margin"}
+    assert thresholds["suggest"] < thresholds["answer"]
     assert lines[2]["band"] == "unknown"
     assert all(len(line["matches"]) <= 2 for line in lines)
     scores = [m["score"] for m in lines[3]["matches"]]
