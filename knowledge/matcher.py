@@ -82,7 +82,7 @@ _SHORTLIST = 30  # best entries by words that get the character and fuzzy compar
 # that rarer query words already found, once there are some: it cannot lift an entry far.
 _COMMON_POSTING = 1000
 
-DEFAULT_THRESHOLDS = Thresholds()
+DEFAULT_THRESHOLDS = Thresholds()  # chosen on validation data: see Thresholds
 
 # Self-calibration (see ``Matcher._calibrate``): raw scores are mapped piecewise-linearly through
 # three points measured on the knowledge itself onto these fixed calibrated values.
