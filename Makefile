@@ -2,7 +2,9 @@
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
-EXTRAS ?= dev
+# The semantic matcher by default: a fresh setup took 46 s with it and 33 s without (2 shared
+# cores, pip from the local index); `make run EXTRAS=dev` stays lexical.
+EXTRAS ?= dev,semantic
 comma  := ,
 # One lock file per EXTRAS value, exact versions with hashes: EXTRAS=dev,semantic installs
 # requirements/dev-semantic.txt; no extras, requirements/base.txt.
