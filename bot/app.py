@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import functools
-import logging
-from collections.abc import Callable
+import os
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from bot.clock import Clock, SystemClock
 from bot.followups import FollowUpFlow
+from bot.reload import KnowledgeWatch
 from bot.settings import Settings
 from bot.storage import SqlUnitOfWork, UnitOfWorkFactory, make_engine, upgrade
 from flows.desk import Desk
@@ -17,7 +17,6 @@ from flows.engine import Conversations
 from flows.followup import FollowUps
 from flows.text import order_pattern
 from flows.turn import FlowSettings, Localised, Services
-from knowledge.loader import KnowledgeError, load_knowledge
 from knowledge.matcher import DEFAULT_THRESHOLDS, Matcher
 from knowledge.responses import Catalogue, Responses
 from knowledge.schema import KnowledgeBase
@@ -26,8 +25,6 @@ from knowledge.semantic import (
     SemanticMatcher,
     semantic_available,
 )
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -50,7 +47,8 @@ def build(settings: Settings, *, clock: Clock | None = None) -> App:
     Raises ``KnowledgeError`` for bad knowledge files and ``StorageError`` for a database
     that cannot be opened; both carry a message for the operator.
     """
-    watch = KnowledgeWatch(settings.knowledge_dir)
+    gate = os.environ.get("SUPPORTBOT_TEST_RELOAD_GATE")  # a test hook: see KnowledgeWatch
+    watch = KnowledgeWatch(settings.knowledge_dir, gate=Path(gate) if gate else None)
     knowledge = watch.load()
     matcher = make_matcher(knowledge, settings)
     catalogue = Catalogue.load(default=settings.default_language)
@@ -81,7 +79,15 @@ def build(settings: Settings, *, clock: Clock | None = None) -> App:
         ),
     )
     conversations = Conversations(services=services, clock=clock)
-    watch.on_change = lambda kb: _swap_knowledge(conversations, kb, settings)
+    followups = FollowUps(services=services, clock=clock)
+
+    def install(new: Services) -> None:
+        conversations.services = new
+        followups.services = new
+
+    # the reload thread reads the services in use; only ``install``, on the loop, changes them
+    watch.rebuild = lambda kb: rebuild(conversations.services, kb, settings)
+    watch.install = install
     return App(
         settings=settings,
         conversations=conversations,
@@ -97,12 +103,17 @@ def build(settings: Settings, *, clock: Clock | None = None) -> App:
             conversations=conversations,
             followup_delay=settings.followup_delay,
         ),
-        followups=FollowUps(services=services, clock=clock),
+        followups=followups,
     )
 
 
-def make_matcher(knowledge: KnowledgeBase, settings: Settings) -> Matcher | SemanticMatcher:
+def make_matcher(
+    knowledge: KnowledgeBase, settings: Settings, *, previous: object = None
+) -> Matcher | SemanticMatcher:
     """The matcher ``MATCHER`` asks for; ``auto`` takes the semantic one when installed.
+
+    ``previous``: the matcher this one replaces; a semantic one lends its model and the
+    embeddings of the phrasings that did not change.
 
     Raises ``SemanticUnavailable`` (with the install line) when ``semantic`` is asked for
     but cannot run.
@@ -110,8 +121,9 @@ def make_matcher(knowledge: KnowledgeBase, settings: Settings) -> Matcher | Sema
     choice = settings.matcher
     model_dir = settings.semantic_model_dir
     if choice == "semantic" or (choice == "auto" and semantic_available(model_dir)):
-        default = DEFAULT_SEMANTIC_THRESHOLDS
-        return SemanticMatcher(knowledge, settings.thresholds(default), model_dir=model_dir)
+        thresholds = settings.thresholds(DEFAULT_SEMANTIC_THRESHOLDS)
+        embeddings = previous.embeddings if isinstance(previous, SemanticMatcher) else None
+        return SemanticMatcher(knowledge, thresholds, model_dir=model_dir, embeddings=embeddings)
     return Matcher(knowledge, settings.thresholds(DEFAULT_THRESHOLDS))
 
 
@@ -128,59 +140,17 @@ def localise(knowledge: KnowledgeBase, settings: Settings) -> dict[str, Localise
     return found
 
 
-def _swap_knowledge(
-    conversations: Conversations, knowledge: KnowledgeBase, settings: Settings
-) -> None:
-    matcher = make_matcher(knowledge, settings)
-    conversations.services = replace(
-        conversations.services,
+def rebuild(
+    services: Services, knowledge: KnowledgeBase, settings: Settings, *, reuse: bool = True
+) -> Services:
+    """``services`` serving ``knowledge`` instead: its matchers built (seconds; safe in any
+    thread). With ``reuse``, a semantic matcher takes the model and the embeddings of
+    unchanged phrasings from ``services``."""
+    matcher = make_matcher(knowledge, settings, previous=services.matcher if reuse else None)
+    return replace(
+        services,
         knowledge=knowledge,
         matcher=matcher,
         thresholds=matcher.thresholds,
         localised=localise(knowledge, settings),
     )
-
-
-class KnowledgeWatch:
-    """Reloads the knowledge files when they change; keeps the old ones if the new fail.
-
-    Changes are seen by the files' names, sizes and modification times, so a check costs
-    one directory listing.
-    """
-
-    def __init__(self, directory: Path):
-        self.directory = directory
-        self.on_change: Callable[[KnowledgeBase], None] | None = None
-        self._seen: tuple[tuple[str, int, int], ...] = ()
-
-    def load(self) -> KnowledgeBase:
-        seen = self._fingerprint()
-        knowledge = load_knowledge(self.directory)
-        self._seen = seen
-        return knowledge
-
-    def check(self) -> bool:
-        """Reload if the files changed; True when new knowledge is in use."""
-        seen = self._fingerprint()
-        if seen == self._seen:
-            return False
-        self._seen = seen  # a broken edit is reported once, not on every check
-        try:
-            knowledge = load_knowledge(self.directory)
-        except KnowledgeError as exc:
-            log.error(
-                "knowledge files changed but have problems; still using the previous ones:\n  %s",
-                "\n  ".join(str(p) for p in exc.problems),
-            )
-            return False
-        if self.on_change is not None:
-            self.on_change(knowledge)
-        log.info("knowledge reloaded: %d entries", len(knowledge))
-        return True
-
-    def _fingerprint(self) -> tuple[tuple[str, int, int], ...]:
-        try:
-            files = sorted(p for p in self.directory.iterdir() if p.suffix in (".yaml", ".yml"))
-            return tuple((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in files)
-        except OSError:
-            return ()
