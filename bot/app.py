@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from flows.text import order_pattern
 from flows.turn import FlowSettings, Localised, Services
 from knowledge.matcher import DEFAULT_THRESHOLDS, Matcher
 from knowledge.responses import Catalogue, Responses
-from knowledge.schema import KnowledgeBase
+from knowledge.schema import Entry, KnowledgeBase
 from knowledge.semantic import (
     DEFAULT_SEMANTIC_THRESHOLDS,
     SemanticMatcher,
@@ -127,30 +128,47 @@ def make_matcher(
     return Matcher(knowledge, settings.thresholds(DEFAULT_THRESHOLDS))
 
 
-def localise(knowledge: KnowledgeBase, settings: Settings) -> dict[str, Localised]:
+def localise(
+    knowledge: KnowledgeBase, settings: Settings, previous: Mapping[str, Localised] | None = None
+) -> dict[str, Localised]:
     """The knowledge as each translated language's customers meet it, with its matcher.
 
-    Lexical whatever ``MATCHER`` says: the packaged semantic model reads English only.
+    Lexical whatever ``MATCHER`` says: the packaged semantic model reads English only. A
+    language whose entries read as in ``previous`` (other languages' translations aside)
+    keeps its matcher from there.
     """
     thresholds = settings.thresholds(DEFAULT_THRESHOLDS)
     found = {}
     for code in knowledge.languages():
         translated = knowledge.in_language(code)
-        found[code] = Localised(translated, Matcher(translated, thresholds), thresholds)
+        kept = (previous or {}).get(code)
+        if kept is not None and _own_words(kept.knowledge) == _own_words(translated):
+            matcher = kept.matcher
+        else:
+            matcher = Matcher(translated, thresholds)
+        found[code] = Localised(translated, matcher, thresholds)
     return found
+
+
+def _own_words(knowledge: KnowledgeBase) -> tuple[Entry, ...]:
+    """A language's entries without the translations into others, which its matcher ignores."""
+    return tuple(replace(entry, translations=()) for entry in knowledge)
 
 
 def rebuild(
     services: Services, knowledge: KnowledgeBase, settings: Settings, *, reuse: bool = True
 ) -> Services:
     """``services`` serving ``knowledge`` instead: its matchers built (seconds; safe in any
-    thread). With ``reuse``, a semantic matcher takes the model and the embeddings of
-    unchanged phrasings from ``services``."""
+    thread). With ``reuse``, what the edit left alone is taken from ``services``: all of it
+    when the knowledge reads the same, else a translated language's matcher when that
+    language's knowledge does, and the semantic model and unchanged phrasings' embeddings."""
+    if reuse and knowledge == services.knowledge:  # files touched, not changed
+        return services
     matcher = make_matcher(knowledge, settings, previous=services.matcher if reuse else None)
     return replace(
         services,
         knowledge=knowledge,
         matcher=matcher,
         thresholds=matcher.thresholds,
-        localised=localise(knowledge, settings),
+        localised=localise(knowledge, settings, services.localised if reuse else None),
     )

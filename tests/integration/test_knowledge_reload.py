@@ -177,3 +177,34 @@ def test_a_broken_edit_keeps_the_old_knowledge_and_a_later_fix_is_taken(
     touch_later(path, FILE + MORE)
     assert asyncio.run(app.knowledge_watch.refresh()) is True
     assert app.conversations.services.knowledge.get("kettle-smells") is not None
+
+
+TRANSLATED = (  # FILE's one entry, translated
+    FILE
+    + """\
+    translations:
+      es: {title: El hervidor gotea, symptoms: [hay agua debajo de mi hervidor]}
+      ru: {title: Чайник течёт, symptoms: [под чайником вода]}
+"""
+)
+
+
+def test_what_an_edit_leaves_alone_keeps_its_matcher(kettles: tuple[App, Path]) -> None:
+    app, path = kettles
+    touch_later(path, TRANSLATED)
+    assert app.knowledge_watch.check() is True
+    before = app.conversations.services
+
+    touch_later(path, TRANSLATED.replace("[под чайником вода]", "[под чайником лужа]"))
+    assert app.knowledge_watch.check() is True
+    after = app.conversations.services
+    # Spanish reads the same: its matcher is kept
+    assert after.localised["es"].matcher is before.localised["es"].matcher
+    assert after.localised["ru"].matcher is not before.localised["ru"].matcher
+    ru = after.localised["ru"].knowledge.get("kettle-leaks")
+    assert ru is not None and ru.symptoms[0] == "под чайником лужа"
+    assert after.matcher is not before.matcher  # the knowledge differs (in Russian)
+
+    touch_later(path, TRANSLATED.replace("[под чайником вода]", "[под чайником лужа]"))
+    assert app.knowledge_watch.check() is True  # touched, the same text: nothing rebuilt
+    assert app.conversations.services is after
