@@ -4,7 +4,8 @@ Building the matchers for new knowledge takes seconds (the semantic matcher's em
 the lexical index of every language): on the event loop that would stop polling, handling
 and sending meanwhile. ``KnowledgeWatch.refresh`` reads the files and builds in a thread of
 its own, one build at a time, while the old knowledge keeps answering; the new ``Services``
-is put in use on the loop, in one assignment, only once complete.
+is put in use on the loop, in one assignment, only once complete. A build under way when
+the bot stops is finished (and dropped) before the process exits: it is never cut off midway.
 """
 
 from __future__ import annotations
