@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Callable
+import os
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from bot.clock import Clock, SystemClock
 from bot.followups import FollowUpFlow
+from bot.reload import KnowledgeWatch
 from bot.settings import Settings
 from bot.storage import SqlUnitOfWork, UnitOfWorkFactory, make_engine, upgrade
 from flows.desk import Desk
@@ -17,10 +19,10 @@ from flows.engine import Conversations
 from flows.followup import FollowUps
 from flows.text import order_pattern
 from flows.turn import FlowSettings, Localised, Services
-from knowledge.loader import KnowledgeError, check_tests, load_knowledge
+from knowledge.loader import check_tests
 from knowledge.matcher import DEFAULT_THRESHOLDS, Matcher
 from knowledge.responses import Catalogue, Responses
-from knowledge.schema import KnowledgeBase
+from knowledge.schema import Entry, KnowledgeBase
 from knowledge.semantic import (
     DEFAULT_SEMANTIC_THRESHOLDS,
     SemanticMatcher,
@@ -50,7 +52,8 @@ def build(settings: Settings, *, clock: Clock | None = None) -> App:
     Raises ``KnowledgeError`` for bad knowledge files and ``StorageError`` for a database
     that cannot be opened; both carry a message for the operator.
     """
-    watch = KnowledgeWatch(settings.knowledge_dir)
+    gate = os.environ.get("SUPPORTBOT_TEST_RELOAD_GATE")  # a test hook: see KnowledgeWatch
+    watch = KnowledgeWatch(settings.knowledge_dir, gate=Path(gate) if gate else None)
     knowledge = watch.load()
     matcher = make_matcher(knowledge, settings)
     _check_tests(knowledge, matcher, settings)
@@ -82,7 +85,15 @@ def build(settings: Settings, *, clock: Clock | None = None) -> App:
         ),
     )
     conversations = Conversations(services=services, clock=clock)
-    watch.on_change = lambda kb: _swap_knowledge(conversations, kb, settings)
+    followups = FollowUps(services=services, clock=clock)
+
+    def install(new: Services) -> None:
+        conversations.services = new
+        followups.services = new
+
+    # the reload thread reads the services in use; only ``install``, on the loop, changes them
+    watch.rebuild = lambda kb: rebuild(conversations.services, kb, settings)
+    watch.install = install
     return App(
         settings=settings,
         conversations=conversations,
@@ -98,12 +109,17 @@ def build(settings: Settings, *, clock: Clock | None = None) -> App:
             conversations=conversations,
             followup_delay=settings.followup_delay,
         ),
-        followups=FollowUps(services=services, clock=clock),
+        followups=followups,
     )
 
 
-def make_matcher(knowledge: KnowledgeBase, settings: Settings) -> Matcher | SemanticMatcher:
+def make_matcher(
+    knowledge: KnowledgeBase, settings: Settings, *, previous: object = None
+) -> Matcher | SemanticMatcher:
     """The matcher ``MATCHER`` asks for; ``auto`` takes the semantic one when installed.
+
+    ``previous``: the matcher this one replaces; a semantic one lends its model and the
+    embeddings of the phrasings that did not change.
 
     Raises ``SemanticUnavailable`` (with the install line) when ``semantic`` is asked for
     but cannot run.
@@ -111,8 +127,9 @@ def make_matcher(knowledge: KnowledgeBase, settings: Settings) -> Matcher | Sema
     choice = settings.matcher
     model_dir = settings.semantic_model_dir
     if choice == "semantic" or (choice == "auto" and semantic_available(model_dir)):
-        default = DEFAULT_SEMANTIC_THRESHOLDS
-        return SemanticMatcher(knowledge, settings.thresholds(default), model_dir=model_dir)
+        thresholds = settings.thresholds(DEFAULT_SEMANTIC_THRESHOLDS)
+        embeddings = previous.embeddings if isinstance(previous, SemanticMatcher) else None
+        return SemanticMatcher(knowledge, thresholds, model_dir=model_dir, embeddings=embeddings)
     return Matcher(knowledge, settings.thresholds(DEFAULT_THRESHOLDS))
 
 
@@ -136,72 +153,48 @@ def _check_tests(
         log.warning("knowledge test misses with %s: %s", describe_matcher(matcher), problem)
 
 
-def localise(knowledge: KnowledgeBase, settings: Settings) -> dict[str, Localised]:
+def localise(
+    knowledge: KnowledgeBase, settings: Settings, previous: Mapping[str, Localised] | None = None
+) -> dict[str, Localised]:
     """The knowledge as each translated language's customers meet it, with its matcher.
 
-    Lexical whatever ``MATCHER`` says: the packaged semantic model reads English only.
+    Lexical whatever ``MATCHER`` says: the packaged semantic model reads English only. A
+    language whose entries read as in ``previous`` (other languages' translations aside)
+    keeps its matcher from there.
     """
     thresholds = settings.thresholds(DEFAULT_THRESHOLDS)
     found = {}
     for code in knowledge.languages():
         translated = knowledge.in_language(code)
-        found[code] = Localised(translated, Matcher(translated, thresholds), thresholds)
+        kept = (previous or {}).get(code)
+        if kept is not None and _own_words(kept.knowledge) == _own_words(translated):
+            matcher = kept.matcher
+        else:
+            matcher = Matcher(translated, thresholds)
+        found[code] = Localised(translated, matcher, thresholds)
     return found
 
 
-def _swap_knowledge(
-    conversations: Conversations, knowledge: KnowledgeBase, settings: Settings
-) -> None:
-    matcher = make_matcher(knowledge, settings)
-    conversations.services = replace(
-        conversations.services,
+def _own_words(knowledge: KnowledgeBase) -> tuple[Entry, ...]:
+    """A language's entries without the translations into others, which its matcher ignores."""
+    return tuple(replace(entry, translations=()) for entry in knowledge)
+
+
+def rebuild(
+    services: Services, knowledge: KnowledgeBase, settings: Settings, *, reuse: bool = True
+) -> Services:
+    """``services`` serving ``knowledge`` instead: its matchers built (seconds; safe in any
+    thread). With ``reuse``, what the edit left alone is taken from ``services``: all of it
+    when the knowledge reads the same, else a translated language's matcher when that
+    language's knowledge does, and the semantic model and unchanged phrasings' embeddings."""
+    if reuse and knowledge == services.knowledge:  # files touched, not changed
+        return services
+    matcher = make_matcher(knowledge, settings, previous=services.matcher if reuse else None)
+    _check_tests(knowledge, matcher, settings)  # in the build thread too: a miss is logged
+    return replace(
+        services,
         knowledge=knowledge,
         matcher=matcher,
         thresholds=matcher.thresholds,
-        localised=localise(knowledge, settings),
+        localised=localise(knowledge, settings, services.localised if reuse else None),
     )
-
-
-class KnowledgeWatch:
-    """Reloads the knowledge files when they change; keeps the old ones if the new fail.
-
-    Changes are seen by the files' names, sizes and modification times, so a check costs
-    one directory listing.
-    """
-
-    def __init__(self, directory: Path):
-        self.directory = directory
-        self.on_change: Callable[[KnowledgeBase], None] | None = None
-        self._seen: tuple[tuple[str, int, int], ...] = ()
-
-    def load(self) -> KnowledgeBase:
-        seen = self._fingerprint()
-        knowledge = load_knowledge(self.directory)
-        self._seen = seen
-        return knowledge
-
-    def check(self) -> bool:
-        """Reload if the files changed; True when new knowledge is in use."""
-        seen = self._fingerprint()
-        if seen == self._seen:
-            return False
-        self._seen = seen  # a broken edit is reported once, not on every check
-        try:
-            knowledge = load_knowledge(self.directory)
-        except KnowledgeError as exc:
-            log.error(
-                "knowledge files changed but have problems; still using the previous ones:\n  %s",
-                "\n  ".join(str(p) for p in exc.problems),
-            )
-            return False
-        if self.on_change is not None:
-            self.on_change(knowledge)
-        log.info("knowledge reloaded: %d entries", len(knowledge))
-        return True
-
-    def _fingerprint(self) -> tuple[tuple[str, int, int], ...]:
-        try:
-            files = sorted(p for p in self.directory.iterdir() if p.suffix in (".yaml", ".yml"))
-            return tuple((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in files)
-        except OSError:
-            return ()

@@ -26,7 +26,9 @@ fewer ANSWERs, not wrong ones. (Stretching the cosines per knowledge, as the lex
 does, was tried: on sparse knowledge it lifts the wrong entries too.) The weights and default
 thresholds were chosen on the validation splits of CLINC150 and HWU64 only
 (``benchmarks/README.md``). The knowledge is embedded once, in ``__init__``; a query costs one
-model call (a few ms) plus a matrix product over all phrasings.
+model call (a few ms) plus a matrix product over all phrasings. A matcher built for edited
+knowledge is handed its predecessor's ``embeddings`` (``Embeddings``): it loads no model and
+encodes only the phrasings that are new.
 
 onnxruntime, tokenizers and numpy are imported lazily, here only, so the default install never
 needs them.
@@ -57,6 +59,7 @@ __all__ = [
     "DEFAULT_SEMANTIC_THRESHOLDS",
     "INSTALL_HINT",
     "MODEL_DIR_SETTING",
+    "Embeddings",
     "SemanticMatcher",
     "SemanticUnavailable",
     "find_model",
@@ -167,7 +170,13 @@ def _require(model_dir: Path | None) -> ModelFiles:
 
 
 class _Encoder:
-    """Texts to L2-normalised sentence embeddings (mean pooling), with onnxruntime."""
+    """Texts to L2-normalised sentence embeddings (mean pooling), with onnxruntime.
+
+    Never changed after ``__init__``, so two threads may encode at once (a matcher answering
+    on the event loop, its successor being built in a thread): onnxruntime's ``run`` may be
+    called concurrently, and the tokenizer is only borrowed to read (changing its truncation
+    or padding while another thread encodes would raise "Already borrowed").
+    """
 
     def __init__(self, files: ModelFiles, threads: int) -> None:
         import numpy as np
@@ -221,8 +230,45 @@ class _Encoder:
         return np.stack(rows).astype(np.float32) if rows else np.zeros((0, 0), np.float32)
 
 
+_ModelKey = tuple[str, int, int, str, int]
+
+
+def _model_key(files: ModelFiles, threads: int) -> _ModelKey:
+    """What the vectors depend on: the model file (replaced in place: other size or time)
+    and its tokenizer; the thread count, as the encoder is shared too."""
+    stat = files.model.stat()
+    return (str(files.model), stat.st_size, stat.st_mtime_ns, str(files.tokenizer), threads)
+
+
+class Embeddings:
+    """One matcher's phrasings with their vectors, and its model, for the matcher that
+    replaces it (``SemanticMatcher(..., embeddings=old.embeddings)``).
+
+    Holds exactly the phrasings of the knowledge it was made for (views of that matcher's
+    matrix, so no second copy), so it never outgrows the knowledge; a matcher for another
+    model ignores it. Never changed once made: the old matcher keeps answering with it while
+    the new one is built in another thread.
+    """
+
+    def __init__(self, key: _ModelKey, encoder: _Encoder, vectors: dict[str, Any]) -> None:
+        self.key = key
+        self.encoder = encoder
+        self._vectors = vectors
+
+    def __len__(self) -> int:
+        return len(self._vectors)
+
+    def get(self, text: str) -> Any:
+        """The text's vector, or None when it was not among the phrasings."""
+        return self._vectors.get(text)
+
+
 class SemanticMatcher:
     """Like ``knowledge.matcher.Matcher``, with sentence embeddings fused with its lexical score.
+
+    ``embeddings``: the previous matcher's (``.embeddings``), when the knowledge was edited:
+    its model and the vectors of unchanged phrasings are reused, and ``encoded`` says how
+    many phrasings this matcher had to encode.
 
     Raises ``SemanticUnavailable`` when the [semantic] extra is missing or ``model_dir`` holds
     no model.
@@ -235,13 +281,19 @@ class SemanticMatcher:
         *,
         model_dir: Path | None = None,
         threads: int = 1,
+        embeddings: Embeddings | None = None,
     ) -> None:
         files = _require(model_dir)
         import numpy as np
 
         self._np = np
         self._thresholds = thresholds or DEFAULT_SEMANTIC_THRESHOLDS
-        self._encoder = _Encoder(files, threads)
+        key = _model_key(files, threads)
+        if embeddings is None or embeddings.key != key:
+            embeddings = None
+            self._encoder = _Encoder(files, threads)
+        else:
+            self._encoder = embeddings.encoder
         self._entry_ids: tuple[EntryId, ...] = tuple(e.id for e in knowledge)
         self._index_of = {entry_id: i for i, entry_id in enumerate(self._entry_ids)}
         self._lexical = Matcher(knowledge)
@@ -252,14 +304,28 @@ class SemanticMatcher:
             phrasings = [t for t in dict.fromkeys((entry.title, *entry.symptoms)) if t.strip()]
             texts.extend(phrasings or [entry.title])
         n_entries = len(self._entry_ids)
+        self.encoded = 0  # phrasings encoded here, not taken from ``embeddings``
+        self.embeddings = Embeddings(key, self._encoder, {})
         if n_entries:
-            vectors = self._encoder.encode(texts)
+            vectors = self._vectors(texts, embeddings)
             self._starts = np.asarray(starts, dtype=np.intp)
             centroids = np.add.reduceat(vectors, self._starts, axis=0)
             centroids /= np.maximum(np.linalg.norm(centroids, axis=1, keepdims=True), 1e-12)
             # one matrix product per query: phrasings first, then the entries' centroids
             self._matrix = np.ascontiguousarray(np.concatenate([vectors, centroids]))
             self._n_phrasings = len(texts)
+            rows = dict(zip(texts, self._matrix, strict=False))  # views; stops at the centroids
+            self.embeddings = Embeddings(key, self._encoder, rows)
+
+    def _vectors(self, texts: Sequence[str], known: Embeddings | None) -> Any:
+        """The texts' vectors, in order: from ``known`` where it has them, else encoded."""
+        np = self._np
+        found = {t: v for t in texts if known is not None and (v := known.get(t)) is not None}
+        missing = [t for t in dict.fromkeys(texts) if t not in found]
+        if missing:
+            found.update(zip(missing, self._encoder.encode(missing), strict=True))
+        self.encoded = len(missing)
+        return np.stack([found[t] for t in texts])
 
     @property
     def thresholds(self) -> Thresholds:

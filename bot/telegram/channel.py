@@ -63,7 +63,7 @@ TEAM_COMMANDS = [
 
 
 class Reloadable(Protocol):
-    def check(self) -> bool: ...
+    async def refresh(self) -> bool: ...  # bot.reload.KnowledgeWatch: builds off the loop
 
 
 class ChannelError(Exception):
@@ -194,13 +194,14 @@ class TelegramChannel:
             log.info("stopped")
 
     async def _watch_knowledge(self, stop: asyncio.Event, every: float = 3.0) -> None:
-        """Pick up edited knowledge files while running (bad edits keep the old ones)."""
+        """Pick up edited knowledge files while running (bad edits keep the old ones); the
+        new index is built in a thread, so customers are answered meanwhile."""
         if self.knowledge_watch is None:
             return
         while not stop.is_set():
             await asyncio.sleep(every)
             try:
-                self.knowledge_watch.check()
+                await self.knowledge_watch.refresh()
             except Exception:
                 log.exception("checking the knowledge files failed")
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+import knowledge.semantic as semantic
 from knowledge.loader import KnowledgeBaseError, default_knowledge_dir, load_knowledge
 from knowledge.schema import Band, Entry, EntryId, KnowledgeBase, Thresholds
 from knowledge.semantic import (
@@ -208,3 +209,53 @@ def test_a_batch_gives_what_one_at_a_time_gives(matcher: SemanticMatcher) -> Non
         for a, b in zip(result.candidates, single.candidates, strict=True):
             assert abs(a.score - b.score) <= 0.2
     assert batch[1].candidates == ()
+
+
+EDITED = KnowledgeBase(
+    (
+        entry("speaker-no-sound", "Speaker plays no sound", "the speaker is silent"),  # one less
+        *KNOWLEDGE.entries[1:3],
+        entry(
+            "bluetooth-pairing",
+            "Headphones do not pair",
+            "bluetooth pairing fails",
+            "the earbuds never show up in the bluetooth list",  # new
+        ),
+    )
+)
+QUERIES = ["I can't hear anything", "my earphones won't connect", "refund please", "zzz"]
+
+
+@needs_semantic
+@pytest.mark.semantic
+def test_a_rebuild_encodes_only_new_phrasings_and_scores_as_a_fresh_build(
+    matcher: SemanticMatcher,
+) -> None:
+    fresh = SemanticMatcher(EDITED)
+    reused = SemanticMatcher(EDITED, embeddings=matcher.embeddings)
+    phrasings = {p for e in EDITED for p in (e.title, *e.symptoms)}
+    assert fresh.encoded == len(phrasings)
+    assert reused.encoded == 1  # only the new symptom
+    for text in QUERIES:
+        assert abs(reused.scores(text) - fresh.scores(text)).max() < 0.01
+        assert reused.match(text) == fresh.match(text)
+    # it holds this knowledge's phrasings only: "no sound from the speaker" is gone
+    assert len(reused.embeddings) == len(phrasings)
+    assert reused.embeddings.get("no sound from the speaker") is None
+    # and the old matcher's are untouched: it keeps answering while the new one is built
+    assert matcher.embeddings.get("no sound from the speaker") is not None
+    assert matcher.embeddings.get("the earbuds never show up in the bluetooth list") is None
+
+
+@needs_semantic
+@pytest.mark.semantic
+def test_embeddings_of_another_model_are_not_reused(
+    matcher: SemanticMatcher, tmp_path: Path
+) -> None:
+    files = semantic.find_model()
+    assert files is not None
+    (tmp_path / "model.onnx").symlink_to(files.model)
+    (tmp_path / "tokenizer.json").symlink_to(files.tokenizer)
+    other = SemanticMatcher(KNOWLEDGE, model_dir=tmp_path, embeddings=matcher.embeddings)
+    assert other.encoded == len({p for e in KNOWLEDGE for p in (e.title, *e.symptoms)})
+    assert other.embeddings.key != matcher.embeddings.key
