@@ -7,18 +7,17 @@ import random
 
 import pytest
 
-from benchmarks.match import (
-    Progress,
+from benchmarks.match.common import Progress
+from benchmarks.match.data import draw_phrasings, entry_id_for
+from benchmarks.match.metrics import (
     accuracy_at_threshold,
     auroc,
-    draw_phrasings,
-    entry_id_for,
     percentile,
-    perturb,
     recall_below,
     threshold_for_recall,
     top_k_accuracy,
 )
+from benchmarks.match.scale import perturb
 
 # --- AUROC ---------------------------------------------------------------------------------
 
