@@ -12,20 +12,24 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.match.common import (
+    BAND_KS,
     DATASETS,
     DEFAULT_DATA_DIR,
     DEFAULT_METHODS,
+    MATCHER_METHODS,
     METHODS,
     PROJECT_ROOT,
     QUICK_TEST_QUERIES,
     README,
+    k_label,
     knowledge_fingerprint,
     log,
+    parse_k,
     semantic_fingerprint,
 )
-from benchmarks.match.evaluate import run_quality
+from benchmarks.match.evaluate import run_evaluations
 from benchmarks.match.rankers import semantic_missing
-from benchmarks.match.report import render_report, update_readme
+from benchmarks.match.report import Run, report_blocks, update_readme
 from benchmarks.match.scale import run_scale, worker_main
 
 
@@ -76,11 +80,26 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         default="phrasing",
         help="entry titles: the first phrasing (default; adds no information) or the intent name",
     )
+    parser.add_argument(
+        "--bands",
+        action="store_true",
+        help="only the band-outcome table (ours and semantic among --methods; no scale)",
+    )
+    parser.add_argument(
+        "--band-k",
+        type=parse_k,
+        nargs="+",
+        default=list(BAND_KS),
+        metavar="K",
+        help="phrasings per intent for the band table; 'all' = the whole train split "
+        f"(default: {' '.join(k_label(k) for k in BAND_KS)}; --quick: 10)",
+    )
     parser.add_argument("--markdown", action="store_true", help="print the tables as Markdown")
     parser.add_argument(
         "--update-readme",
         action="store_true",
-        help=f"replace the results section of {README.relative_to(PROJECT_ROOT)} (Markdown)",
+        help=f"replace the marked blocks of {README.relative_to(PROJECT_ROOT)} that this run "
+        "measured (results, bands; --bands: bands only)",
     )
     parser.add_argument("--json", type=Path, help="also write every figure, per seed, here")
     parser.add_argument("--worker", nargs="+", help=argparse.SUPPRESS)
@@ -100,6 +119,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.quick:
         args.seeds = args.seeds[:1]
         args.k = [10]
+        args.band_k = [10]
+    if args.bands:
+        args.scale = False
+        args.methods = [m for m in args.methods if m in MATCHER_METHODS]
+        if not args.methods:
+            print("--bands needs ours or semantic among --methods", file=sys.stderr)
+            return 2
     semantic_note = ""
     if "semantic" in args.methods:
         why = semantic_missing()
@@ -116,7 +142,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     cold: dict[str, Any] = {}
     cold_semantic: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="supportbot-bench-") as tmp:
-        results, per_seed, baselines_note = run_quality(args, data_dir, Path(tmp))
+        results, per_seed, baselines_note = run_evaluations(args, data_dir, Path(tmp))
         if args.scale:
             scale, cold, cold_semantic = run_scale(args, data_dir, Path(tmp))
 
@@ -132,10 +158,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if "semantic" in args.methods:
         notes.insert(1, f"knowledge/semantic.py fingerprint {semantic_fingerprint()}.")
     colds = [c for c in (cold, cold_semantic) if c]
-    output = render_report(args, results, scale, colds, notes, elapsed, args.markdown)
-    print(output)
+    run = Run(args, results, scale, colds, notes, elapsed)
+    print("\n\n".join(report_blocks(run, args.markdown).values()))
     if args.update_readme:
-        update_readme(render_report(args, results, scale, colds, notes, elapsed, True))
+        update_readme(report_blocks(run, True))
     if args.json:
         args.json.write_text(
             json.dumps(

@@ -13,8 +13,10 @@ DEFAULT_DATA_DIR = PROJECT_ROOT.parent / "shared" / "data"
 README = PROJECT_ROOT / "benchmarks" / "README.md"
 
 DATASETS = ("clinc150", "hwu64")
+DATASET_LABELS = {"clinc150": "CLINC150", "hwu64": "HWU64"}
 METHODS = ("ours", "wratio", "token_sort", "semantic")
 DEFAULT_METHODS = ("ours", "wratio", "token_sort")  # semantic needs the [semantic] extra
+MATCHER_METHODS = ("ours", "semantic")  # the bot's own matchers: they say a band
 METHOD_LABELS = {
     "ours": "ours (knowledge.matcher)",
     "wratio": "rapidfuzz WRatio",
@@ -22,11 +24,32 @@ METHOD_LABELS = {
     "semantic": "semantic (knowledge.semantic)",
 }
 TARGET_OOS_RECALL = 0.9
-TOP_LIMIT = 3
+TOP_LIMIT = 3  # what the bot asks the matcher for: at most three "Did you mean" buttons
 QUICK_TEST_QUERIES = 1_000
 QUICK_OOS_QUERIES = 300
 
-QualityKey = tuple[str, str, int]  # method, dataset, k
+# K is a number of phrasings per intent, or None: every train phrasing (one draw, no seeds).
+K = int | None
+QualityKey = tuple[str, str, K]  # method, dataset, k
+BAND_KS: tuple[K, ...] = (2, 5, 10, None)
+
+
+def k_label(k: K) -> str:
+    return "all" if k is None else str(k)
+
+
+def k_order(k: K) -> float:
+    return float("inf") if k is None else float(k)
+
+
+def parse_k(text: str) -> K:
+    """``--band-k`` values: a positive number of phrasings, or ``all``."""
+    if text == "all":
+        return None
+    value = int(text)
+    if value < 1:
+        raise ValueError(f"K must be at least 1: {value}")
+    return value
 
 
 class Progress:

@@ -66,8 +66,11 @@ def load_hwu64(data_dir: Path) -> Dataset:
 LOADERS: dict[str, Callable[[Path], Dataset]] = {"clinc150": load_clinc150, "hwu64": load_hwu64}
 
 
-def draw_phrasings(train: dict[str, list[str]], k: int, seed: int) -> dict[str, list[str]]:
-    """K phrasings per intent, with a fixed seed per intent (independent of the others)."""
+def draw_phrasings(train: dict[str, list[str]], k: int | None, seed: int) -> dict[str, list[str]]:
+    """K phrasings per intent, with a fixed seed per intent (independent of the others);
+    K=None: all of them, in file order (the seed does not matter)."""
+    if k is None:
+        return {intent: list(texts) for intent, texts in train.items()}
     return {
         intent: random.Random(f"{seed}:{intent}").sample(texts, min(k, len(texts)))
         for intent, texts in train.items()

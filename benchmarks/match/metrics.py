@@ -87,3 +87,60 @@ def accuracy_at_threshold(
         raise ValueError("accuracy of no queries")
     hits = sum(c and s >= threshold for c, s in zip(correct, scores, strict=True))
     return hits / len(correct)
+
+
+# --- what the customer sees: the band's outcome ---------------------------------------------
+
+# In-scope queries: the fix shown directly (right / wrong entry), "Did you mean" buttons with the
+# right entry among them or not, or "Sorry, I don't have an answer" ("unknown").
+IN_SCOPE_OUTCOMES = (
+    "answered_right",
+    "answered_wrong",
+    "suggested_right",
+    "suggested_wrong",
+    "unknown",
+)
+# Out-of-scope queries: whatever the bot shows is wrong; "unknown" is the right thing to say.
+OOS_OUTCOMES = ("oos_unknown", "oos_suggested", "oos_answered")
+
+
+def buttons_shown(
+    candidates: Sequence[tuple[str, float]], suggest: float, most: int = 3
+) -> list[str]:
+    """The entries the bot offers (``flows.resolve.match``): of the first ``most`` candidates,
+    those scoring at least the suggest threshold, best first."""
+    return [entry for entry, score in candidates[:most] if score >= suggest]
+
+
+def what_the_bot_does(band: str, shown: Sequence[str]) -> str:
+    """'answer', 'suggest' or 'unknown', as ``flows.resolve.match`` acts on the band: an ANSWER
+    or SUGGEST with nothing to show falls through to "unknown" (as the bot does)."""
+    if not shown or band == "unknown":
+        return "unknown"
+    return "answer" if band == "answer" else "suggest"
+
+
+def in_scope_outcome(band: str, shown: Sequence[str], gold: str) -> str:
+    """One of ``IN_SCOPE_OUTCOMES`` for a query whose right entry is ``gold``."""
+    action = what_the_bot_does(band, shown)
+    if action == "answer":
+        return "answered_right" if shown[0] == gold else "answered_wrong"
+    if action == "suggest":
+        return "suggested_right" if gold in shown else "suggested_wrong"
+    return "unknown"
+
+
+def oos_outcome(band: str, shown: Sequence[str]) -> str:
+    """One of ``OOS_OUTCOMES`` for an out-of-scope query."""
+    action = what_the_bot_does(band, shown)
+    return {"answer": "oos_answered", "suggest": "oos_suggested"}.get(action, "oos_unknown")
+
+
+def shares(outcomes: Sequence[str], kinds: Sequence[str]) -> dict[str, float]:
+    """The fraction of ``outcomes`` of each kind (they sum to 1)."""
+    if not outcomes:
+        raise ValueError("shares of no outcomes")
+    strays = set(outcomes) - set(kinds)
+    if strays:
+        raise ValueError(f"outcomes not among {list(kinds)}: {sorted(strays)}")
+    return {kind: sum(o == kind for o in outcomes) / len(outcomes) for kind in kinds}

@@ -2,24 +2,43 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 
+@dataclass(frozen=True)
+class Ranked:
+    """What a method made of one query."""
+
+    candidates: list[tuple[str, float]]  # up to ``limit`` (entry id, score 0..100), best first
+    band: str | None = None  # the bot's matchers only: "answer", "suggest" or "unknown"
+    suggest: float = 0.0  # ... and their suggest threshold (the bot shows no button below it)
+
+
 class Ranker(Protocol):
-    def rank(self, text: str, limit: int) -> list[tuple[str, float]]:
-        """Up to ``limit`` (entry id, score 0..100), best first, one per entry."""
+    def rank(self, text: str, limit: int) -> Ranked:
+        """Up to ``limit`` candidates, one per entry, best first."""
         ...
 
 
 class MatcherRanker:
-    """One of the bot's own matchers (``match(text, limit)``), with its default thresholds."""
+    """One of the bot's own matchers (``match(text, limit)``), with its own thresholds: the
+    band is whatever ``match()`` says, however the matcher decides it."""
 
     def __init__(self, matcher: Any) -> None:
         self._matcher = matcher
 
-    def rank(self, text: str, limit: int) -> list[tuple[str, float]]:
+    @property
+    def thresholds(self) -> Any:
+        return self._matcher.thresholds
+
+    def rank(self, text: str, limit: int) -> Ranked:
         result = self._matcher.match(text, limit=limit)
-        return [(str(c.entry_id), float(c.score)) for c in result.candidates]
+        return Ranked(
+            [(str(c.entry_id), float(c.score)) for c in result.candidates],
+            str(result.band.value),
+            float(self._matcher.thresholds.suggest),
+        )
 
 
 class FuzzRanker:
@@ -41,7 +60,7 @@ class FuzzRanker:
                 self._owners.append(str(entry.id))
         self._most_phrasings = most
 
-    def rank(self, text: str, limit: int) -> list[tuple[str, float]]:
+    def rank(self, text: str, limit: int) -> Ranked:
         from rapidfuzz import process
 
         # The best `limit` entries are among the best (limit - 1) * K + 1 phrasings.
@@ -59,7 +78,7 @@ class FuzzRanker:
                 best[owner] = float(score)
                 if len(best) == limit:
                     break
-        return list(best.items())
+        return Ranked(list(best.items()))
 
 
 def semantic_missing() -> str | None:

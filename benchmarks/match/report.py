@@ -6,12 +6,31 @@ import argparse
 import statistics
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from benchmarks.match.common import METHOD_LABELS, README, QualityKey
+from benchmarks.match.common import (
+    DATASET_LABELS,
+    MATCHER_METHODS,
+    METHOD_LABELS,
+    README,
+    K,
+    QualityKey,
+    k_label,
+    k_order,
+)
+from benchmarks.match.metrics import IN_SCOPE_OUTCOMES, OOS_OUTCOMES
 
-README_START = "<!-- results:start -->"
-README_END = "<!-- results:end -->"
+BAND_HEADERS = {
+    "answered_right": "answered right",
+    "answered_wrong": "answered wrong",
+    "suggested_right": "suggested, right one among the buttons",
+    "suggested_wrong": "suggested, not among them",
+    "unknown": 'sent to "unknown"',
+    "oos_unknown": 'OOS: "unknown"',
+    "oos_suggested": "OOS: suggested",
+    "oos_answered": "OOS: answered",
+}
 
 
 def summarise(values: Sequence[float]) -> str:
@@ -146,18 +165,11 @@ def cold_line(cold: dict[str, Any]) -> str:
     )
 
 
-def render_report(
-    args: argparse.Namespace,
-    results: dict[QualityKey, list[dict[str, float]]],
-    scale: dict[tuple[str, int], dict[str, Any]],
-    colds: Sequence[dict[str, Any]],
-    notes: Sequence[str],
-    elapsed: float,
-    markdown: bool,
-) -> str:
+def command_line() -> str:
+    """This run's command, less the options that only change where the output goes."""
     shown: list[str] = []
     skip_next = False
-    for arg in sys.argv[1:]:  # leave out options that only change where the output goes
+    for arg in sys.argv[1:]:
         if skip_next or arg in ("--update-readme", "--markdown"):
             skip_next = False
             continue
@@ -166,15 +178,46 @@ def render_report(
             continue
         if not arg.startswith("--json="):
             shown.append(arg)
-    command = "python -m benchmarks.match " + " ".join(shown)
+    return ("python -m benchmarks.match " + " ".join(shown)).strip()
+
+
+@dataclass(frozen=True)
+class Run:
+    """What one run measured, and with which options."""
+
+    args: argparse.Namespace
+    results: dict[QualityKey, list[dict[str, float]]]  # by (method, dataset, K), one per seed
+    scale: dict[tuple[str, int], dict[str, Any]]  # by (method, size)
+    colds: list[dict[str, Any]]  # cold start: lexical, then semantic
+    notes: list[str]
+    elapsed: float  # seconds
+
+    @property
+    def matchers(self) -> list[str]:
+        return [m for m in self.args.methods if m in MATCHER_METHODS]
+
+
+def report_blocks(run: Run, markdown: bool) -> dict[str, str]:
+    """What the run prints, by the name of its README block: results (quality, scale, cold
+    start), bands; with --bands the band table alone."""
+    blocks: dict[str, str] = {}
+    if not run.args.bands:
+        blocks["results"] = results_report(run, markdown)
+    if run.matchers:
+        blocks["bands"] = bands_report(run, markdown)
+    return blocks
+
+
+def results_report(run: Run, markdown: bool) -> str:
+    args, results, elapsed = run.args, run.results, run.elapsed
     parts = [
-        f"Command: `{command.strip()}`; titles: {args.titles}; seeds {args.seeds}; "
+        f"Command: `{command_line()}`; titles: {args.titles}; seeds {args.seeds}; "
         f"whole run {elapsed / 60:.1f} min ({elapsed:.0f} s). Mean ±std over seeds (percent); "
         f"thr = the score at the val threshold (accept above it), mean.",
     ]
-    parts.extend(notes)
+    parts.extend(run.notes)
     parts.append(quality_table(results, args.methods, args.datasets, sorted(args.k), markdown))
-    if scale:
+    if run.scale:
         parts.append(
             "Scale (CLINC150 train phrasings, perturbed copies beyond the first; one fresh "
             "process each; latency of in-scope test queries "
@@ -182,19 +225,83 @@ def render_report(
             "build peak MB = peak while building, both by tracemalloc; top-1 (intent) counts "
             "any copy of the right intent):"
         )
-        parts.append(scale_table(scale, markdown))
-    for cold in colds:
+        parts.append(scale_table(run.scale, markdown))
+    for cold in run.colds:
         parts.append(cold_semantic_line(cold) if "first_query_ms" in cold else cold_line(cold))
     return "\n\n".join(parts)
 
 
-def update_readme(markdown: str) -> None:
+def thresholds_used(runs: Sequence[dict[str, float]]) -> str:
+    """The matcher's thresholds over its runs: one triple, or each that occurred."""
+    seen = dict.fromkeys(
+        (r["answer_at"], r["suggest_at"], r["margin"]) for r in runs if "answer_at" in r
+    )
+    return "; ".join(f"answer {a:g}, suggest {s:g}, margin {m:g}" for a, s, m in seen) or "?"
+
+
+def band_table(
+    results: dict[QualityKey, list[dict[str, float]]],
+    methods: Sequence[str],
+    datasets: Sequence[str],
+    ks: Sequence[K],
+    markdown: bool,
+) -> str:
+    headers = ["method", "dataset", "K", "seeds", *(BAND_HEADERS[o] for o in IN_SCOPE_OUTCOMES)]
+    oos = any("oos_unknown" in r for runs in results.values() for r in runs)
+    if oos:
+        headers += [BAND_HEADERS[o] for o in OOS_OUTCOMES]
+    rows = []
+    for method in methods:
+        for dataset in datasets:
+            for k in sorted(ks, key=k_order):
+                runs = [r for r in results.get((method, dataset, k), []) if "unknown" in r]
+                if not runs:
+                    continue
+                seeds = "1 (one draw)" if k is None else str(len(runs))
+                row = [METHOD_LABELS[method], DATASET_LABELS[dataset], k_label(k), seeds]
+                kinds = [*IN_SCOPE_OUTCOMES, *(OOS_OUTCOMES if oos else ())]
+                row += [summarise([r[o] for r in runs]) if o in runs[0] else "—" for o in kinds]
+                rows.append(row)
+    return render(headers, rows, markdown)
+
+
+def bands_report(run: Run, markdown: bool) -> str:
+    args, results = run.args, run.results
+    used = "; ".join(
+        f"{method}: {thresholds_used(runs)}"
+        for method in run.matchers
+        for runs in [[r for (m, _, _), rs in results.items() if m == method for r in rs]]
+    )
+    ks = ", ".join(k_label(k) for k in sorted(args.band_k, key=k_order))
+    parts = [
+        f"Command: `{command_line()}`; K = {ks} (all = the whole train split, one draw); "
+        f"seeds {args.seeds}; whole run {run.elapsed / 60:.1f} min. Percent of the test queries, "
+        f"mean ±std over seeds; each matcher with its own thresholds ({used}), the band its "
+        "`match()` returns acted on as the bot does: ANSWER shows the best entry's fix, "
+        "SUGGEST offers those of the top 3 scoring at least the suggest threshold as buttons"
+        ', UNKNOWN says "unknown". In-scope: `test`; '
+        "OOS: CLINC150 `oos_test` (HWU64 has none).",
+        *run.notes,
+        band_table(results, run.matchers, args.datasets, args.band_k, markdown),
+    ]
+    return "\n\n".join(parts)
+
+
+def replace_block(text: str, name: str, markdown: str) -> str:
+    """``text`` with the block between ``<!-- name:start -->`` and ``<!-- name:end -->``
+    replaced by ``markdown`` (appended, markers and all, when there is none)."""
+    start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
+    block = f"{start}\n{markdown}\n{end}"
+    if start in text and end in text:
+        head, rest = text.split(start, 1)
+        _, tail = rest.split(end, 1)
+        return head + block + tail
+    return text.rstrip() + "\n\n" + block + "\n"
+
+
+def update_readme(blocks: dict[str, str]) -> None:
+    """Rewrite these marked blocks of the benchmarks README, leaving the rest as it is."""
     text = README.read_text(encoding="utf-8") if README.exists() else ""
-    block = f"{README_START}\n{markdown}\n{README_END}"
-    if README_START in text and README_END in text:
-        head, rest = text.split(README_START, 1)
-        _, tail = rest.split(README_END, 1)
-        text = head + block + tail
-    else:
-        text = text.rstrip() + "\n\n" + block + "\n"
+    for name, markdown in blocks.items():
+        text = replace_block(text, name, markdown)
     README.write_text(text, encoding="utf-8")

@@ -89,7 +89,7 @@ def scale_worker(kb_dir: Path, method: str, queries_file: Path, budget: float) -
     deadline = time.perf_counter() + budget
     for text, intent in queries:
         t0 = time.perf_counter()
-        ranked = ranker.rank(text, TOP_LIMIT)
+        ranked = ranker.rank(text, TOP_LIMIT).candidates
         latencies.append(1000.0 * (time.perf_counter() - t0))
         if ranked and ranked[0][0].rsplit("-", 1)[0] == entry_id_for(intent):
             hits += 1  # any copy of the right intent counts
