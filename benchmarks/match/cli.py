@@ -99,7 +99,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--update-readme",
         action="store_true",
         help=f"replace the marked blocks of {README.relative_to(PROJECT_ROOT)} that this run "
-        "measured (results, bands; --bands: bands only)",
+        "measured (results, bands, goals; --bands: bands only)",
     )
     parser.add_argument("--json", type=Path, help="also write every figure, per seed, here")
     parser.add_argument("--worker", nargs="+", help=argparse.SUPPRESS)

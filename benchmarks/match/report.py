@@ -19,6 +19,7 @@ from benchmarks.match.common import (
     k_label,
     k_order,
 )
+from benchmarks.match.goals import goals_headers, goals_rows
 from benchmarks.match.metrics import IN_SCOPE_OUTCOMES, OOS_OUTCOMES
 
 BAND_HEADERS = {
@@ -199,12 +200,14 @@ class Run:
 
 def report_blocks(run: Run, markdown: bool) -> dict[str, str]:
     """What the run prints, by the name of its README block: results (quality, scale, cold
-    start), bands; with --bands the band table alone."""
+    start), bands, goals; with --bands the band table alone."""
     blocks: dict[str, str] = {}
     if not run.args.bands:
         blocks["results"] = results_report(run, markdown)
     if run.matchers:
         blocks["bands"] = bands_report(run, markdown)
+    if not run.args.bands:
+        blocks["goals"] = goals_report(run, markdown)
     return blocks
 
 
@@ -305,3 +308,15 @@ def update_readme(blocks: dict[str, str]) -> None:
     for name, markdown in blocks.items():
         text = replace_block(text, name, markdown)
     README.write_text(text, encoding="utf-8")
+
+
+def goals_report(run: Run, markdown: bool) -> str:
+    intro = (
+        f"Issue 10's goals from `{command_line()}`: CLINC150 figures at K=10 and the band "
+        'shares are means over the seeds; "any K" and "K ≥ 5" are the worst (dataset, K) of the '
+        "band table (named in brackets); p99 from the scale table (one fresh process per size; "
+        "latency moves by about ±20 % between runs on 2 shared cores); how far: in points for "
+        "percentages. — : not measured by this run (why in brackets)."
+    )
+    rows = goals_rows(run.results, run.scale, run.args.methods)
+    return intro + "\n\n" + render(goals_headers(), rows, markdown)

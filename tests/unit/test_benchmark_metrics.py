@@ -11,6 +11,7 @@ import pytest
 from benchmarks.match.common import Progress
 from benchmarks.match.data import draw_phrasings, entry_id_for
 from benchmarks.match.evaluate import band_figures, plan
+from benchmarks.match.goals import goals_rows, verdict, worst_figure
 from benchmarks.match.metrics import (
     IN_SCOPE_OUTCOMES,
     OOS_OUTCOMES,
@@ -234,6 +235,43 @@ def test_plan_runs_k_all_once_and_bands_for_the_matchers_only() -> None:
     args.methods = ["wratio"]  # no matcher, no band table
     args.bands = False
     assert [k for k, _, _ in plan(args)] == [5, 10]
+
+
+# --- goals ---------------------------------------------------------------------------------
+
+
+def test_verdict_says_how_far() -> None:
+    assert verdict([82.3], [82.0], True, " %") == "yes: 0.3 over"
+    assert verdict([79.8], [82.0], True, " %") == "no: 2.2 short"
+    assert verdict([3.3, 21.0], [5.0, 20.0], False, " ms") == "no: 1.7 ms under / 1.0 ms over"
+
+
+def test_worst_figure_picks_the_worst_counted_k() -> None:
+    results: dict[tuple[str, str, int | None], list[dict[str, float]]] = {
+        ("ours", "clinc150", 2): [{"unknown": 30.0}, {"unknown": 32.0}],
+        ("ours", "clinc150", 10): [{"unknown": 8.0}, {"unknown": 10.0}],
+        ("ours", "hwu64", None): [{"unknown": 12.0}],
+        ("semantic", "hwu64", 10): [{"unknown": 50.0}],
+    }
+    at_5 = worst_figure(results, "ours", "unknown", lambda k: k is None or k >= 5, True)
+    assert at_5 == (12.0, "HWU64 K=all")
+    assert worst_figure(results, "ours", "unknown", lambda k: True, True) == (31.0, "CLINC150 K=2")
+    assert worst_figure(results, "ours", "missing", lambda k: True, True) == (None, "")
+
+
+def test_goals_rows_fill_what_the_run_measured_and_point_elsewhere() -> None:
+    results: dict[tuple[str, str, int | None], list[dict[str, float]]] = {
+        ("ours", "clinc150", 10): [{"top1": 80.0, "oos_unknown": 72.0, "answered_wrong": 4.0}]
+    }
+    rows = {row[0]: row[1:] for row in goals_rows(results, {}, ["ours"])}
+    assert rows["CLINC150 K=10 top-1"][:3] == ["≥ 82 %", "80.0 %", "no: 2.0 short"]
+    assert rows['out-of-scope sent to "unknown", CLINC150 K=10'][2] == "yes: 2.0 over"
+    assert rows["CLINC150 AUROC in-scope vs out-of-scope"][1].startswith("— (needs")
+    assert rows["p99 per query at 10k / 100k phrasings"][1].startswith("— (needs the scale")
+    assert rows["CLINC150 K=10 top-1"][4].startswith("— (not in this run")  # no semantic
+    assert all(
+        row[1].startswith("— (not measured by") for key, row in rows.items() if "reload" in key
+    )
 
 
 def test_replace_block_keeps_the_rest() -> None:
