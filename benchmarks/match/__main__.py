@@ -1,0 +1,5 @@
+import sys
+
+from benchmarks.match.cli import main
+
+sys.exit(main())
