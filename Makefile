@@ -33,8 +33,11 @@ test: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -q
 
+# Both matchers, quality, bands, goals and scale, written into benchmarks/README.md (~30 min);
+# ARGS replaces these options, e.g. make bench ARGS=--quick
+BENCH_ARGS ?= --methods ours semantic wratio token_sort --update-readme
 bench: $(STAMP)
-	$(BIN)/python -m benchmarks.match $(ARGS)
+	$(BIN)/python -m benchmarks.match $(or $(ARGS),$(BENCH_ARGS))
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "supportbot needs Python 3.11 or newer; found " + sys.version.split()[0] + " (set PYTHON=python3.12, say)")'
