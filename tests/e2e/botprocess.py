@@ -76,3 +76,13 @@ class BotProcess:
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def wait_for_log(self, text: str, timeout: float = 120.0) -> bool:
+        """True once ``text`` is in the log; False if the process exits first or ``timeout``
+        (a guard against a hung test, as the fake Bot API's waits have) runs out."""
+        give_up = time.monotonic() + timeout
+        while text not in self.log():
+            if not self.alive() or time.monotonic() > give_up:
+                return text in self.log()
+            time.sleep(0.05)
+        return True

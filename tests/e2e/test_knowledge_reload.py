@@ -9,7 +9,6 @@ replies came.
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -35,12 +34,9 @@ RELOADED = "knowledge reloaded"
 CUSTOMERS = range(501, 506)  # each writes once, while the rebuild runs
 
 
-def wait_for_log(bot: BotProcess, text: str, timeout: float = 120.0) -> None:
-    deadline = time.monotonic() + timeout
-    while text not in bot.log():
-        assert bot.alive(), f"the bot exited:\n{bot.log()}"
-        assert time.monotonic() < deadline, f"no {text!r} in the log:\n{bot.log()[-3000:]}"
-        time.sleep(0.05)
+def wait_for_log(bot: BotProcess, text: str) -> None:
+    found = bot.wait_for_log(text)
+    assert found, f"no {text!r} in the log (alive: {bot.alive()}):\n{bot.log()[-3000:]}"
 
 
 @pytest.mark.parametrize(
