@@ -38,6 +38,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from benchmarks.tables import render as table
 from bot.app import build
 from bot.clock import SystemClock
 from bot.followups import FollowUpDispatcher, FollowUpFlow
@@ -253,15 +254,7 @@ def render(results: list[Result], markdown: bool) -> str:
         ]
         for r in results
     ]
-    if markdown:
-        lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
-        lines += ["| " + " | ".join(row) + " |" for row in rows]
-        return "\n".join(lines)
-    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
-    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True))]
-    lines.append("  ".join("-" * w for w in widths))
-    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
-    return "\n".join(lines)
+    return table(headers, rows, markdown)
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:

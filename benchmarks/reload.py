@@ -34,6 +34,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from benchmarks.tables import render as table
 from bot.app import App, build, rebuild
 from bot.settings import load_settings
 from knowledge.loader import default_knowledge_dir
@@ -146,13 +147,7 @@ def render(rows: Sequence[Row], markdown: bool) -> str:
         ]
         for row in rows
     ]
-    if markdown:
-        lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
-        return "\n".join([*lines, *("| " + " | ".join(cells) + " |" for cells in body)])
-    widths = [max(len(r[i]) for r in [headers, *body]) for i in range(len(headers))]
-    return "\n".join(
-        "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in [headers, *body]
-    )
+    return table(headers, body, markdown)
 
 
 def milliseconds(seconds: float) -> str:

@@ -19,9 +19,10 @@ from flows.engine import Conversations
 from flows.followup import FollowUps
 from flows.text import order_pattern
 from flows.turn import FlowSettings, Localised, Services
+from knowledge.catalogue import Catalogue
 from knowledge.loader import check_tests
 from knowledge.matcher import DEFAULT_THRESHOLDS, Matcher
-from knowledge.responses import Catalogue, Responses
+from knowledge.responses import Responses
 from knowledge.schema import Entry, KnowledgeBase
 from knowledge.semantic import (
     DEFAULT_SEMANTIC_THRESHOLDS,

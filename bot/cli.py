@@ -19,17 +19,15 @@ import argparse
 import asyncio
 import contextlib
 import importlib.metadata
-import json
 import logging
 import os
 import re
 import sys
-from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from bot import agents_cli, logs
-from bot.app import describe_matcher, make_matcher
+from bot import agents_cli, kb_cli, logs
+from bot.app import make_matcher
 from bot.settings import Settings, SettingsError, load_settings
 from bot.storage import (
     StorageError,
@@ -46,7 +44,6 @@ from knowledge.loader import (
     validate_knowledge,
 )
 from knowledge.matcher import DEFAULT_THRESHOLDS
-from knowledge.schema import KnowledgeBase
 
 if TYPE_CHECKING:  # imported when used: the terminal chat loads no python-telegram-bot
     from bot.telegram.doctor import Check
@@ -132,13 +129,13 @@ def _parser() -> argparse.ArgumentParser:
     kb = kb_group.add_subparsers(title="kb commands")
     validate = kb.add_parser("validate", help="check the knowledge files")
     validate.add_argument("--knowledge", type=Path, help="directory (default KNOWLEDGE_DIR)")
-    validate.set_defaults(handler=_kb_validate)
+    validate.set_defaults(handler=kb_cli.validate)
     match = kb.add_parser("match", help="how a phrase matches; one query a line on stdin")
     match.add_argument("text", nargs="?", help="the phrase; omit to read stdin")
     match.add_argument("--knowledge", type=Path, help="directory (default KNOWLEDGE_DIR)")
     match.add_argument("--top", type=int, default=3, help="candidates to show (default 3)")
     match.add_argument("--json", action="store_true", help="one JSON object a line")
-    match.set_defaults(handler=_kb_match)
+    match.set_defaults(handler=kb_cli.match)
 
     db_group = sub.add_parser("db", help="the database")
     db_group.set_defaults(handler=_GroupHelp(db_group))
@@ -332,80 +329,6 @@ def _knowledge_check(settings: Settings) -> Check:
 def _print_check(check: Check, token: str | None = None) -> None:
     line = check.line()
     print(line.replace(token, "[token]") if token else line, flush=True)
-
-
-def _kb_validate(args: argparse.Namespace, settings: Settings) -> int:
-    directory = args.knowledge or settings.knowledge_dir
-    used: list[str] = []  # which matcher checked the tests, once the files load
-
-    def production(knowledge: KnowledgeBase) -> Any:
-        matcher = make_matcher(knowledge, settings)  # what MATCHER makes the bot use
-        used.append(describe_matcher(matcher))
-        return matcher
-
-    problems = validate_knowledge(
-        directory, settings.thresholds(DEFAULT_THRESHOLDS), matcher_for=production
-    )
-    if problems:
-        print(f"{len(problems)} problem(s) in {directory}:")
-        for problem in problems:
-            print(f"  {problem}")
-        if used:
-            print(f"tests: checked with {used[0]}")
-        return 1
-    knowledge = load_knowledge(directory)
-    products = {entry.product for entry in knowledge}
-    print(f"OK: {len(knowledge)} entries, {len(products)} products, in {directory}")
-    print(f"tests: checked with {used[0]}")
-    return 0
-
-
-def _kb_match(args: argparse.Namespace, settings: Settings) -> int:
-    if args.top < 1:
-        raise UsageError("--top must be at least 1")
-    knowledge = load_knowledge(args.knowledge or settings.knowledge_dir)
-    matcher = make_matcher(knowledge, settings)
-    lines: Iterable[str] = [args.text] if args.text is not None else sys.stdin
-    out = sys.stdout
-    if not args.json:  # JSON lines stay one object a line; the thresholds go with each
-        out.write(f"{describe_matcher(matcher)}\n")
-    bands = matcher.thresholds
-    for chunk in _chunks((line.rstrip("\n") for line in lines), 256):
-        for query, result in zip(chunk, matcher.match_many(chunk, args.top), strict=True):
-            if args.json:
-                matches = [
-                    {"id": c.entry_id, "score": round(c.score, 2)} for c in result.candidates
-                ]
-                line = {
-                    "query": query,
-                    "band": result.band.value,
-                    "matches": matches,
-                    "thresholds": {
-                        "answer": bands.answer,
-                        "suggest": bands.suggest,
-                        "margin": bands.margin,
-                    },
-                }
-                out.write(json.dumps(line, ensure_ascii=False) + "\n")
-                continue
-            out.write(f"{query!r}: {result.band.value}\n")
-            for rank, candidate in enumerate(result.candidates, 1):
-                entry = knowledge.get(candidate.entry_id)
-                title = entry.title if entry else ""
-                out.write(f"  {rank}. {candidate.score:5.1f}  {candidate.entry_id}  {title}\n")
-        out.flush()
-    return 0
-
-
-def _chunks(items: Iterable[str], size: int) -> Iterator[list[str]]:
-    chunk: list[str] = []
-    for item in items:
-        chunk.append(item)
-        if len(chunk) == size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
 
 
 def _db_upgrade(args: argparse.Namespace, settings: Settings) -> int:

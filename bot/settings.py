@@ -167,7 +167,7 @@ class Settings(BaseSettings):
     @field_validator("default_language")
     @classmethod
     def _shipped_language(cls, value: str) -> str:
-        from knowledge.responses import Catalogue  # reads the shipped files only when asked
+        from knowledge.catalogue import Catalogue  # reads the shipped files only when asked
 
         code = value.strip().lower()
         shipped = Catalogue.load().languages

@@ -43,7 +43,8 @@ from flows.model import (
 )
 from flows.ports import Clock, Repositories
 from flows.turn import Turn
-from knowledge.responses import Catalogue, Responses, Say
+from knowledge.catalogue import Catalogue
+from knowledge.responses import Responses, Say
 
 # a person acting on a ticket in these takes it on: it is "with agent" from then on
 _WAITING = (TicketStatus.WAITING_AGENT, TicketStatus.REOPENED)

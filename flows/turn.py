@@ -28,8 +28,9 @@ from flows.model import (
 )
 from flows.ports import Matcher, Repositories
 from flows.text import DEFAULT_ORDER_PATTERN, DateOrder
+from knowledge.catalogue import Catalogue, language_code
 from knowledge.phrases import PhraseBook
-from knowledge.responses import Catalogue, Html, Responses, Say, language_code
+from knowledge.responses import Html, Responses, Say
 from knowledge.schema import Entry, KnowledgeBase, Thresholds
 
 # button actions

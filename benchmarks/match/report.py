@@ -21,6 +21,7 @@ from benchmarks.match.common import (
 )
 from benchmarks.match.goals import goals_headers, goals_rows
 from benchmarks.match.metrics import IN_SCOPE_OUTCOMES, OOS_OUTCOMES
+from benchmarks.tables import render
 
 BAND_HEADERS = {
     "answered_right": "answered right",
@@ -39,18 +40,6 @@ def summarise(values: Sequence[float]) -> str:
     if len(values) < 2:
         return f"{mean:.1f}"
     return f"{mean:.1f} ±{statistics.stdev(values):.1f}"
-
-
-def render(headers: Sequence[str], rows: Sequence[Sequence[str]], markdown: bool) -> str:
-    if markdown:
-        lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
-        lines += ["| " + " | ".join(row) + " |" for row in rows]
-        return "\n".join(lines)
-    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
-    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True))]
-    lines.append("  ".join("-" * w for w in widths))
-    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
-    return "\n".join(lines)
 
 
 def quality_table(

@@ -36,7 +36,8 @@ from flows.model import (
     UserId,
 )
 from flows.turn import FlowSettings, Services
-from knowledge.responses import Catalogue, Responses
+from knowledge.catalogue import Catalogue
+from knowledge.responses import Responses
 from knowledge.schema import (
     Band,
     Candidate,

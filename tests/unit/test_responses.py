@@ -16,7 +16,8 @@ import yaml
 
 import knowledge.responses
 from knowledge import ResponsesError
-from knowledge.responses import Catalogue, Responses, Say, default_responses_path
+from knowledge.catalogue import Catalogue
+from knowledge.responses import Responses, Say, default_responses_path
 
 
 def shipped() -> dict[str, dict[str, str]]:
