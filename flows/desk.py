@@ -19,6 +19,8 @@ from datetime import datetime, timedelta
 from flows import followup, resolve
 from flows.agents import may_act
 from flows.engine import Conversations, status_label
+from flows.escalation import ASKED_FOR_PERSON
+from flows.learning import MAX_TEXT, Suggestion, SuggestionSource
 from flows.model import (
     WITH_TEAM,
     AuditEntry,
@@ -165,6 +167,8 @@ class Desk:
             TicketEventKind.RESOLVED if status is TicketStatus.RESOLVED else TicketEventKind.CLOSED
         )
         act.event_for(ticket, kind)
+        if status is TicketStatus.RESOLVED:
+            self._learn(act, ticket)
         if status is TicketStatus.RESOLVED:  # /close asks nothing again
             followup.schedule_check(act.repos, ticket, act.now + self.followup_delay)
         act.to_customer(ticket, customer, ref=ticket.ref)
@@ -172,6 +176,28 @@ class Desk:
         act.answer(team, ticket, ref=ticket.ref, name=act.event.name)
         if ticket.id is not None:
             act.effects.append(CloseTopic(ticket.id))
+
+    @staticmethod
+    def _learn(act: _Act, ticket: Ticket) -> None:
+        """An agent resolved a ticket they sent a fix for with /fix, before the customer
+        answered "Did this fix it?": the customer's words become a proposed symptom."""
+        conversation = act.repos.conversations.get(ticket.chat_id)
+        if conversation is None or conversation.ticket_id != ticket.id or not ticket.entry_id:
+            return
+        words = str(conversation.data.get("words", "")).strip()
+        if conversation.data.get("via") != SuggestionSource.AGENT.value or not words:
+            return
+        customer = act.repos.customers.get(ticket.chat_id)
+        act.repos.suggestions.add(
+            Suggestion(
+                entry_id=ticket.entry_id,
+                text=words[:MAX_TEXT],
+                source=SuggestionSource.AGENT,
+                at=act.now,
+                language=customer.language if customer else None,
+                ticket_id=TicketId(ticket.id) if ticket.id else None,
+            )
+        )
 
     def _approve(self, act: _Act, ticket: Ticket) -> None:
         if ticket.status is not TicketStatus.REPLACEMENT_REQUESTED:
@@ -219,6 +245,8 @@ class Desk:
         act.save(ticket)
         conversation.ticket_id = ticket.id
         conversation.data = {"candidates": [{"id": entry.id, "score": 100.0}], "tried": []}
+        if ticket.summary != ASKED_FOR_PERSON:  # the customer's words, if this fixes it
+            conversation.data |= {"via": SuggestionSource.AGENT.value, "words": ticket.summary}
         customer = act.repos.customers.get(ticket.chat_id) or Person(ticket.chat_id, ticket.chat_id)
         turn = Turn(engine.services, act.repos, conversation, customer, act.now)
         resolve.show_fix(turn, 0)

@@ -27,6 +27,10 @@ Reason = Literal[
 ]
 
 
+# a ticket's summary when the customer asked for a person before describing anything
+ASKED_FOR_PERSON = "(asked for a person)"
+
+
 def open_ticket(turn: Turn, summary: str) -> Ticket:
     """The conversation's open ticket, or a new one about ``summary``."""
     ticket = turn.ticket()
@@ -61,11 +65,14 @@ def escalate(turn: Turn, reason: Reason) -> None:
     the team's notice written), but the customer is told so, and how else to reach the
     shop, and the conversation goes back to the bot.
     """
-    ticket = open_ticket(turn, summary=turn.data.get("description", "(asked for a person)"))
+    ticket = open_ticket(turn, summary=turn.data.get("description", ASKED_FOR_PERSON))
     ticket.status = TicketStatus.WAITING_AGENT
     turn.touch(ticket)
     if ticket.id is not None:
-        turn.repos.ticket_events.add(TicketEvent(ticket.id, TicketEventKind.ESCALATED, turn.now))
+        why = reason.name.removeprefix("AGENT_REASON_").lower()  # "no_match", "asked" ...
+        turn.repos.ticket_events.add(
+            TicketEvent(ticket.id, TicketEventKind.ESCALATED, turn.now, detail=why)
+        )
     if turn.escalation:
         turn.conversation.state = State.WITH_AGENT
         key = Say.ESCALATED_NO_MATCH if reason is Say.AGENT_REASON_NO_MATCH else Say.ESCALATED

@@ -19,6 +19,7 @@ def describe(turn: Turn, typed: str) -> None:
     previous = turn.data.get("description")
     description = f"{previous}\n{typed}" if previous and turn.data.get("rephrased") else typed
     turn.data["description"] = description[:4000]
+    turn.data["words"] = typed[:4000]  # this message alone: what the matcher read
     ticket = escalation.open_ticket(turn, turn.data["description"])
     ticket.summary = turn.data["description"]
     turn.touch(ticket)

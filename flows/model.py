@@ -338,15 +338,20 @@ class TicketEventKind(StrEnum):
     """What happened to a ticket. First-response and resolution times are read from these."""
 
     OPENED = "opened"
-    ESCALATED = "escalated"  # handed to the team: waiting for an agent
+    ESCALATED = "escalated"  # handed to the team: waiting for an agent (detail: why)
     TAKEN = "taken"  # an agent assigned it to themselves
     AGENT_REPLIED = "agent_replied"  # a message from an agent reached the customer
     RESOLVED = "resolved"
     CLOSED = "closed"
     REOPENED = "reopened"
     RATED = "rated"  # the customer rated the help (detail: 1-5)
+    REPLACEMENT_REQUESTED = "replacement_requested"  # (detail: the entry)
     REPLACEMENT_APPROVED = "replacement_approved"
     REPLACEMENT_DENIED = "replacement_denied"
+    # a knowledge entry's fix shown to the customer, and their answer (detail: the entry)
+    FIX_SHOWN = "fix_shown"
+    FIX_WORKED = "fix_worked"
+    FIX_FAILED = "fix_failed"
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Protocol
 
+from flows.learning import Suggestion, Unmatched
 from flows.model import (
     Agent,
     AuditEntry,
@@ -160,6 +161,19 @@ class FollowUpRepository(Protocol):
         ...
 
 
+class UnmatchedLog(Protocol):
+    def add(self, record: Unmatched) -> None:
+        """Keep a question the knowledge missed, in the caller's transaction."""
+        ...
+
+
+class SuggestionRepository(Protocol):
+    def add(self, suggestion: Suggestion) -> bool:
+        """Propose a symptom; False (nothing stored) when the same words are already
+        proposed for that entry and language, whatever became of them."""
+        ...
+
+
 class Repositories(Protocol):
     """What one unit of work offers the flows. The caller commits; flows never do."""
 
@@ -186,3 +200,9 @@ class Repositories(Protocol):
 
     @property
     def followups(self) -> FollowUpRepository: ...
+
+    @property
+    def unmatched(self) -> UnmatchedLog: ...
+
+    @property
+    def suggestions(self) -> SuggestionRepository: ...

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from flows import escalation, text
-from flows.model import OpenTopic, State, TicketStatus
+from flows.model import OpenTopic, State, TicketEvent, TicketEventKind, TicketStatus
 from flows.turn import NO_ORDER, PICK, Turn
 from knowledge.phrases import Intent
 from knowledge.responses import Say
@@ -133,6 +133,10 @@ def _decide(turn: Turn, bought: date) -> None:
         return
     ticket.status = TicketStatus.REPLACEMENT_REQUESTED
     turn.touch(ticket)
+    if ticket.id is not None:
+        turn.repos.ticket_events.add(
+            TicketEvent(ticket.id, TicketEventKind.REPLACEMENT_REQUESTED, turn.now, detail=entry.id)
+        )
     order = ticket.order_number or turn.data.get("order_number", "")
     if turn.escalation:
         turn.conversation.state = State.WITH_AGENT

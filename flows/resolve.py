@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from flows import escalation, followup, replacement
-from flows.model import State, TicketEvent, TicketEventKind, TicketStatus
+from flows.learning import SuggestionSource, UnmatchedReason, propose_symptom, record_unmatched
+from flows.model import State, Ticket, TicketEvent, TicketEventKind, TicketStatus
 from flows.turn import NO, NONE, PICK, YES, Turn
 from knowledge.responses import Say
 from knowledge.schema import Band, EntryKind, MatchResult
@@ -28,11 +29,13 @@ def match(turn: Turn, description: str) -> None:
     elif result.band is not Band.UNKNOWN and candidates:
         did_you_mean(turn, candidates)
     elif not turn.data.get("rephrased"):
+        record_unmatched(turn, UnmatchedReason.UNKNOWN)
         turn.data["rephrased"] = True
         turn.conversation.state = State.DESCRIBE
         key = Say.NO_MATCH_REPHRASE if turn.escalation else Say.NO_MATCH_REPHRASE_NO_LIVE
         turn.ask(turn.responses.text(key), turn.human_rows())
     else:
+        record_unmatched(turn, UnmatchedReason.UNKNOWN)
         escalation.escalate(turn, Say.AGENT_REASON_NO_MATCH)
 
 
@@ -63,6 +66,7 @@ def show_fix(turn: Turn, index: int) -> None:
     ticket.entry_id = entry.id
     ticket.tried = [*ticket.tried, {"id": entry.id, "score": candidate["score"]}]
     turn.touch(ticket)
+    _event(turn, ticket, TicketEventKind.FIX_SHOWN, entry.id)
     if entry.kind is EntryKind.REPLACEMENT and entry.replacement is not None:
         # the remedy is a replacement: nothing to try first, nothing to confirm
         turn.say_html(turn.responses.text(Say.ANSWER, title=entry.title, text=entry.fix.strip()))
@@ -80,8 +84,10 @@ def choose(turn: Turn, action: str, arg: int | None) -> None:
     """A press on a "Did you mean ...?" button."""
     candidates = turn.data.get("candidates", [])
     if action == PICK and arg is not None and 0 <= arg < len(candidates):
+        turn.data["picked"] = True  # the matcher alone did not show it: words worth learning
         show_fix(turn, arg)
     elif action == NONE:
+        record_unmatched(turn, UnmatchedReason.NONE_FIT)
         if turn.data.get("rephrased"):
             escalation.escalate(turn, Say.AGENT_REASON_NO_MATCH)
         else:
@@ -99,6 +105,12 @@ def confirm(turn: Turn, fixed: bool) -> None:
         if ticket is not None:
             ticket.status = TicketStatus.RESOLVED
             turn.touch(ticket)
+            if ticket.entry_id is not None:
+                _event(turn, ticket, TicketEventKind.FIX_WORKED, ticket.entry_id)
+                picked = SuggestionSource.PICKED if turn.data.get("picked") else None
+                source = turn.data.get("via") or picked
+                if source:  # the matcher alone did not answer with it: words worth learning
+                    propose_symptom(turn, ticket.entry_id, SuggestionSource(source))
             if ticket.id is not None:
                 turn.repos.ticket_events.add(
                     TicketEvent(ticket.id, TicketEventKind.RESOLVED, turn.now, detail="customer")
@@ -114,6 +126,7 @@ def confirm(turn: Turn, fixed: bool) -> None:
     if ticket is not None and ticket.tried:  # the team's card shows what the customer said
         ticket.tried = [*ticket.tried[:-1], {**ticket.tried[-1], "answer": "no"}]
         turn.touch(ticket)
+        _event(turn, ticket, TicketEventKind.FIX_FAILED, str(ticket.tried[-1]["id"]))
     candidates = turn.data.get("candidates", [])
     tried: list[int] = turn.data.get("tried", [])
     untried = [i for i in range(len(candidates)) if i not in tried and _relevant(turn, i)]
@@ -131,7 +144,13 @@ def confirm(turn: Turn, fixed: bool) -> None:
     if rule_entry is not None:
         replacement.offer(turn, rule_entry)
     else:
+        record_unmatched(turn, UnmatchedReason.FIXES_FAILED)
         escalation.escalate(turn, Say.AGENT_REASON_NOT_FIXED)
+
+
+def _event(turn: Turn, ticket: Ticket, kind: TicketEventKind, entry_id: str) -> None:
+    if ticket.id is not None:
+        turn.repos.ticket_events.add(TicketEvent(ticket.id, kind, turn.now, detail=entry_id))
 
 
 def _relevant(turn: Turn, index: int) -> bool:

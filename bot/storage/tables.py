@@ -243,3 +243,39 @@ class FollowUpRow(SQLModel, table=True):
     last_error: str | None = Field(default=None, sa_type=Text)
     created_at: datetime = Field(sa_type=UtcDateTime)
     updated_at: datetime = Field(sa_type=UtcDateTime)
+
+
+class UnmatchedRow(SQLModel, table=True):
+    """A question the knowledge missed (``flows.learning.Unmatched``); rows are only added."""
+
+    __tablename__ = "unmatched"
+
+    id: int | None = Field(default=None, sa_type=SurrogateKey, primary_key=True)
+    at: datetime = Field(sa_type=UtcDateTime, index=True)
+    chat_id: int = Field(sa_type=BigInteger)
+    ticket_id: int | None = Field(default=None, sa_type=BigInteger)
+    reason: str = Field(sa_type=String(16))  # UnmatchedReason
+    language: str | None = Field(default=None, sa_type=String(16))
+    text: str = Field(sa_type=Text)
+
+
+class SuggestionRow(SQLModel, table=True):
+    """Customer words proposed as a new symptom of an entry (``flows.learning.Suggestion``).
+
+    ``text_key`` is the text folded (case, spaces): the same words for the same entry and
+    language are proposed once, whatever became of the first proposal.
+    """
+
+    __tablename__ = "suggestion"
+    __table_args__ = (UniqueConstraint("entry_id", "language", "text_key"),)
+
+    id: int | None = Field(default=None, sa_type=SurrogateKey, primary_key=True)
+    at: datetime = Field(sa_type=UtcDateTime)
+    entry_id: str = Field(sa_type=String(128))
+    language: str = Field(default="", sa_type=String(16))  # "": the knowledge's own
+    text: str = Field(sa_type=Text)
+    text_key: str = Field(sa_type=String(500))
+    source: str = Field(sa_type=String(16))  # SuggestionSource
+    ticket_id: int | None = Field(default=None, sa_type=BigInteger)
+    status: str = Field(default="pending", sa_type=String(16), index=True)  # SuggestionStatus
+    decided_at: datetime | None = Field(default=None, sa_type=UtcDateTime)

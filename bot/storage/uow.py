@@ -33,6 +33,7 @@ from bot.storage.conversations import (
 )
 from bot.storage.errors import StorageError
 from bot.storage.followups import SqlFollowUps
+from bot.storage.learning import SqlSuggestions, SqlUnmatched
 from bot.storage.queues import SqlInbox, SqlOutbox
 from bot.storage.team import SqlAgentRepository, SqlAuditLog
 
@@ -56,6 +57,8 @@ class SqlUnitOfWork:
     inbox: SqlInbox
     outbox: SqlOutbox
     followups: SqlFollowUps
+    unmatched: SqlUnmatched
+    suggestions: SqlSuggestions
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
@@ -72,6 +75,8 @@ class SqlUnitOfWork:
         self.inbox = SqlInbox(source)
         self.outbox = SqlOutbox(source)
         self.followups = SqlFollowUps(source)
+        self.unmatched = SqlUnmatched(source)
+        self.suggestions = SqlSuggestions(source)
 
     def __enter__(self) -> Self:
         if self._used:

@@ -135,7 +135,7 @@ def test_drivers(engine: Engine) -> None:
 # ---- migrations ---------------------------------------------------------------------
 
 
-HEAD = "0006"
+HEAD = "0007"
 
 
 def test_upgrade_creates_the_schema_on_an_empty_database(bare_engine: Engine) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 
 from flows.engine import Conversations
 from flows.followup import FollowUps
+from flows.learning import Suggestion, Unmatched
 from flows.model import (
     WITH_TEAM,
     Agent,
@@ -268,6 +269,28 @@ class FakeFollowUps:
 
 
 @dataclass
+class FakeUnmatched:
+    records: list[Unmatched] = field(default_factory=list)
+
+    def add(self, record: Unmatched) -> None:
+        self.records.append(record)
+
+
+@dataclass
+class FakeSuggestions:
+    rows: list[Suggestion] = field(default_factory=list)
+
+    def add(self, suggestion: Suggestion) -> bool:
+        key = (suggestion.entry_id, suggestion.language, " ".join(suggestion.text.lower().split()))
+        if any(
+            (s.entry_id, s.language, " ".join(s.text.lower().split())) == key for s in self.rows
+        ):
+            return False
+        self.rows.append(suggestion)
+        return True
+
+
+@dataclass
 class FakeRepositories:
     customers: FakeCustomers = field(default_factory=FakeCustomers)
     conversations: FakeConversations = field(default_factory=FakeConversations)
@@ -277,6 +300,8 @@ class FakeRepositories:
     audit: FakeAuditLog = field(default_factory=FakeAuditLog)
     ticket_events: FakeTicketEvents = field(default_factory=FakeTicketEvents)
     followups: FakeFollowUps = field(default_factory=FakeFollowUps)
+    unmatched: FakeUnmatched = field(default_factory=FakeUnmatched)
+    suggestions: FakeSuggestions = field(default_factory=FakeSuggestions)
 
 
 CATALOGUE = Catalogue.load()  # every shipped language, read once for all tests
