@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from bot.admin import Admin
 from bot.clock import Clock, SystemClock
 from bot.followups import FollowUpFlow
 from bot.reload import KnowledgeWatch
@@ -45,6 +46,7 @@ class App:
     # what the dispatcher runs a due follow-up through (flows.followup.FollowUps); None:
     # follow-ups are not dispatched
     followups: FollowUpFlow | None = None
+    admin: Admin | None = None  # /stats, /unmatched, /reload for ADMIN_IDS
 
 
 def build(settings: Settings, *, clock: Clock | None = None) -> App:
@@ -95,11 +97,20 @@ def build(settings: Settings, *, clock: Clock | None = None) -> App:
     # the reload thread reads the services in use; only ``install``, on the loop, changes them
     watch.rebuild = lambda kb: rebuild(conversations.services, kb, settings)
     watch.install = install
+    new_uow = functools.partial(SqlUnitOfWork, engine)
+    admin = Admin(
+        admin_ids=settings.admin_ids,
+        catalogue=catalogue,
+        clock=clock,
+        new_uow=new_uow,
+        watch=watch,
+    )
+    watch.on_problems = admin.tell_broken
     return App(
         settings=settings,
         conversations=conversations,
         responses=responses,
-        new_uow=functools.partial(SqlUnitOfWork, engine),
+        new_uow=new_uow,
         clock=clock,
         knowledge_watch=watch,
         desk=Desk(
@@ -111,6 +122,7 @@ def build(settings: Settings, *, clock: Clock | None = None) -> App:
             followup_delay=settings.followup_delay,
         ),
         followups=followups,
+        admin=admin,
     )
 
 

@@ -193,6 +193,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         followup_lease=settings.followup_lease,
         # a test hook: freeze after claiming follow-ups, so a test can kill the process there
         hang_after_claim=os.environ.get("SUPPORTBOT_TEST_HANG_AFTER_CLAIM") == "1",
+        admin=app.admin,
     )
     try:
         asyncio.run(channel.run())

@@ -33,6 +33,10 @@ class KnowledgeWatch:
     one directory listing. ``rebuild`` turns loaded knowledge into the ``Services`` serving
     it (slow; run in the reload thread by ``refresh``); ``install`` puts them in use (fast).
 
+    ``on_problems`` is told, on the loop, when edited files do not load (the old knowledge
+    stays in use): the bot tells its admins. ``problems`` holds that list until files that
+    load replace it.
+
     ``gate`` is a test hook: a built reload waits until that file exists (and removes it)
     before it is put in use, so a test decides when a rebuild ends.
     """
@@ -42,6 +46,9 @@ class KnowledgeWatch:
         self.gate = gate
         self.rebuild: Callable[[KnowledgeBase], Services] | None = None
         self.install: Callable[[Services], None] | None = None
+        self.on_problems: Callable[[list[str]], None] | None = None
+        self.problems: list[str] = []
+        self.entries = 0  # in the knowledge in use
         self._seen: tuple[tuple[str, int, int], ...] = ()
         self._refreshing = False
         self._executor: ThreadPoolExecutor | None = None
@@ -50,23 +57,24 @@ class KnowledgeWatch:
         seen = self._fingerprint()
         knowledge = load_knowledge(self.directory)
         self._seen = seen
+        self.entries = len(knowledge)
         return knowledge
 
     def check(self) -> bool:
         """Reload now, on this thread, if the files changed; True when new knowledge is in use."""
         if not self._changed():
             return False
-        built = self._build()
-        if built is not None:
-            self._install(built)
-        return built is not None
+        return self._use(self._build())
 
-    async def refresh(self) -> bool:
+    async def refresh(self, *, wait: bool = False) -> bool:
         """``check`` without blocking the event loop: True when new knowledge is in use.
 
         Files that change again during a build are built again after it. Called while a
-        refresh is under way, returns False at once: that one looks again when it ends.
+        refresh is under way, returns False at once (that one looks again when it ends);
+        with ``wait`` (``/reload``), waits for it first, then looks itself.
         """
+        while self._refreshing and wait:
+            await asyncio.sleep(_GATE_POLL)
         if self._refreshing:
             return False
         self._refreshing = True
@@ -78,9 +86,7 @@ class KnowledgeWatch:
             swapped = False
             while self._changed():
                 built = await loop.run_in_executor(self._executor, self._build)
-                if built is not None:
-                    self._install(built)
-                    swapped = True
+                swapped = self._use(built) or swapped
             return swapped
         finally:
             self._refreshing = False
@@ -92,17 +98,18 @@ class KnowledgeWatch:
         self._seen = seen  # a broken edit is reported once, not on every look
         return True
 
-    def _build(self) -> Services | None:
-        """The new knowledge's ``Services``; None (and logged) when the files have problems."""
+    def _build(self) -> Services | list[str]:
+        """The new knowledge's ``Services``, or (logged) the problems of files that fail."""
         started = time.perf_counter()
         try:
             knowledge = load_knowledge(self.directory)
         except KnowledgeError as exc:
+            problems = [str(p) for p in exc.problems]
             log.error(
                 "knowledge files changed but have problems; still using the previous ones:\n  %s",
-                "\n  ".join(str(p) for p in exc.problems),
+                "\n  ".join(problems),
             )
-            return None
+            return problems
         if self.rebuild is None:
             raise RuntimeError("KnowledgeWatch.rebuild is not set")
         log.info("knowledge files changed: building the index for %d entries", len(knowledge))
@@ -111,11 +118,23 @@ class KnowledgeWatch:
         self._wait_for_gate()
         return built
 
-    def _install(self, built: Services) -> None:
+    def _use(self, built: Services | list[str]) -> bool:
+        """Put a build in use (True), or keep the old knowledge and report its problems."""
+        if isinstance(built, list):
+            self.problems = built
+            if self.on_problems is not None:
+                try:
+                    self.on_problems(built)
+                except Exception:  # telling the admins must not stop the watch
+                    log.exception("could not tell the admins about the knowledge problems")
+            return False
         if self.install is None:
             raise RuntimeError("KnowledgeWatch.install is not set")
         self.install(built)
+        self.problems = []
+        self.entries = len(built.knowledge)
         log.info("knowledge reloaded: %d entries", len(built.knowledge))
+        return True
 
     def _wait_for_gate(self) -> None:
         if self.gate is None:

@@ -214,3 +214,9 @@ class Say(StrEnum):
     DESK_NOBODY = "desk_nobody"
     # for admins, in a private chat
     ADMIN_AGENT_CHAT_LOST = "admin_agent_chat_lost", "chat", "count"
+    ADMIN_KNOWLEDGE_BROKEN = "admin_knowledge_broken", "problems", "entries"
+    # admin commands (/stats, /unmatched, /reload), in a private chat or the team's chat
+    ADMIN_ONLY = "admin_only", "command"
+    ADMIN_FAILED = "admin_failed", "command"
+    ADMIN_RELOADED = "admin_reloaded", "entries"
+    ADMIN_RELOAD_UNCHANGED = "admin_reload_unchanged", "entries"

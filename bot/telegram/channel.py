@@ -21,6 +21,7 @@ from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import AIORateLimiter, ExtBot
 from telegram.request import HTTPXRequest
 
+from bot.admin import Admin
 from bot.clock import Clock
 from bot.followups import FollowUpDispatcher, FollowUpFlow
 from bot.settings import TELEGRAM_API
@@ -63,7 +64,7 @@ TEAM_COMMANDS = [
 
 
 class Reloadable(Protocol):
-    async def refresh(self) -> bool: ...  # bot.reload.KnowledgeWatch: builds off the loop
+    async def refresh(self, *, wait: bool = False) -> bool: ...  # bot.reload.KnowledgeWatch
 
 
 class ChannelError(Exception):
@@ -101,6 +102,7 @@ class TelegramChannel:
         followup_rate: float = 10.0,
         followup_lease: timedelta = timedelta(seconds=60),
         hang_after_claim: bool = False,
+        admin: Admin | None = None,
     ):
         self.bot = bot
         self.conversations = conversations
@@ -126,7 +128,10 @@ class TelegramChannel:
             clock=clock,
             agent_chat_id=agent_chat_id,
             on_outbox=self.sender.wake,
+            admin=admin,
         )
+        if admin is not None:
+            admin.on_outbox = self.sender.wake
         self.dispatcher = (
             FollowUpDispatcher(
                 new_uow=new_uow,

@@ -23,6 +23,8 @@ from typing import Protocol
 from telegram import Bot, Update
 from telegram.error import TelegramError
 
+from bot import admin as admin_commands
+from bot.admin import Admin
 from bot.clock import Clock
 from bot.delivery import store_effects
 from bot.logs import brief
@@ -71,6 +73,7 @@ class Worker:
         clock: Clock,
         agent_chat_id: int | None,
         on_outbox: asyncio.Event,
+        admin: Admin | None = None,
     ):
         self.bot = bot
         self.new_uow = new_uow
@@ -80,6 +83,7 @@ class Worker:
         self.clock = clock
         self.agent_chat_id = agent_chat_id
         self.on_outbox = on_outbox
+        self.admin = admin  # /stats, /unmatched, /reload (bot.admin)
         self.wake = asyncio.Event()
         self._answered: set[int] = set()  # button presses already acknowledged to Telegram
         self._retry_in: float | None = None  # seconds until an update waiting to retry is due
@@ -139,12 +143,14 @@ class Worker:
             return True
         await self._answer_button(item, update)
         try:
-            self._handle(item, update)
+            request = self._handle(item, update)
         except Exception as exc:
             if is_temporary(exc):
                 raise
             return self._failed(item, update, exc)
         self._answered.discard(item.update_id)
+        if request is not None and self.admin is not None:
+            self.admin.start(request)  # committed: now it may run
         return True
 
     async def _answer_button(self, item: InboxItem, update: Update) -> None:
@@ -158,11 +164,16 @@ class Worker:
         except TelegramError as exc:  # too old after a restart: harmless
             log.info("answerCallbackQuery failed: %s", exc)
 
-    def _handle(self, item: InboxItem, update: Update) -> None:
+    def _handle(self, item: InboxItem, update: Update) -> admin_commands.Request | None:
+        """Handle the update in one transaction; an admin's command to run after it."""
         event = to_event(update, self.bot.username, self.agent_chat_id)
         now = self.clock.now()
+        request = admin_commands.request_for(event) if self.admin is not None else None
         with self.new_uow() as uow:
-            if isinstance(event, TeamMessage):
+            if request is not None and self.admin is not None:
+                if not self.admin.accept(uow, request):
+                    request = None
+            elif isinstance(event, TeamMessage):
                 if self.desk is not None:
                     effects = self.desk.handle(uow, event)
                     store_effects(uow, effects, agent_chat_id=self.agent_chat_id, at=now)
@@ -176,6 +187,7 @@ class Worker:
                 store_effects(uow, effects, agent_chat_id=self.agent_chat_id, at=now)
             uow.inbox.mark_done(item.update_id, now)
             uow.commit()
+        return request
 
     def _failed(self, item: InboxItem, update: Update, exc: Exception) -> bool:
         """A bug: retry after a pause, or after ``MAX_TRIES`` set the update aside."""
