@@ -16,6 +16,7 @@ from telegram import (
     BotCommandScope,
     BotCommandScopeAllPrivateChats,
     BotCommandScopeChat,
+    BotCommandScopeChatMember,
 )
 from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import AIORateLimiter, ExtBot
@@ -60,6 +61,13 @@ TEAM_COMMANDS = [
     BotCommand("deny", "Deny the pending replacement: /deny reason"),
     BotCommand("fix", "Send a knowledge entry's fix: /fix ENTRY_ID"),
     BotCommand("queue", "Who is waiting, oldest first"),
+]
+
+# What admins (ADMIN_IDS) see besides, in their private chat and in the team's chat (bot.admin).
+ADMIN_COMMANDS = [
+    BotCommand("stats", "Headline figures: /stats 30d"),
+    BotCommand("unmatched", "Questions the knowledge missed, grouped"),
+    BotCommand("reload", "Reload the knowledge files now"),
 ]
 
 
@@ -110,6 +118,7 @@ class TelegramChannel:
         self.agent_chat_id = agent_chat_id
         self.escalation = escalation
         self.base_url = base_url
+        self.admin_ids = tuple(admin_ids)
         self.sender = Sender(
             bot=bot,
             new_uow=new_uow,
@@ -257,6 +266,17 @@ class TelegramChannel:
         if catalogue is not None:
             for code in catalogue.languages:
                 menus.append((customer_commands(catalogue.for_language(code)), private, code))
+        for admin in self.admin_ids:  # a chat's own menu wins over every private chat's
+            menus.append(
+                (
+                    customer_commands(services.responses) + ADMIN_COMMANDS,
+                    BotCommandScopeChat(admin),
+                    None,
+                )
+            )
+            if self.agent_chat_id is not None:
+                member = BotCommandScopeChatMember(self.agent_chat_id, admin)
+                menus.append((TEAM_COMMANDS + ADMIN_COMMANDS, member, None))
         for commands, scope, language in menus:
             try:
                 await self.bot.set_my_commands(commands, scope=scope, language_code=language)

@@ -53,6 +53,13 @@ def test_admin_commands_are_refused_to_everyone_else(
     assert refused["text"] == "Sorry, /reload is only for the shop's admins."
     fake_api.push_command(STRANGER, "/start", first_name="Sam")  # the conversation is intact
     assert "Hi Sam" in fake_api.wait_for_messages(STRANGER, 2)[1]["text"]
+    # the admin commands are in the admins' menus only
+    admin_menu = fake_api.my_commands({"type": "chat", "chat_id": ADMIN})
+    assert {"stats", "unmatched", "reload", "start"} <= {c["command"] for c in admin_menu}
+    member = {"type": "chat_member", "chat_id": AGENT_CHAT, "user_id": ADMIN}
+    assert {"stats", "take"} <= {c["command"] for c in fake_api.my_commands(member)}
+    team = fake_api.my_commands({"type": "chat", "chat_id": AGENT_CHAT})
+    assert "stats" not in {c["command"] for c in team}
     assert admin_bot.stop() == 0
     assert audit(admin_bot) == [
         (STRANGER, "admin.stats", False),
