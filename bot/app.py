@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from bot.admin import Admin
-from bot.clock import Clock, SystemClock
+from bot.clock import Clock, system_clock
 from bot.followups import FollowUpFlow
 from bot.reload import KnowledgeWatch
 from bot.settings import Settings
@@ -64,7 +64,7 @@ def build(settings: Settings, *, clock: Clock | None = None) -> App:
     responses = catalogue.default
     engine = make_engine(settings.database_url)
     upgrade(engine)
-    clock = clock or SystemClock()
+    clock = clock or system_clock()
     services = Services(
         knowledge=knowledge,
         matcher=matcher,
