@@ -7,8 +7,12 @@ the other in any order, typos aside (words at least ``TYPO`` alike), adding at m
 such as "my" or "the"; and their sorted words are at least ``SIMILAR`` alike (rapidfuzz
 ``ratio``: ``token_sort_ratio`` of the stemmed text). "the cable on the fan is slow" and "the
 case on the fan is slow" score 96 on characters alone, but one word is swapped for another
-(different parts): not a duplicate. Symptoms are compared within one language: the default
-one, and each translation's own symptoms.
+(different parts): not a duplicate.
+
+Symptoms are compared within one language, as its customers' matcher has them
+(``Entry.in_language``: a translation's own symptoms, then the default ones); in a translated
+language only pairs with at least one symptom of the translation's own are new (two default
+symptoms are reported once, for the default language).
 
 Speed: the symptoms are sorted by length, and each is compared (one ``process.extract`` in C)
 only with the longer ones that could reach ``SIMILAR`` at all; only those pairs get the word check.
@@ -59,6 +63,7 @@ class NearDuplicate:
 class _Symptom:
     owner: int  # the entry's position in the knowledge
     text: str  # as written
+    own: bool  # in this language's own list (not a translated entry's fallback to the default)
     words: frozenset[str]  # normalised, stemmed
     key: str  # the stemmed words, sorted: what ``SIMILAR`` is measured on
 
@@ -67,15 +72,22 @@ def near_duplicates(knowledge: KnowledgeBase) -> list[NearDuplicate]:
     """Every pair of entries with near-duplicate symptoms in the same language, by file order
     of the first entry; one line per pair of entries, its most alike symptoms."""
     entries = knowledge.entries
-    found = _pairs(entries, (entry.symptoms for entry in entries), None)
+    found = _pairs(entries, ([(s, True) for s in e.symptoms] for e in entries), None)
     for code in knowledge.languages():
-        own = ((t.symptoms if (t := e.translation(code)) else ()) for e in entries)
-        found += _pairs(entries, own, code)
+        found += _pairs(entries, (_said_in(code, e) for e in entries), code)
     return found
 
 
+def _said_in(language: str, entry: Entry) -> list[tuple[str, bool]]:
+    """The entry's symptoms as ``language``'s matcher has them, each marked True when it is
+    the translation's own."""
+    translation = entry.translation(language)
+    own = translation.symptoms if translation else ()
+    return [*((text, True) for text in own), *((text, False) for text in entry.symptoms)]
+
+
 def _pairs(
-    entries: tuple[Entry, ...], symptoms: Iterable[tuple[str, ...]], language: str | None
+    entries: tuple[Entry, ...], symptoms: Iterable[list[tuple[str, bool]]], language: str | None
 ) -> list[NearDuplicate]:
     by_length = sorted(_symptoms(symptoms), key=lambda s: len(s.key))
     keys = [s.key for s in by_length]
@@ -96,7 +108,11 @@ def _pairs(
             limit=None,
         ):
             other = by_length[position + 1 + index]
-            if other.owner == symptom.owner or not _same_words(symptom.words, other.words):
+            if (
+                other.owner == symptom.owner
+                or not (symptom.own or other.own)
+                or not _same_words(symptom.words, other.words)
+            ):
                 continue
             first, second = sorted((symptom, other), key=lambda s: s.owner)
             pair = (first.owner, second.owner)
@@ -117,17 +133,18 @@ def _pairs(
     ]
 
 
-def _symptoms(per_entry: Iterable[tuple[str, ...]]) -> list[_Symptom]:
-    """Each entry's symptoms, one per distinct key (an entry's own repeats are not pairs)."""
+def _symptoms(per_entry: Iterable[list[tuple[str, bool]]]) -> list[_Symptom]:
+    """Each entry's symptoms, one per distinct key, the first kept (an entry's own repeats are
+    not pairs)."""
     found: list[_Symptom] = []
     for owner, symptoms in enumerate(per_entry):
         seen: set[str] = set()
-        for text in symptoms:
+        for text, own in symptoms:
             words = [stem(word) for word in normalise(text).split()]
             key = " ".join(sorted(words))
             if key and key not in seen:
                 seen.add(key)
-                found.append(_Symptom(owner, text, frozenset(words), key))
+                found.append(_Symptom(owner, text, own, frozenset(words), key))
     return found
 
 
