@@ -83,11 +83,7 @@ def match(args: argparse.Namespace, settings: Settings) -> int:
                     "query": query,
                     "band": result.band.value,
                     "matches": matches,
-                    "thresholds": {
-                        "answer": bands.answer,
-                        "suggest": bands.suggest,
-                        "margin": bands.margin,
-                    },
+                    "thresholds": _json_thresholds(bands),
                 }
                 out.write(json.dumps(line, ensure_ascii=False) + "\n")
                 continue
@@ -173,7 +169,7 @@ def _print_report(
         console.print(f"FAIL {problem}", soft_wrap=True, markup=False)
     for duplicate in duplicates:
         console.print(f"warning: {duplicate}", soft_wrap=True, markup=False)
-    suggested = sum(o.passed and o.result.band is Band.SUGGEST for o in outcomes)
+    suggested = _only_suggested(outcomes)
     only = f" ({suggested} of them only suggested, not answered)" if suggested else ""
     console.print(
         f"{len(outcomes) - len(failed)} passed{only}, {len(failed)} failed,"
@@ -186,6 +182,11 @@ def _print_report(
         console.print(
             f"translations ({codes}): {_describe(suites[1])}", soft_wrap=True, markup=False
         )
+
+
+def _only_suggested(outcomes: Sequence[TestOutcome]) -> int:
+    """Passes the bot would offer as "Did you mean ...?" rather than answer."""
+    return sum(outcome.passed and outcome.result.band is Band.SUGGEST for outcome in outcomes)
 
 
 def _describe(suite: LanguageTests) -> str:
@@ -224,7 +225,7 @@ def _json_report(
             "total": len(outcomes),
             "passed": len(outcomes) - failed,
             "failed": failed,
-            "suggested_only": sum(o.passed and o.result.band is Band.SUGGEST for o in outcomes),
+            "suggested_only": _only_suggested(outcomes),
             "matchers": [
                 {
                     "language": suite.language or default_language,
