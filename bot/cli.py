@@ -6,6 +6,7 @@ supportbot chat            the same conversation in this terminal
 supportbot doctor          check the settings, database, knowledge and Telegram set-up
 supportbot kb validate     check the knowledge files; names file › entry › field
 supportbot kb match TEXT   ranked candidates with scores and the band
+supportbot kb test [DIR]   every tests: phrasing through the bot's matcher; exit 1 on a miss
 supportbot db upgrade      create or migrate the database
 supportbot agents add ID [--name NAME]   let a person use the agent commands
 supportbot agents remove ID              take that away again
@@ -136,6 +137,14 @@ def _parser() -> argparse.ArgumentParser:
     match.add_argument("--top", type=int, default=3, help="candidates to show (default 3)")
     match.add_argument("--json", action="store_true", help="one JSON object a line")
     match.set_defaults(handler=kb_cli.match)
+    test = kb.add_parser(
+        "test", help="every tests: phrasing through the bot's matcher: a pass/fail table"
+    )
+    test.add_argument(
+        "directory", metavar="DIR", nargs="?", type=Path, help="default KNOWLEDGE_DIR"
+    )
+    test.add_argument("--json", action="store_true", help="one JSON object: results, summary")
+    test.set_defaults(handler=kb_cli.test)
 
     db_group = sub.add_parser("db", help="the database")
     db_group.set_defaults(handler=_GroupHelp(db_group))

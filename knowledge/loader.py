@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -33,9 +33,12 @@ from knowledge.schema import (
 __all__ = [
     "KnowledgeBaseError",
     "KnowledgeError",
+    "LanguageTests",
     "Problem",
+    "TestOutcome",
     "check_tests",
     "default_knowledge_dir",
+    "language_tests",
     "load_knowledge",
     "validate_knowledge",
 ]
@@ -122,39 +125,87 @@ class Ranker(Protocol):
     def match(self, text: str, limit: int = 3) -> MatchResult: ...
 
 
-def check_tests(knowledge: KnowledgeBase, matcher: Ranker, thresholds: Thresholds) -> list[Problem]:
-    """Every ``tests:`` phrasing that does not find its entry with ``matcher``, and every
-    translation's with the lexical matcher over the knowledge as its language has it."""
+@dataclass(frozen=True)
+class LanguageTests:
+    """The ``tests:`` of one language: the knowledge as its customers meet it, and the matcher
+    that serves them (``language`` None: the default language, with the bot's own matcher)."""
+
+    language: str | None
+    knowledge: KnowledgeBase
+    matcher: Ranker
+
+    @property
+    def field(self) -> str:
+        return f"translations › {self.language} › tests" if self.language else "tests"
+
+    def __len__(self) -> int:
+        return sum(len(entry.tests) for entry in self.knowledge)
+
+    def run(self) -> Iterator[TestOutcome]:
+        """Each phrasing matched, in file order."""
+        for entry in self.knowledge:
+            for phrasing in entry.tests:
+                yield TestOutcome(self, entry, phrasing, self.matcher.match(phrasing))
+
+
+@dataclass(frozen=True)
+class TestOutcome:
+    """One ``tests:`` phrasing and what the matcher made of it."""
+
+    __test__ = False  # not a pytest test class, whatever its name
+
+    tests: LanguageTests
+    entry: Entry
+    phrasing: str
+    result: MatchResult
+
+    @property
+    def passed(self) -> bool:
+        """The phrasing finds its entry: ranked first, and not in the "unknown" band."""
+        best = self.result.best
+        return (
+            best is not None and best.entry_id == self.entry.id and self.result.band != Band.UNKNOWN
+        )
+
+    def problem(self) -> Problem | None:
+        """Why the phrasing does not find its entry, as file › entry › field; None when it does."""
+        if self.passed:
+            return None
+        best = self.result.best
+        if best is None:
+            found = "nothing matched"
+        elif best.entry_id == self.entry.id:
+            found = f"it matched with score {best.score:g}, below the suggest threshold"
+        else:
+            found = f"{best.entry_id!r} ranked first with score {best.score:g}"
+        message = (
+            f"{self.phrasing!r} should match this entry, but {found}; add a symptom phrased like it"
+        )
+        return Problem(self.entry.source, self.entry.id, self.tests.field, message)
+
+
+def language_tests(
+    knowledge: KnowledgeBase, matcher: Ranker, thresholds: Thresholds
+) -> list[LanguageTests]:
+    """The default language's tests with ``matcher``, then each translated language's with the
+    lexical matcher over the knowledge as that language has it (as the bot matches them)."""
     from knowledge.matcher import Matcher
 
-    problems: list[Problem] = []
-    checks: list[tuple[KnowledgeBase, Ranker, str]] = [(knowledge, matcher, "tests")]
+    found = [LanguageTests(None, knowledge, matcher)]
     for code in knowledge.languages():
         translated = knowledge.in_language(code)
-        field = f"translations › {code} › tests"
-        checks.append((translated, Matcher(translated, thresholds), field))
-    for knowledge_in, ranker, field in checks:
-        for entry in knowledge_in:
-            for phrasing in entry.tests:
-                problem = _test_problem(ranker, entry, phrasing)
-                if problem:
-                    problems.append(Problem(entry.source, entry.id, field, problem))
-    return problems
+        found.append(LanguageTests(code, translated, Matcher(translated, thresholds)))
+    return found
 
 
-def _test_problem(matcher: Ranker, entry: Entry, phrasing: str) -> str | None:
-    """Why ``phrasing`` does not find ``entry``; None when it does."""
-    result = matcher.match(phrasing)
-    best = result.best
-    if best is not None and best.entry_id == entry.id and result.band != Band.UNKNOWN:
-        return None
-    if best is None:
-        found = "nothing matched"
-    elif best.entry_id == entry.id:
-        found = f"it matched with score {best.score:g}, below the suggest threshold"
-    else:
-        found = f"{best.entry_id!r} ranked first with score {best.score:g}"
-    return f"{phrasing!r} should match this entry, but {found}; add a symptom phrased like it"
+def check_tests(knowledge: KnowledgeBase, matcher: Ranker, thresholds: Thresholds) -> list[Problem]:
+    """Every ``tests:`` phrasing that does not find its entry (``language_tests``)."""
+    return [
+        problem
+        for tests in language_tests(knowledge, matcher, thresholds)
+        for outcome in tests.run()
+        if (problem := outcome.problem()) is not None
+    ]
 
 
 def _load(directory: Path) -> tuple[KnowledgeBase | None, list[Problem]]:

@@ -1,6 +1,7 @@
 """Rank knowledge entries against what a customer wrote.
 
-The only module that uses rapidfuzz. The raw score is a fixed weighted sum of three signals,
+With ``knowledge.overlap`` (near-duplicate symptoms), the only module that uses rapidfuzz.
+The raw score is a fixed weighted sum of three signals,
 each already on an absolute 0..1 scale (never relative to the best entry for this query), so
 scores are comparable across queries; a per-knowledge calibration (below) then makes them
 comparable across knowledge bases, so one pair of thresholds works:
