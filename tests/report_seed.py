@@ -179,6 +179,9 @@ OUTSIDE: list[tuple[str, TicketStatus, list[Step], list[Check]]] = [
     ),
 ]
 
+# a customer's words that would be markup if a page did not escape them
+HOSTILE = "<img src=x onerror=f()><a href=https://e.example>x</a> & co"
+
 # (when, reason, language, text): questions the knowledge missed
 UNMATCHED: list[tuple[str, UnmatchedReason, str | None, str]] = [
     ("2 00:00", UnmatchedReason.UNKNOWN, "en", "do you ship to Canada"),  # at the start: in
@@ -187,7 +190,7 @@ UNMATCHED: list[tuple[str, UnmatchedReason, str | None, str]] = [
     ("5 10:00", UnmatchedReason.UNKNOWN, "en", "how do I use my gift card"),
     ("6 10:00", UnmatchedReason.UNKNOWN, "en", "how can I use a gift card"),
     ("7 10:00", UnmatchedReason.FIXES_FAILED, "en", "my headphones will not pair with my laptop"),
-    ("8 10:00", UnmatchedReason.UNKNOWN, "en", "<img src=x onerror=alert(1)> </script> & co"),
+    ("8 10:00", UnmatchedReason.UNKNOWN, "en", HOSTILE),
     ("9 00:00", UnmatchedReason.UNKNOWN, "en", "outside: at the end"),
     ("1 23:59:59", UnmatchedReason.UNKNOWN, "en", "outside: before the start"),
 ]

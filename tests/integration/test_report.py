@@ -16,7 +16,7 @@ from bot.storage.tables import TicketEventRow
 from knowledge.loader import default_knowledge_dir, load_knowledge
 from knowledge.matcher import Matcher
 from knowledge.schema import KnowledgeBase
-from tests.report_seed import SINCE, UNTIL, seed
+from tests.report_seed import HOSTILE, SINCE, UNTIL, seed
 
 
 @pytest.fixture(scope="module")
@@ -135,7 +135,7 @@ def test_every_figure_of_the_seeded_week(
         (3, ["do you ship to Canada", "Do you ship to Canada?", "do you ship to Norway"]),
         (2, ["how do I use my gift card", "how can I use a gift card"]),
         (1, ["my headphones will not pair with my laptop"]),
-        (1, ["<img src=x onerror=alert(1)> </script> & co"]),
+        (1, [HOSTILE]),
     ]
     assert groups[0]["reasons"] == {"unknown": 2, "none_fit": 1, "fixes_failed": 0}
     assert [g["method"] for g in groups] == ["words"] * 4
