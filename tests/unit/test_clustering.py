@@ -50,7 +50,7 @@ def test_texts_that_read_the_same_are_one_group_whatever_the_threshold() -> None
 
 
 def test_texts_of_common_words_only_are_still_compared() -> None:
-    """"my" and "order" are in most texts, so they make no candidates by themselves; two
+    """ "my" and "order" are in most texts, so they make no candidates by themselves; two
     texts with no other word are compared through the rarest of theirs all the same."""
     texts = [f"my order {chr(97 + n % 26)}{n}" for n in range(80)] + ["my order", "order, my"]
     assert any({80, 81} <= set(group) for group in group_texts(texts))
