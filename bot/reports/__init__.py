@@ -3,18 +3,20 @@
 The API (the terminal, ``--json``, ``--html`` and the admins' Telegram commands use it)::
 
     from bot.reports import build
-    report = build(engine, knowledge=kb, matcher=matcher, since=since, until=until)
+    report = build(app.new_uow, knowledge=kb, matcher=matcher, since=since, until=until)
     report.headline()   # [("Tickets", "120"), ("Solved by the bot", "64% (77)"), ...]
     report.groups       # the biggest groups of unmatched questions (``Group``):
                         # .size, .examples, .closest (entry_id, title, score), .advice
     report.to_json()    # every figure, stable keys (README.md, "Reports")
 
-``build`` reads the period in one read-only transaction (``bot.storage.reports``), then
+``build`` takes an engine (``make_engine``) or, in the running bot, its unit-of-work factory
+(``App.new_uow``); it reads the period in one unit of work that it rolls back
+(``bot.storage.reports``), then
 computes (``figures``: no I/O) and groups the unmatched questions (``unmatched``: runs the
 matcher, and the semantic model when it is the one in use: seconds for thousands). Figures
 are about the tickets opened in [since, until), followed to now, and the questions asked in
-it. ``render_text`` (rich tables) and ``render_html`` (one offline page with plotly charts)
-draw a report.
+it. ``bot.reports.terminal.render_text`` (rich tables) and ``bot.reports.page.render_html``
+(one page with plotly charts that opens offline) draw a report.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from datetime import datetime
 from bot.reports.figures import Figures, Outcome, compute
 from bot.reports.report import Report, duration, percent
 from bot.reports.unmatched import AnyMatcher, Closest, Group, Progress, group_unmatched
+from bot.storage import UnitOfWorkFactory
 from bot.storage.reports import Database, read_period
 from flows.turn import Localised
 from knowledge.schema import KnowledgeBase
@@ -42,7 +45,7 @@ __all__ = [
 
 
 def build(
-    engine: Database,
+    database: Database | UnitOfWorkFactory,
     *,
     knowledge: KnowledgeBase,
     matcher: AnyMatcher,
@@ -61,7 +64,7 @@ def build(
     """
     note = progress or (lambda _: None)
     note("reading the period's tickets")
-    data = read_period(engine, since, until)
+    data = read_period(database, since, until)
     note(f"counting {len(data.tickets):,} tickets")
     figures = compute(data, knowledge=knowledge, timezone=timezone)
     unmatched = group_unmatched(

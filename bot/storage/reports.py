@@ -11,15 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Engine
-from sqlalchemy.orm import Session
+from sqlalchemy import Engine, inspect
 from sqlmodel import col, select
 
 from bot.storage.conversations import SqlTicketRepository
+from bot.storage.factory import UnitOfWorkFactory
 from bot.storage.followups import _followup
-from bot.storage.learning import SqlUnmatched
-from bot.storage.migrate import current_revision
 from bot.storage.tables import FollowUpRow, TicketEventRow, TicketRow
+from bot.storage.uow import SqlUnitOfWork
 from flows.learning import Unmatched
 from flows.model import FollowUp, Ticket, TicketEvent, TicketEventKind, TicketId, UserId
 
@@ -41,37 +40,40 @@ class ReportData:
     unmatched: tuple[Unmatched, ...]  # asked in the period
 
 
-def read_period(engine: Engine, since: datetime, until: datetime) -> ReportData:
-    """The period's records, read in one transaction that changes nothing. A database with no
-    tables yet (never migrated) has none."""
-    if current_revision(engine) is None:
-        return ReportData(since, until, (), (), (), ())
-    opened = select(TicketRow.id).where(
-        col(TicketRow.created_at) >= since, col(TicketRow.created_at) < until
-    )
-    with Session(engine) as session:
-        try:
-            tickets = session.scalars(
-                select(TicketRow)
-                .where(col(TicketRow.created_at) >= since, col(TicketRow.created_at) < until)
-                .order_by(col(TicketRow.created_at), col(TicketRow.id))
-            )
-            ticket_list = tuple(SqlTicketRepository._ticket(row) for row in tickets)
-            events = session.scalars(
-                select(TicketEventRow)
-                .where(col(TicketEventRow.ticket_id).in_(opened))
-                .order_by(col(TicketEventRow.at), col(TicketEventRow.id))
-            )
-            event_list = tuple(_event(row) for row in events if row.kind in _KINDS)
-            followups = session.scalars(
-                select(FollowUpRow)
-                .where(col(FollowUpRow.ticket_id).in_(opened))
-                .order_by(col(FollowUpRow.id))
-            )
-            followup_list = tuple(_followup(row) for row in followups)
-            unmatched = tuple(SqlUnmatched(lambda: session).between(since, until))
-        finally:
-            session.rollback()
+def read_period(
+    database: Database | UnitOfWorkFactory, since: datetime, until: datetime
+) -> ReportData:
+    """The period's records, read in one unit of work that changes nothing (rolled back).
+
+    ``database``: an engine, or what adapters hold instead (``App.new_uow``). A database with
+    no tables yet (never migrated) has no records.
+    """
+    uow = SqlUnitOfWork(database) if isinstance(database, Engine) else database()
+    with uow:
+        session = uow._session()
+        if not inspect(session.connection()).has_table(TicketRow.__tablename__):
+            return ReportData(since, until, (), (), (), ())
+        in_period = (col(TicketRow.created_at) >= since, col(TicketRow.created_at) < until)
+        opened = select(TicketRow.id).where(*in_period)
+        tickets = session.scalars(
+            select(TicketRow)
+            .where(*in_period)
+            .order_by(col(TicketRow.created_at), col(TicketRow.id))
+        )
+        ticket_list = tuple(SqlTicketRepository._ticket(row) for row in tickets)
+        events = session.scalars(
+            select(TicketEventRow)
+            .where(col(TicketEventRow.ticket_id).in_(opened))
+            .order_by(col(TicketEventRow.at), col(TicketEventRow.id))
+        )
+        event_list = tuple(_event(row) for row in events if row.kind in _KINDS)
+        followups = session.scalars(
+            select(FollowUpRow)
+            .where(col(FollowUpRow.ticket_id).in_(opened))
+            .order_by(col(FollowUpRow.id))
+        )
+        followup_list = tuple(_followup(row) for row in followups)
+        unmatched = tuple(uow.unmatched.between(since, until))
     return ReportData(since, until, ticket_list, event_list, followup_list, unmatched)
 
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -11,6 +12,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from bot.reports import Report, build
+from bot.storage import SqlUnitOfWork
 from bot.storage.reports import read_period
 from bot.storage.tables import TicketEventRow
 from knowledge.loader import default_knowledge_dir, load_knowledge
@@ -225,6 +227,15 @@ def test_the_headline_reads_the_figures(
         ("Reopened", "20% (1)"),
         ("Unmatched questions", "7"),
     ]
+
+
+def test_the_running_bot_passes_its_unit_of_work_factory(
+    engine: Engine, knowledge: KnowledgeBase, matcher: Matcher
+) -> None:
+    seed(engine)
+    factory = functools.partial(SqlUnitOfWork, engine)  # what App.new_uow is
+    through_factory = build(factory, knowledge=knowledge, matcher=matcher, since=SINCE, until=UNTIL)
+    assert through_factory.to_json() == report(engine, knowledge, matcher).to_json()
 
 
 def test_a_database_never_migrated_has_no_records(bare_engine: Engine) -> None:
