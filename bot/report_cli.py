@@ -7,27 +7,23 @@ import argparse
 import json
 import sys
 from collections.abc import Iterator, Mapping
-from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import dateparser
 from rich.console import Console
 
 from bot.app import make_matcher
+from bot.clock import system_clock
+from bot.period import moment
 from bot.reports import Report, build
 from bot.reports.page import render_html
 from bot.reports.terminal import render_text
-from bot.settings import Settings, parse_duration
+from bot.settings import Settings
 from bot.storage import current_revision, make_engine, schema_drift
 from flows.turn import Localised
 from knowledge.loader import load_knowledge
 from knowledge.matcher import DEFAULT_THRESHOLDS, Matcher
 from knowledge.schema import KnowledgeBase
-
-
-class PeriodError(ValueError):
-    """A --since or --until that cannot be read; the message says what is accepted."""
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -53,11 +49,12 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     if args.top < 1:
         errors.print("supportbot: --top must be at least 1", markup=False)
         return 2
-    now = datetime.now(UTC)
+    now = system_clock().now()  # the bot's clock (a test may move it)
     try:
-        since = moment(args.since, now, settings.timezone)
-        until = moment(args.until, now, settings.timezone) if args.until else now
-    except PeriodError as exc:
+        zone = ZoneInfo(settings.timezone)
+        since = moment(args.since, now=now, zone=zone)
+        until = moment(args.until, now=now, zone=zone) if args.until else now
+    except ValueError as exc:
         errors.print(f"supportbot: {exc}", markup=False)
         return 2
     if since >= until:
@@ -103,40 +100,6 @@ def _write(report: Report, args: argparse.Namespace, errors: Console) -> None:
         sys.stdout.write(json.dumps(report.to_json(), ensure_ascii=False, indent=2) + "\n")
     else:
         render_text(report, Console(), top=args.top)
-
-
-def moment(text: str, now: datetime, timezone: str) -> datetime:
-    """``7d`` (that long before ``now``), ``2026-11-01`` (midnight in ``timezone``), or a date
-    dateparser reads ("last monday", "Nov 1"), as an aware UTC datetime."""
-    value = text.strip()
-    try:
-        back = parse_duration(value)
-    except ValueError:
-        back = None
-    if isinstance(back, timedelta) and back:
-        return now - back
-    zone = ZoneInfo(timezone)
-    try:
-        day = date.fromisoformat(value)
-    except ValueError:
-        pass
-    else:
-        return datetime(day.year, day.month, day.day, tzinfo=zone).astimezone(UTC)
-    read = dateparser.parse(
-        value,
-        settings={
-            "TIMEZONE": timezone,
-            "RETURN_AS_TIMEZONE_AWARE": True,
-            "PREFER_DATES_FROM": "past",
-            "RELATIVE_BASE": now.astimezone(zone).replace(tzinfo=None),
-        },
-    )
-    if read is None:
-        raise PeriodError(
-            f"cannot read {text!r} as a time: give a duration back from now (7d, 24h, 2w)"
-            " or a date (2026-11-01, 'last monday')"
-        )
-    return read.astimezone(UTC)
 
 
 class _Translated(Mapping[str, Localised]):

@@ -6,12 +6,13 @@ import json
 from datetime import UTC, datetime, timedelta
 from html import escape
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import Engine
 
 from bot.cli import main
-from bot.report_cli import PeriodError, moment
+from bot.period import moment
 from bot.storage import SqlUnitOfWork, downgrade
 from flows.learning import Unmatched, UnmatchedReason
 from flows.model import ChatId
@@ -143,13 +144,17 @@ NOW = datetime(2026, 11, 29, 15, 30, tzinfo=UTC)
 
 
 def test_since_and_until_read_durations_and_dates() -> None:
-    assert moment("7d", NOW, "UTC") == NOW - timedelta(days=7)
-    assert moment("24h", NOW, "UTC") == NOW - timedelta(hours=24)
-    assert moment("1h30m", NOW, "UTC") == NOW - timedelta(minutes=90)
+    assert moment("7d", now=NOW, zone=ZoneInfo("UTC")) == NOW - timedelta(days=7)
+    assert moment("24h", now=NOW, zone=ZoneInfo("UTC")) == NOW - timedelta(hours=24)
+    assert moment("1h30m", now=NOW, zone=ZoneInfo("UTC")) == NOW - timedelta(minutes=90)
     # a date is its midnight where the team is
-    assert moment("2026-11-01", NOW, "Europe/Berlin") == datetime(2026, 10, 31, 23, tzinfo=UTC)
-    assert moment("2026-11-01T12:00", NOW, "UTC") == datetime(2026, 11, 1, 12, tzinfo=UTC)
-    yesterday = moment("yesterday", NOW, "UTC")
+    assert moment("2026-11-01", now=NOW, zone=ZoneInfo("Europe/Berlin")) == datetime(
+        2026, 10, 31, 23, tzinfo=UTC
+    )
+    assert moment("2026-11-01T12:00", now=NOW, zone=ZoneInfo("UTC")) == datetime(
+        2026, 11, 1, 12, tzinfo=UTC
+    )
+    yesterday = moment("yesterday", now=NOW, zone=ZoneInfo("UTC"))
     assert yesterday.date() == datetime(2026, 11, 28).date()
-    with pytest.raises(PeriodError, match="7d, 24h, 2w"):
-        moment("whenever", NOW, "UTC")
+    with pytest.raises(ValueError, match="30d, 24h or 2w"):
+        moment("whenever", now=NOW, zone=ZoneInfo("UTC"))
