@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from bot.admin import Admin
+from bot.admin_reports import Answers
 from bot.clock import Clock, system_clock
 from bot.followups import FollowUpFlow
 from bot.reload import KnowledgeWatch
@@ -104,6 +105,12 @@ def build(settings: Settings, *, clock: Clock | None = None) -> App:
         clock=clock,
         new_uow=new_uow,
         watch=watch,
+        answers=Answers(
+            new_uow=new_uow,
+            services=lambda: conversations.services,
+            clock=clock,
+            timezone=settings.timezone,
+        ).as_dict(),
     )
     watch.on_problems = admin.tell_broken
     return App(

@@ -218,5 +218,24 @@ class Say(StrEnum):
     # admin commands (/stats, /unmatched, /reload), in a private chat or the team's chat
     ADMIN_ONLY = "admin_only", "command"
     ADMIN_FAILED = "admin_failed", "command"
+    ADMIN_STATS = (
+        "admin_stats",
+        "period",
+        "tickets",
+        "bot_resolved",
+        "handed_off",
+        "first_response",
+        "resolution",
+        "csat",
+        "reopened",
+        "unmatched",
+    )
+    ADMIN_NONE_YET = "admin_none_yet"  # a figure with nothing to measure yet
+    ADMIN_CSAT = "admin_csat", "average", "count"
+    ADMIN_UNMATCHED_HEADER = "admin_unmatched_header", "period", "count", "groups"
+    ADMIN_UNMATCHED_GROUP = "admin_unmatched_group", "size", "examples", "closest"
+    ADMIN_UNMATCHED_CLOSEST = "admin_unmatched_closest", "entry", "score"
+    ADMIN_UNMATCHED_NEW = "admin_unmatched_new"
+    ADMIN_UNMATCHED_NONE = "admin_unmatched_none", "period"
     ADMIN_RELOADED = "admin_reloaded", "entries"
     ADMIN_RELOAD_UNCHANGED = "admin_reload_unchanged", "entries"

@@ -37,6 +37,17 @@ class BotProcess:
         }
         self.process: subprocess.Popen[bytes] | None = None
 
+    def cli(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+        """``supportbot ARGS`` beside the bot: its settings, its folder, its database."""
+        return subprocess.run(
+            [sys.executable, "-m", "bot", *args],
+            cwd=self.workdir,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+
     def start(self, *, wait: bool = True) -> BotProcess:
         """Start the bot; with ``wait``, return once it polls (``False``: at once)."""
         before = len(self.fake.requests_for("getUpdates"))

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import re
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
 from tests.e2e.botprocess import AGENT_CHAT, BotProcess
@@ -100,14 +98,7 @@ BEA, STRANGER = 777, 888
 
 
 def add_agent(bot: BotProcess, user_id: int, name: str) -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "bot", "agents", "add", str(user_id), "--name", name],
-        cwd=bot.workdir,
-        env=bot.env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    done = bot.cli("agents", "add", str(user_id), "--name", name, timeout=60)
     assert done.returncode == 0, done.stderr
 
 
