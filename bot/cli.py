@@ -7,6 +7,7 @@ supportbot doctor          check the settings, database, knowledge and Telegram 
 supportbot kb validate     check the knowledge files; names file › entry › field
 supportbot kb match TEXT   ranked candidates with scores and the band
 supportbot kb test [DIR]   every tests: phrasing through the bot's matcher; exit 1 on a miss
+supportbot kb suggestions [--apply IDS|all] [--reject IDS]   proposed symptoms
 supportbot db upgrade      create or migrate the database
 supportbot agents add ID [--name NAME]   let a person use the agent commands
 supportbot agents remove ID              take that away again
@@ -27,7 +28,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot import agents_cli, kb_cli, logs
+from bot import agents_cli, kb_cli, logs, suggestions_cli
 from bot.app import make_matcher
 from bot.settings import Settings, SettingsError, load_settings
 from bot.storage import (
@@ -145,6 +146,18 @@ def _parser() -> argparse.ArgumentParser:
     )
     test.add_argument("--json", action="store_true", help="one JSON object: results, summary")
     test.set_defaults(handler=kb_cli.test)
+    suggestions = kb.add_parser(
+        "suggestions", help="customers' words proposed as symptoms: list, apply, reject"
+    )
+    suggestions.add_argument(
+        "--apply", metavar="IDS", help="write these into the files: 3,5 or all"
+    )
+    suggestions.add_argument("--reject", metavar="IDS", help="drop these: 4,7 or all")
+    suggestions.add_argument(
+        "--all", action="store_true", help="list applied and rejected ones too"
+    )
+    suggestions.add_argument("--knowledge", type=Path, help="directory (default KNOWLEDGE_DIR)")
+    suggestions.set_defaults(handler=suggestions_cli.suggestions)
 
     db_group = sub.add_parser("db", help="the database")
     db_group.set_defaults(handler=_GroupHelp(db_group))
