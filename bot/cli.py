@@ -12,6 +12,7 @@ supportbot db upgrade      create or migrate the database
 supportbot agents add ID [--name NAME]   let a person use the agent commands
 supportbot agents remove ID              take that away again
 supportbot agents list     the agents, and the admins (ADMIN_IDS), who are agents too
+supportbot export --since 30d --format csv|jsonl   tickets with their transcript
 supportbot --version       the installed version
 """
 
@@ -28,7 +29,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot import agents_cli, kb_cli, logs, suggestions_cli
+from bot import agents_cli, export_cli, kb_cli, logs, suggestions_cli
 from bot.app import make_matcher
 from bot.settings import Settings, SettingsError, load_settings
 from bot.storage import (
@@ -175,6 +176,17 @@ def _parser() -> argparse.ArgumentParser:
     remove.add_argument("user_id", metavar="ID", help="numeric Telegram user id")
     remove.set_defaults(handler=agents_cli.remove)
     agents.add_parser("list", help="agents and admins").set_defaults(handler=agents_cli.list_agents)
+
+    export = sub.add_parser("export", help="tickets with their transcript, as CSV or JSON lines")
+    export.add_argument(
+        "--since", default="30d", help="created since: 30d, 24h, 2w, 2026-03-01 (default 30d)"
+    )
+    export.add_argument("--until", help="created before this (same forms; default now)")
+    export.add_argument(
+        "--format", choices=export_cli.FORMATS, help="csv or jsonl (default: --output's suffix)"
+    )
+    export.add_argument("--output", type=Path, metavar="FILE", help="default: standard output")
+    export.set_defaults(handler=export_cli.export)
     return parser
 
 
