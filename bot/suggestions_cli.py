@@ -178,7 +178,7 @@ def _show(
     knowledge = load_knowledge(directory)
     matcher = make_matcher(knowledge, settings)
     today = _today(shown, knowledge, settings, matcher.match_many)
-    heading = "suggestions" if every_status else "suggestions waiting"
+    heading = f"suggestion{'s' if len(shown) != 1 else ''}" + ("" if every_status else " waiting")
     table = Table(
         title=f"{len(shown)} {heading}, oldest first · scored by {describe_matcher(matcher)}",
         title_justify="left",
