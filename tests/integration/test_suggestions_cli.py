@@ -55,15 +55,15 @@ entries:
       - there is a puddle under my kettle
 """
 
-TOASTERS = """\
-product: Toasters
+BLENDERS = """\
+product: Blenders
 entries:
-  - id: toaster-burns
-    title: Toast burns
+  - id: blender-smells
+    title: Blender smells burnt
     symptoms:
-      - my toast comes out burnt
-      - the toaster burns the bread
-    fix: Turn the dial down to 3.
+      - the blender smells of burning
+      - a burnt smell from the motor
+    fix: Let the motor cool for 20 minutes.
 """
 
 
@@ -72,7 +72,7 @@ def kb(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     directory = tmp_path / "kb"
     directory.mkdir()
     (directory / "kettles.yaml").write_text(KETTLES, encoding="utf-8")
-    (directory / "toasters.yaml").write_text(TOASTERS, encoding="utf-8")
+    (directory / "blenders.yaml").write_text(BLENDERS, encoding="utf-8")
     monkeypatch.setenv("KNOWLEDGE_DIR", str(directory))
     return directory
 
@@ -154,12 +154,12 @@ def test_the_table_scores_each_suggestion_against_its_entry_with_the_bots_matche
     assert set(rows) == {boil, cold, drips, gone, cold_ru}
     assert "my kettle will not boil (en-GB)" in rows[boil]
     assert "picked after “Did you mean”" in rows[boil]
-    assert "suggest 42.8" in rows[boil]  # as `kb match` shows it
+    assert "suggest 41.9" in rows[boil]  # as `kb match` shows it
     assert "already matched: answer 95" in rows[cold] and "agent's /fix" in rows[cold]
-    assert "ranked 2, 45.1; first kettle-cold 45.3" in rows[drips]
+    assert "ranked 2, 44.8; first kettle-cold 45.1" in rows[drips]
     # Russian words, against the knowledge as Russian-speaking customers meet it
     assert "чайник совсем не греет (ru)" in rows[cold_ru]
-    assert "already matched: answer 73.5" in rows[cold_ru]
+    assert "already matched: answer 73.6" in rows[cold_ru]
     assert "(no longer in the knowledge)" in out and "entry not in the knowledge" in rows[gone]
     assert f"drop those with --reject {gone}\n" in out
     assert f"--apply {boil},{cold} (or all)" in out
@@ -170,8 +170,8 @@ def test_applied_symptoms_are_new_lines_and_the_rest_of_each_file_stays_byte_for
 ) -> None:
     boil = propose(engine, "kettle-cold", "my kettle will  not\nboil")
     drips = propose(engine, "kettle-leaks", "the kettle drips underneath")
-    toast = propose(engine, "toaster-burns", "toast is black", "en-US")
-    other = propose(engine, "toaster-burns", "the bread is charcoal")
+    toast = propose(engine, "blender-smells", "my blender stinks when running", "en-US")
+    other = propose(engine, "blender-smells", "smoke comes from the base")
     assert main(["kb", "suggestions", "--apply", f"{boil}, {drips},{toast}"]) == 0
     out = capsys.readouterr().out
     after = files(kb)
@@ -182,15 +182,15 @@ def test_applied_symptoms_are_new_lines_and_the_rest_of_each_file_stays_byte_for
         '"a puddle on the counter"]', '"a puddle on the counter", the kettle drips underneath]'
     )
     # en-US is the default language (DEFAULT_LANGUAGE=en): the entry's own symptoms
-    assert after["toasters.yaml"] == TOASTERS.replace(
-        "burns the bread\n", "burns the bread\n      - toast is black\n"
+    assert after["blenders.yaml"] == BLENDERS.replace(
+        "from the motor\n", "from the motor\n      - my blender stinks when running\n"
     )
     assert "kettles.yaml › kettle-cold › symptoms: 'my kettle will not boil'" in out
-    assert "toasters.yaml › toaster-burns › symptoms: 'toast is black'" in out
+    assert "blenders.yaml › blender-smells › symptoms: 'my blender stinks when running'" in out
     assert "The knowledge validates (tests checked with the lexical matcher" in out
     assert f"Marked applied: {boil}, {drips}, {toast}." in out
     assert out.endswith(
-        "Next: commit kettles.yaml, toasters.yaml to git. A running bot reloads the files"
+        "Next: commit blenders.yaml, kettles.yaml to git. A running bot reloads the files"
         " by itself within seconds.\n"
     )
     assert statuses(engine) == {
@@ -206,7 +206,7 @@ def test_a_suggestion_in_another_language_goes_under_its_translation(
     kb: Path, engine: Engine, capsys: pytest.CaptureFixture[str]
 ) -> None:
     ru = propose(engine, "kettle-cold", "чайник холодный", "ru")
-    es = propose(engine, "toaster-burns", "la tostada sale quemada", "es-MX")
+    es = propose(engine, "blender-smells", "la licuadora huele a quemado", "es-MX")
     assert main(["kb", "suggestions", "--apply", "all"]) == 0
     out = capsys.readouterr().out
     after = files(kb)
@@ -214,14 +214,15 @@ def test_a_suggestion_in_another_language_goes_under_its_translation(
         "          - вода не нагревается\n",
         "          - вода не нагревается\n          - чайник холодный\n",
     )
-    assert after["toasters.yaml"] == TOASTERS + (
-        "    translations:\n      es:\n        symptoms:\n          - la tostada sale quemada\n"
+    assert after["blenders.yaml"] == BLENDERS + (
+        "    translations:\n      es:\n        symptoms:\n"
+        "          - la licuadora huele a quemado\n"
     )
     assert "kettle-cold › translations › ru › symptoms: 'чайник холодный'" in out
-    assert "toaster-burns › translations › es › symptoms" in out
+    assert "blender-smells › translations › es › symptoms" in out
     assert statuses(engine) == {ru: "applied", es: "applied"}
-    translated = yaml.safe_load(after["toasters.yaml"])["entries"][0]["translations"]
-    assert translated == {"es": {"symptoms": ["la tostada sale quemada"]}}
+    translated = yaml.safe_load(after["blenders.yaml"])["entries"][0]["translations"]
+    assert translated == {"es": {"symptoms": ["la licuadora huele a quemado"]}}
 
 
 def test_words_the_entry_has_already_are_not_written_again_but_marked_applied(
@@ -231,7 +232,7 @@ def test_words_the_entry_has_already_are_not_written_again_but_marked_applied(
     known_ru = propose(engine, "kettle-cold", "Чайник не греет", "ru")
     assert main(["kb", "suggestions", "--apply", "all"]) == 0
     out = capsys.readouterr().out
-    assert files(kb) == {"kettles.yaml": KETTLES, "toasters.yaml": TOASTERS}
+    assert files(kb) == {"kettles.yaml": KETTLES, "blenders.yaml": BLENDERS}
     assert f"suggestion {known}: '  The Kettle stays   cold ' is a symptom of kettle-cold" in out
     assert "Next: commit" not in out  # nothing changed
     assert statuses(engine) == {known: "applied", known_ru: "applied"}
@@ -242,7 +243,7 @@ def test_a_suggestion_that_breaks_validation_writes_nothing_and_stays_pending(
 ) -> None:
     """kettle-leaks' test phrasing, proposed for kettle-cold: that test would find the wrong
     entry with the production matcher."""
-    good = propose(engine, "toaster-burns", "toast is black")
+    good = propose(engine, "blender-smells", "my blender stinks when running")
     bad = propose(engine, "kettle-cold", "there is a puddle under my kettle")
     assert main(["kb", "suggestions", "--apply", "all"]) == 1
     out = capsys.readouterr().out
@@ -252,31 +253,31 @@ def test_a_suggestion_that_breaks_validation_writes_nothing_and_stays_pending(
         "  kettles.yaml › kettle-leaks › tests: 'there is a puddle under my kettle' should"
         " match this entry, but 'kettle-cold' ranked first"
     )
-    assert files(kb) == {"kettles.yaml": KETTLES, "toasters.yaml": TOASTERS}
+    assert files(kb) == {"kettles.yaml": KETTLES, "blenders.yaml": BLENDERS}
     assert statuses(engine) == {good: "pending", bad: "pending"}
 
 
 def test_a_suggestion_whose_entry_is_gone_writes_nothing_and_stays_pending(
     kb: Path, engine: Engine, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    good = propose(engine, "toaster-burns", "toast is black")
+    good = propose(engine, "blender-smells", "my blender stinks when running")
     gone = propose(engine, "kettle-whistles", "it whistles all night")
     assert main(["kb", "suggestions", "--apply", f"{good},{gone}"]) == 1
     out = capsys.readouterr().out
     assert f"suggestion {gone}: kettle-whistles; reject it with --reject {gone}" in out
-    assert files(kb) == {"kettles.yaml": KETTLES, "toasters.yaml": TOASTERS}
+    assert files(kb) == {"kettles.yaml": KETTLES, "blenders.yaml": BLENDERS}
     assert statuses(engine) == {good: "pending", gone: "pending"}
 
 
 def test_knowledge_broken_before_anything_is_written_is_reported_first(
     kb: Path, engine: Engine, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    broken = TOASTERS + "    tests:\n      - the kettle leaks\n"
-    (kb / "toasters.yaml").write_text(broken, encoding="utf-8")
+    broken = BLENDERS + "    tests:\n      - the kettle leaks\n"
+    (kb / "blenders.yaml").write_text(broken, encoding="utf-8")
     pending = propose(engine, "kettle-cold", "my kettle will not boil")
     assert main(["kb", "suggestions", "--apply", "all"]) == 1
     assert capsys.readouterr().out.startswith("The knowledge has problems already; fix them")
-    assert files(kb) == {"kettles.yaml": KETTLES, "toasters.yaml": broken}
+    assert files(kb) == {"kettles.yaml": KETTLES, "blenders.yaml": broken}
     assert statuses(engine) == {pending: "pending"}
 
 
@@ -292,7 +293,7 @@ def test_if_the_database_cannot_record_it_the_files_are_put_back(
     with pytest.raises(ConnectionError):
         main(["kb", "suggestions", "--apply", "all"])
     assert "the files were restored" in capsys.readouterr().out
-    assert files(kb) == {"kettles.yaml": KETTLES, "toasters.yaml": TOASTERS}
+    assert files(kb) == {"kettles.yaml": KETTLES, "blenders.yaml": BLENDERS}
     monkeypatch.undo()
     assert statuses(engine) == {pending: "pending"}
 
@@ -301,11 +302,11 @@ def test_rejected_suggestions_leave_the_files_alone(
     kb: Path, engine: Engine, capsys: pytest.CaptureFixture[str]
 ) -> None:
     first = propose(engine, "kettle-cold", "my kettle will not boil")
-    second = propose(engine, "toaster-burns", "toast is black")
-    third = propose(engine, "toaster-burns", "the bread is charcoal")
+    second = propose(engine, "blender-smells", "my blender stinks when running")
+    third = propose(engine, "blender-smells", "smoke comes from the base")
     assert main(["kb", "suggestions", "--reject", f"{first},{third}"]) == 0
     assert capsys.readouterr().out == f"Rejected: {first}, {third}.\n"
-    assert files(kb) == {"kettles.yaml": KETTLES, "toasters.yaml": TOASTERS}
+    assert files(kb) == {"kettles.yaml": KETTLES, "blenders.yaml": BLENDERS}
     assert statuses(engine) == {first: "rejected", second: "pending", third: "rejected"}
     assert main(["kb", "suggestions", "--all"]) == 0
     listed = capsys.readouterr().out
@@ -333,7 +334,7 @@ def test_bad_usage_exits_2_and_changes_nothing(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     waiting = propose(engine, "kettle-cold", "my kettle will not boil")
-    done = propose(engine, "toaster-burns", "toast is black")
+    done = propose(engine, "blender-smells", "my blender stinks when running")
     with SqlUnitOfWork(engine) as uow:
         uow.suggestions.decide([done], SuggestionStatus.REJECTED, AT)
         uow.commit()
@@ -343,5 +344,5 @@ def test_bad_usage_exits_2_and_changes_nothing(
     assert captured.out == ""
     assert captured.err.startswith("supportbot: ") and captured.err.count("\n") == 1
     assert says.format(waiting=waiting, done=done) in captured.err
-    assert files(kb) == {"kettles.yaml": KETTLES, "toasters.yaml": TOASTERS}
+    assert files(kb) == {"kettles.yaml": KETTLES, "blenders.yaml": BLENDERS}
     assert statuses(engine) == {waiting: "pending", done: "rejected"}
