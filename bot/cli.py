@@ -7,11 +7,13 @@ supportbot doctor          check the settings, database, knowledge and Telegram 
 supportbot kb validate     check the knowledge files; names file › entry › field
 supportbot kb match TEXT   ranked candidates with scores and the band
 supportbot kb test [DIR]   every tests: phrasing through the bot's matcher; exit 1 on a miss
+supportbot kb suggestions [--apply IDS|all] [--reject IDS]   proposed symptoms
 supportbot report [--since 7d] [--json] [--html FILE]   figures, charts, unmatched questions
 supportbot db upgrade      create or migrate the database
 supportbot agents add ID [--name NAME]   let a person use the agent commands
 supportbot agents remove ID              take that away again
 supportbot agents list     the agents, and the admins (ADMIN_IDS), who are agents too
+supportbot export --since 30d --format csv|jsonl   tickets with their transcript
 supportbot --version       the installed version
 """
 
@@ -28,7 +30,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot import agents_cli, kb_cli, logs, report_cli
+from bot import agents_cli, export_cli, kb_cli, logs, report_cli, suggestions_cli
 from bot.app import make_matcher
 from bot.settings import Settings, SettingsError, load_settings
 from bot.storage import (
@@ -146,6 +148,18 @@ def _parser() -> argparse.ArgumentParser:
     )
     test.add_argument("--json", action="store_true", help="one JSON object: results, summary")
     test.set_defaults(handler=kb_cli.test)
+    suggestions = kb.add_parser(
+        "suggestions", help="customers' words proposed as symptoms: list, apply, reject"
+    )
+    suggestions.add_argument(
+        "--apply", metavar="IDS", help="write these into the files: 3,5 or all"
+    )
+    suggestions.add_argument("--reject", metavar="IDS", help="drop these: 4,7 or all")
+    suggestions.add_argument(
+        "--all", action="store_true", help="list applied and rejected ones too"
+    )
+    suggestions.add_argument("--knowledge", type=Path, help="directory (default KNOWLEDGE_DIR)")
+    suggestions.set_defaults(handler=suggestions_cli.suggestions)
 
     report_cli.add_parser(sub)
 
@@ -165,6 +179,17 @@ def _parser() -> argparse.ArgumentParser:
     remove.add_argument("user_id", metavar="ID", help="numeric Telegram user id")
     remove.set_defaults(handler=agents_cli.remove)
     agents.add_parser("list", help="agents and admins").set_defaults(handler=agents_cli.list_agents)
+
+    export = sub.add_parser("export", help="tickets with their transcript, as CSV or JSON lines")
+    export.add_argument(
+        "--since", default="30d", help="created since: 30d, 24h, 2w, 2026-03-01 (default 30d)"
+    )
+    export.add_argument("--until", help="created before this (same forms; default now)")
+    export.add_argument(
+        "--format", choices=export_cli.FORMATS, help="csv or jsonl (default: --output's suffix)"
+    )
+    export.add_argument("--output", type=Path, metavar="FILE", help="default: standard output")
+    export.set_defaults(handler=export_cli.export)
     return parser
 
 

@@ -8,14 +8,17 @@ Public names::
     Matcher(knowledge, thresholds).match(text, limit) -> MatchResult
     Responses.load(path, language) -> Responses   every sentence, checked against Say
     Say                                             the sentence ids the code uses
+    add_symptoms(text, [NewSymptom], file=) -> str  new symptoms as new lines, nothing else
 
 Errors::
 
     KnowledgeBaseError
     ├── KnowledgeError      .problems: list[Problem]
-    └── ResponsesError      .problems: list[str]
+    ├── ResponsesError      .problems: list[str]
+    └── EditError           a file that cannot be edited safely
 """
 
+from knowledge.edit import EditError, NewSymptom, add_symptoms
 from knowledge.loader import (
     KnowledgeBaseError,
     KnowledgeError,
@@ -40,6 +43,7 @@ from knowledge.schema import (
 __all__ = [
     "Band",
     "Candidate",
+    "EditError",
     "Entry",
     "EntryId",
     "KnowledgeBase",
@@ -47,12 +51,14 @@ __all__ = [
     "KnowledgeError",
     "MatchResult",
     "Matcher",
+    "NewSymptom",
     "Problem",
     "ReplacementRule",
     "Responses",
     "ResponsesError",
     "Say",
     "Thresholds",
+    "add_symptoms",
     "default_knowledge_dir",
     "load_knowledge",
     "validate_knowledge",

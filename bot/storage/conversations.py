@@ -296,16 +296,7 @@ class SqlTranscriptRepository:
             .limit(limit)
         )
         rows = list(self._session().scalars(stmt))
-        return [
-            TranscriptLine(
-                chat_id=ChatId(row.chat_id),
-                direction=Direction(row.direction),
-                text=row.text,
-                at=row.at,
-                ticket_id=TicketId(row.ticket_id) if row.ticket_id is not None else None,
-            )
-            for row in reversed(rows)
-        ]
+        return [transcript_line(row) for row in reversed(rows)]
 
 
 class SqlTicketEvents:
@@ -364,16 +355,27 @@ class SqlTicketEvents:
             .where(col(TicketEventRow.ticket_id) == ticket_id)
             .order_by(col(TicketEventRow.at), col(TicketEventRow.id))
         )
-        return [
-            TicketEvent(
-                ticket_id=TicketId(row.ticket_id),
-                kind=TicketEventKind(row.kind),
-                at=row.at,
-                actor_id=UserId(row.actor_id) if row.actor_id is not None else None,
-                detail=row.detail,
-            )
-            for row in self._session().scalars(stmt)
-        ]
+        return [ticket_event(row) for row in self._session().scalars(stmt)]
+
+
+def transcript_line(row: MessageRow) -> TranscriptLine:
+    return TranscriptLine(
+        chat_id=ChatId(row.chat_id),
+        direction=Direction(row.direction),
+        text=row.text,
+        at=row.at,
+        ticket_id=TicketId(row.ticket_id) if row.ticket_id is not None else None,
+    )
+
+
+def ticket_event(row: TicketEventRow) -> TicketEvent:
+    return TicketEvent(
+        ticket_id=TicketId(row.ticket_id),
+        kind=TicketEventKind(row.kind),
+        at=row.at,
+        actor_id=UserId(row.actor_id) if row.actor_id is not None else None,
+        detail=row.detail,
+    )
 
 
 def _utc(value: Any) -> datetime:
