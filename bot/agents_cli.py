@@ -13,7 +13,7 @@ import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
-from bot.clock import SystemClock
+from bot.clock import system_clock
 from bot.settings import Settings
 from bot.storage import SqlUnitOfWork, make_engine, upgrade
 from flows.model import Agent, AuditEntry, UserId
@@ -67,7 +67,7 @@ def add(args: argparse.Namespace, settings: Settings) -> int:
         name = _name(args.name)
     except _Refused as exc:
         return _refuse(exc)
-    now = SystemClock().now()
+    now = system_clock().now()
     with _unit_of_work(settings) as uow:
         before = uow.agents.get(user_id)
         if name is None:
@@ -91,7 +91,7 @@ def remove(args: argparse.Namespace, settings: Settings) -> int:
         user_id = parse_user_id(args.user_id)
     except _Refused as exc:
         return _refuse(exc)
-    now = SystemClock().now()
+    now = system_clock().now()
     with _unit_of_work(settings) as uow:
         before = uow.agents.get(user_id)
         removed = uow.agents.remove(user_id, now)

@@ -21,7 +21,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import IO, Any, Protocol
 
-from bot.clock import SystemClock
+from bot.clock import system_clock
 from bot.period import moment
 from bot.settings import Settings
 from bot.storage import make_engine, upgrade
@@ -50,7 +50,7 @@ LINE_COLUMNS = ("line", "at", "direction", "internal", "text")
 
 
 def export(args: argparse.Namespace, settings: Settings) -> int:
-    now = SystemClock().now()
+    now = system_clock().now()
     try:
         since = moment(args.since, now=now, zone=settings.zone)
         until = moment(args.until, now=now, zone=settings.zone) if args.until else now

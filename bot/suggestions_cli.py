@@ -22,7 +22,7 @@ from rich.console import Console
 from rich.table import Table
 
 from bot.app import describe_matcher, localise, make_matcher
-from bot.clock import SystemClock
+from bot.clock import system_clock
 from bot.settings import Settings
 from bot.storage import SqlUnitOfWork, make_engine, upgrade
 from flows.learning import Suggestion, SuggestionSource, SuggestionStatus
@@ -79,7 +79,7 @@ def suggestions(args: argparse.Namespace, settings: Settings) -> int:
             if isinstance(outcome, int):
                 return outcome
             applied = outcome
-        now = SystemClock().now()
+        now = system_clock().now()
         try:
             with SqlUnitOfWork(engine) as uow:
                 uow.suggestions.decide(_ids(to_apply), SuggestionStatus.APPLIED, now)
