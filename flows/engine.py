@@ -136,6 +136,8 @@ class Conversations:
             replacement.on_order_number(turn, typed)
         elif state is State.PURCHASE_DATE:
             replacement.on_purchase_date(turn, typed)
+        elif state is State.REOPEN_ASK and intent in (Intent.YES, Intent.NO):
+            reopen.answer(turn, about_old=intent is Intent.YES)  # "yes": that one; "no": new
         elif state is State.REOPEN_ASK:
             reopen.typed(turn, typed, message_id)
         elif state is State.RATING_COMMENT:

@@ -115,6 +115,20 @@ def test_something_new_is_a_new_request_matched_as_usual() -> None:
     assert events(h, old)[-1] is TicketEventKind.RESOLVED  # untouched
 
 
+def test_a_typed_yes_or_no_answers_which_request_it_is_about() -> None:
+    h = solved_by_bot()
+    h.text(CRACKLE)
+    h.text("no")  # not about the old one: something new, matched as usual
+    assert h.state is State.CONFIRM and "Reset the headphones" in h.said()
+    assert only_ticket(h, TicketStatus.OPEN).summary == CRACKLE
+
+    h = solved_by_bot()
+    h.text(CRACKLE)
+    h.text("yes")
+    assert h.state is State.WITH_AGENT
+    assert only_ticket(h, TicketStatus.REOPENED)
+
+
 @pytest.mark.parametrize(
     ("later", "settings"),
     [
