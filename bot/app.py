@@ -22,7 +22,7 @@ from flows.followup import FollowUps
 from flows.text import order_pattern
 from flows.turn import FlowSettings, Localised, Services
 from knowledge.catalogue import Catalogue
-from knowledge.loader import check_tests
+from knowledge.checks import check_tests
 from knowledge.matcher import DEFAULT_THRESHOLDS, Matcher
 from knowledge.responses import Responses
 from knowledge.schema import Entry, KnowledgeBase

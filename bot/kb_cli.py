@@ -18,15 +18,8 @@ from rich.text import Text
 
 from bot.app import describe_matcher, make_matcher
 from bot.settings import Settings
-from knowledge.loader import (
-    KnowledgeError,
-    LanguageTests,
-    Problem,
-    TestOutcome,
-    language_tests,
-    load_knowledge,
-    validate_knowledge,
-)
+from knowledge.checks import LanguageTests, TestOutcome, language_tests
+from knowledge.loader import KnowledgeError, Problem, load_knowledge, validate_knowledge
 from knowledge.matcher import DEFAULT_THRESHOLDS, Matcher
 from knowledge.overlap import NearDuplicate, near_duplicates
 from knowledge.schema import Band, KnowledgeBase, Thresholds

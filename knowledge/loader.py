@@ -11,20 +11,21 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING
 
 import yaml
 
+if TYPE_CHECKING:
+    from knowledge.checks import Ranker
+
 from knowledge.schema import (
-    Band,
     Entry,
     EntryId,
     EntryKind,
     KnowledgeBase,
-    MatchResult,
     ReplacementRule,
     Thresholds,
     Translation,
@@ -33,12 +34,8 @@ from knowledge.schema import (
 __all__ = [
     "KnowledgeBaseError",
     "KnowledgeError",
-    "LanguageTests",
     "Problem",
-    "TestOutcome",
-    "check_tests",
     "default_knowledge_dir",
-    "language_tests",
     "load_knowledge",
     "validate_knowledge",
 ]
@@ -114,98 +111,13 @@ def validate_knowledge(
     knowledge, problems = _load(directory)
     if problems or knowledge is None:
         return problems
-    from knowledge.matcher import Matcher  # the matcher is only needed once the files load
+    # the matcher and the checks are only needed once the files load
+    from knowledge.checks import check_tests
+    from knowledge.matcher import Matcher
 
     thresholds = thresholds or Thresholds()
     matcher = matcher_for(knowledge) if matcher_for else Matcher(knowledge, thresholds)
     return check_tests(knowledge, matcher, thresholds)
-
-
-class Ranker(Protocol):
-    def match(self, text: str, limit: int = 3) -> MatchResult: ...
-
-
-@dataclass(frozen=True)
-class LanguageTests:
-    """The ``tests:`` of one language: the knowledge as its customers meet it, and the matcher
-    that serves them (``language`` None: the default language, with the bot's own matcher)."""
-
-    language: str | None
-    knowledge: KnowledgeBase
-    matcher: Ranker
-
-    @property
-    def field(self) -> str:
-        return f"translations › {self.language} › tests" if self.language else "tests"
-
-    def __len__(self) -> int:
-        return sum(len(entry.tests) for entry in self.knowledge)
-
-    def run(self) -> Iterator[TestOutcome]:
-        """Each phrasing matched, in file order."""
-        for entry in self.knowledge:
-            for phrasing in entry.tests:
-                yield TestOutcome(self, entry, phrasing, self.matcher.match(phrasing))
-
-
-@dataclass(frozen=True)
-class TestOutcome:
-    """One ``tests:`` phrasing and what the matcher made of it."""
-
-    __test__ = False  # not a pytest test class, whatever its name
-
-    tests: LanguageTests
-    entry: Entry
-    phrasing: str
-    result: MatchResult
-
-    @property
-    def passed(self) -> bool:
-        """The phrasing finds its entry: ranked first, and not in the "unknown" band."""
-        best = self.result.best
-        return (
-            best is not None and best.entry_id == self.entry.id and self.result.band != Band.UNKNOWN
-        )
-
-    def problem(self) -> Problem | None:
-        """Why the phrasing does not find its entry, as file › entry › field; None when it does."""
-        if self.passed:
-            return None
-        best = self.result.best
-        if best is None:
-            found = "nothing matched"
-        elif best.entry_id == self.entry.id:
-            found = f"it matched with score {best.score:g}, below the suggest threshold"
-        else:
-            found = f"{best.entry_id!r} ranked first with score {best.score:g}"
-        message = (
-            f"{self.phrasing!r} should match this entry, but {found}; add a symptom phrased like it"
-        )
-        return Problem(self.entry.source, self.entry.id, self.tests.field, message)
-
-
-def language_tests(
-    knowledge: KnowledgeBase, matcher: Ranker, thresholds: Thresholds
-) -> list[LanguageTests]:
-    """The default language's tests with ``matcher``, then each translated language's with the
-    lexical matcher over the knowledge as that language has it (as the bot matches them)."""
-    from knowledge.matcher import Matcher
-
-    found = [LanguageTests(None, knowledge, matcher)]
-    for code in knowledge.languages():
-        translated = knowledge.in_language(code)
-        found.append(LanguageTests(code, translated, Matcher(translated, thresholds)))
-    return found
-
-
-def check_tests(knowledge: KnowledgeBase, matcher: Ranker, thresholds: Thresholds) -> list[Problem]:
-    """Every ``tests:`` phrasing that does not find its entry (``language_tests``)."""
-    return [
-        problem
-        for tests in language_tests(knowledge, matcher, thresholds)
-        for outcome in tests.run()
-        if (problem := outcome.problem()) is not None
-    ]
 
 
 def _load(directory: Path) -> tuple[KnowledgeBase | None, list[Problem]]:
