@@ -12,7 +12,6 @@ from dataclasses import replace
 from flows import escalation, followup, intake, reopen, replacement, resolve
 from flows import text as words
 from flows.model import (
-    TRANSITIONS,
     WITH_TEAM,
     Button,
     ButtonPress,
@@ -30,6 +29,7 @@ from flows.model import (
     TranscriptLine,
 )
 from flows.ports import Clock, Repositories
+from flows.transitions import TRANSITIONS
 from flows.turn import (
     CANCEL,
     HUMAN,
@@ -79,7 +79,7 @@ class Conversations:
         self._dispatch(turn, event)
         after = turn.conversation.state
         assert after in TRANSITIONS[before], (
-            f"{before} -> {after} is not in flows.model.TRANSITIONS (after {_as_text(event)!r}); "
+            f"{before} -> {after} is not in flows.transitions (after {_as_text(event)!r}); "
             "declare it there and draw it in flows/conversation.mmd"
         )
         repos.conversations.save(turn.conversation)

@@ -1,4 +1,4 @@
-"""The code, ``flows.model.TRANSITIONS`` and ``flows/conversation.mmd`` agree on every edge.
+"""The code, ``flows.transitions`` and ``flows/conversation.mmd`` agree on every edge.
 
 The engine refuses a state change the table does not declare; here the flows are driven on
 fakes through every kind of event in every state they can reach, and the changes they make
@@ -17,7 +17,6 @@ from importlib import resources
 import pytest
 
 from flows.model import (
-    TRANSITIONS,
     ButtonPress,
     ChatId,
     Command,
@@ -29,6 +28,7 @@ from flows.model import (
     State,
     TextMessage,
 )
+from flows.transitions import TRANSITIONS
 
 from .fakes import Harness
 
@@ -192,14 +192,14 @@ def test_the_flows_make_exactly_the_declared_transitions() -> None:
     )
     never_made = "\n".join(f"  {a} -> {b}" for a, b in sorted(declared() - edges.keys()))
     assert not undeclared, f"the engine should have refused:\n{undeclared}"
-    assert not never_made, f"flows.model.TRANSITIONS declares what no event does:\n{never_made}"
+    assert not never_made, f"flows.transitions declares what no event does:\n{never_made}"
 
 
 def test_the_engine_refuses_an_undeclared_transition(monkeypatch: pytest.MonkeyPatch) -> None:
     h = Harness(TABLE)
     narrower = {**TRANSITIONS, State.DESCRIBE: TRANSITIONS[State.DESCRIBE] - {State.CONFIRM}}
     monkeypatch.setattr("flows.engine.TRANSITIONS", narrower)
-    with pytest.raises(AssertionError, match=r"describe -> confirm is not in flows\.model"):
+    with pytest.raises(AssertionError, match=r"describe -> confirm is not in flows\.transitions"):
         h.text("my headphones will not pair")
     assert h.repos.conversations.rows == {}  # nothing stored
 
@@ -212,8 +212,8 @@ def test_the_diagram_draws_exactly_the_declared_transitions() -> None:
     table = {(a.value, b.value) for a, b in declared()}
     undrawn = "\n".join(f"    {a} --> {b}" for a, b in sorted(table - drawn))
     extra = "\n".join(f"    {a} --> {b}" for a, b in sorted(drawn - table))
-    assert not undrawn, f"in flows.model.TRANSITIONS, not drawn in conversation.mmd:\n{undrawn}"
-    assert not extra, f"drawn in conversation.mmd, not in flows.model.TRANSITIONS:\n{extra}"
+    assert not undrawn, f"in flows.transitions, not drawn in conversation.mmd:\n{undrawn}"
+    assert not extra, f"drawn in conversation.mmd, not in flows.transitions:\n{extra}"
 
 
 def test_the_diagram_starts_where_a_new_conversation_starts() -> None:
