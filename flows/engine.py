@@ -75,22 +75,27 @@ class Conversations:
             conversation.state = State.DESCRIBE
             conversation.data = {}
         turn = Turn(self.services, repos, conversation, person, now)
-        self._record(turn, Direction.IN, words.printable(_as_text(event)))
+        ticket_before = conversation.ticket_id
         self._dispatch(turn, event)
+        # the customer's line belongs to the ticket it was about: the one open before it, or
+        # the one it opened (a first description has no ticket until it is matched)
+        about = ticket_before if ticket_before is not None else turn.conversation.ticket_id
+        line = TranscriptLine(
+            turn.chat_id, Direction.IN, words.printable(_as_text(event)), now, about
+        )
+        repos.transcript.add(line)
         after = turn.conversation.state
         assert after in TRANSITIONS[before], (
             f"{before} -> {after} is not in flows.transitions (after {_as_text(event)!r}); "
             "declare it there and draw it in flows/conversation.mmd"
         )
         repos.conversations.save(turn.conversation)
+        replies_about = turn.conversation.ticket_id if turn.conversation.ticket_id else about
         for effect in turn.effects:
             if isinstance(effect, Reply):
-                self._record(turn, Direction.OUT, effect.text)
+                reply = TranscriptLine(turn.chat_id, Direction.OUT, effect.text, now, replies_about)
+                repos.transcript.add(reply)
         return turn.effects
-
-    def _record(self, turn: Turn, direction: Direction, text: str) -> None:
-        line = TranscriptLine(turn.chat_id, direction, text, turn.now, turn.conversation.ticket_id)
-        turn.repos.transcript.add(line)
 
     def _dispatch(self, turn: Turn, event: Inbound) -> None:
         if isinstance(event, TextMessage):

@@ -370,7 +370,12 @@ def test_every_reply_and_inbound_is_in_the_transcript(bot: Harness) -> None:
     bot.text(PAIRING)
     lines = bot.repos.transcript.lines
     assert [line.direction.value for line in lines] == ["in", "out", "out"]
-    assert all(line.ticket_id == 1 for line in lines[1:])
+    # the description that opened the ticket belongs to it too (the export shows it there)
+    assert [line.ticket_id for line in lines] == [1, 1, 1]
+    bot.press(bot.button("Yes"))  # the answer that solves it is still about that ticket
+    assert [line.ticket_id for line in bot.repos.transcript.lines[3:]] == [1, 1]
+    bot.command("help")  # after it, nothing is about a ticket
+    assert {line.ticket_id for line in bot.repos.transcript.lines[5:]} == {None}
 
 
 def test_every_reply_is_valid_for_telegram(bot: Harness) -> None:
