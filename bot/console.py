@@ -95,6 +95,7 @@ class Console:
             self.send(Command(self.person, "start"))
         else:
             self._say("(picking up where we left off; /start begins anew)")
+            self._show_last_question()
         self.run_followups()
         typed_lines = _read_in_background(lines)
         while True:
@@ -210,6 +211,15 @@ class Console:
                 self._say("[to the support team] topic reopened")
             elif isinstance(effect, NotifyAgents):
                 self._say("[to the support team] " + plain(effect.text).replace("\n", " | "))
+
+    def _show_last_question(self) -> None:
+        """On picking up: the bot's last message again if it asked with buttons, so the
+        numbers typed next press them as they would have before."""
+        with self.app.new_uow() as uow:
+            sent = uow.outbox.for_chat(CONSOLE_CHAT, status=OutboxStatus.SENT)
+        said = [item for item in sent if item.kind is MessageKind.SEND]
+        if said and said[-1].buttons:
+            self._show(said[-1].text, said[-1].buttons or [], said[-1].id)
 
     def _show_outbox(self) -> None:
         """Print what waits in the outbox for this chat, and mark it sent."""
