@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING
 
 from bot import agents_cli, export_cli, kb_cli, logs, report_cli, suggestions_cli
 from bot.app import make_matcher
-from bot.settings import Settings, SettingsError, load_settings
+from bot.settings import Settings, SettingsError, load_settings, parse_listen
 from bot.storage import (
     StorageError,
     current_revision,
@@ -71,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
             return 130
     try:
         settings = load_settings()
-        logs.configure(settings.log_level, settings.token)
+        logs.configure(settings.log_level, settings.token, settings.secret)
         return int(args.handler(args, settings))
     except (SettingsError, UsageError, StorageError) as exc:
         print(f"supportbot: {exc}", file=sys.stderr)
@@ -231,6 +231,9 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         # a test hook: freeze after claiming follow-ups, so a test can kill the process there
         hang_after_claim=os.environ.get("SUPPORTBOT_TEST_HANG_AFTER_CLAIM") == "1",
         admin=app.admin,
+        webhook_url=settings.webhook_url,
+        webhook_secret=settings.secret,
+        listen=_listen(settings),
     )
     try:
         asyncio.run(channel.run())
@@ -238,6 +241,14 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         print(f"supportbot: {exc}", file=sys.stderr)
         return 1
     return 0
+
+
+def _listen(settings: Settings) -> tuple[str, int] | None:
+    """Where the HTTP server binds: WEBHOOK_LISTEN in webhook mode, else METRICS_LISTEN
+    (None: no server)."""
+    if settings.webhook:
+        return parse_listen(settings.webhook_listen)
+    return parse_listen(settings.metrics_listen) if settings.metrics_listen else None
 
 
 def _chat(args: argparse.Namespace, settings: Settings) -> int:
@@ -259,7 +270,7 @@ def _doctor() -> int:
     except SettingsError as exc:
         _print_check(Check("settings", Status.FAIL, f"{exc}: fix it in .env or the environment"))
         return 1
-    logs.configure(settings.log_level, settings.token)
+    logs.configure(settings.log_level, settings.token, settings.secret)
     checks = [Check("settings", Status.OK, f"loaded (ESCALATION={settings.escalation})")]
     _print_check(checks[0])
     for local in (_database_check, _knowledge_check):

@@ -6,6 +6,7 @@ import re
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -65,6 +66,19 @@ def parse_quiet_hours(value: str) -> tuple[int, int] | None:
     return hours
 
 
+_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
+OPS_PATHS = ("/healthz", "/metrics")  # served beside the webhook, so not a webhook path
+
+
+def parse_listen(value: str) -> tuple[str, int]:
+    """``0.0.0.0:8443`` -> ("0.0.0.0", 8443); ``[::1]:9464`` -> ("::1", 9464)."""
+    host, sep, port = value.strip().rpartition(":")
+    host = host.removeprefix("[").removesuffix("]")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError("must be host:port, like 0.0.0.0:8443 or 127.0.0.1:9464")
+    return host, int(port)
+
+
 class SettingsError(Exception):
     """A setting has a wrong value; the message names it, for the person starting the bot."""
 
@@ -118,6 +132,15 @@ class Settings(BaseSettings):
     # the team's language, and the customers' when Telegram names one not shipped
     default_language: str = "en"
     log_level: str = "INFO"
+    # webhook mode: the public https URL Telegram posts updates to (empty: long polling)
+    webhook_url: str = ""
+    # Telegram's secret_token for the webhook, required with WEBHOOK_URL: 1-256 of A-Z a-z 0-9 _ -
+    webhook_secret: SecretStr | None = None
+    # host:port the webhook server binds (a reverse proxy in front terminates TLS)
+    webhook_listen: str = "0.0.0.0:8443"
+    # polling mode: host:port for /healthz and /metrics; empty: off (webhook mode serves
+    # them on WEBHOOK_LISTEN)
+    metrics_listen: str = ""
 
     @field_validator(
         "telegram_bot_token",
@@ -125,6 +148,7 @@ class Settings(BaseSettings):
         "semantic_model_dir",
         "match_answer_threshold",
         "match_suggest_threshold",
+        "webhook_secret",
         mode="before",
     )
     @classmethod
@@ -146,6 +170,7 @@ class Settings(BaseSettings):
         "date_order",
         "order_number_pattern",
         "default_language",
+        "webhook_listen",
         mode="before",
     )
     @classmethod
@@ -247,6 +272,43 @@ class Settings(BaseSettings):
             raise ValueError("must be DEBUG, INFO, WARNING or ERROR")
         return level
 
+    @field_validator("webhook_url")
+    @classmethod
+    def _webhook_url(cls, value: str) -> str:
+        url = value.strip()
+        if not url:
+            return ""
+        parts = urlsplit(url)
+        if parts.scheme not in ("https", "http") or not parts.hostname:
+            raise ValueError("must be the public https:// URL Telegram posts updates to")
+        if parts.path.rstrip("/") in OPS_PATHS:
+            raise ValueError(f"must not end in {parts.path}: that path serves operations")
+        return url
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _webhook_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not _SECRET.fullmatch(value.get_secret_value()):
+            raise ValueError("must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
+        return value
+
+    @field_validator("webhook_listen", "metrics_listen")
+    @classmethod
+    def _listen(cls, value: str) -> str:
+        text = value.strip()
+        if text:
+            parse_listen(text)  # raises with what is wrong
+        return text
+
+    @model_validator(mode="after")
+    def _webhook_needs_secret(self) -> Settings:
+        if self.webhook_url and self.webhook_secret is None:
+            raise ValueError(
+                "WEBHOOK_SECRET must be set with WEBHOOK_URL: without it anyone who finds the"
+                " URL could post updates (1-256 characters of A-Z, a-z, 0-9, _ and -)"
+            )
+        return self
+
     @model_validator(mode="after")
     def _thresholds(self) -> Settings:
         answer, suggest = self.match_answer_threshold, self.match_suggest_threshold
@@ -265,6 +327,16 @@ class Settings(BaseSettings):
         answer = default.answer if answer is None else answer
         suggest = min(default.suggest, answer) if suggest is None else suggest
         return Thresholds(answer=answer, suggest=suggest, margin=default.margin)
+
+    @property
+    def webhook(self) -> bool:
+        """True in webhook mode (``WEBHOOK_URL`` set), False when long polling."""
+        return bool(self.webhook_url)
+
+    @property
+    def secret(self) -> str | None:
+        """``WEBHOOK_SECRET`` as text; never log it."""
+        return self.webhook_secret.get_secret_value() if self.webhook_secret else None
 
     @property
     def token(self) -> str | None:
@@ -311,6 +383,7 @@ def load_settings(**overrides: Any) -> Settings:
         first = exc.errors()[0]
         name = str(first["loc"][0]).upper() if first["loc"] else "settings"
         given = first.get("input")
-        shown = "" if "token" in name.lower() or isinstance(given, dict) else f" (got {given!r})"
+        secret = "TOKEN" in name or "SECRET" in name
+        shown = "" if secret or isinstance(given, dict) else f" (got {given!r})"
         message = str(first["msg"]).removeprefix("Value error, ")
         raise SettingsError(f"Setting {name}: {message}{shown}") from None

@@ -79,6 +79,11 @@ class SqlInbox:
             for row in self._session().scalars(stmt)
         ]
 
+    def count_pending(self) -> int:
+        """How many stored updates are not handled yet (``/metrics``)."""
+        stmt = select(func.count()).where(col(InboxRow.processed_at).is_(None))
+        return int(self._session().execute(stmt).scalar_one())
+
     def next_due_at(self, now: datetime) -> datetime | None:
         """When the earliest update that waits for a retry falls due (None: none waits)."""
         stmt = select(func.min(col(InboxRow.next_attempt_at))).where(
@@ -192,6 +197,11 @@ class SqlOutbox:
             _due(col(OutboxRow.next_attempt_at), now),
         )
         return int(self._session().execute(stmt).scalar() or 0)
+
+    def count_pending(self) -> int:
+        """How many messages wait to be sent, due or not (``/metrics``)."""
+        stmt = select(func.count()).where(col(OutboxRow.status) == OutboxStatus.PENDING)
+        return int(self._session().execute(stmt).scalar_one())
 
     def next_due_at(self, now: datetime) -> datetime | None:
         """When the earliest message that waits for a retry falls due (None: none waits)."""

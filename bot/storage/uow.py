@@ -21,7 +21,7 @@ from __future__ import annotations
 from types import TracebackType
 from typing import TYPE_CHECKING, Self
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
 from bot.storage.conversations import (
@@ -100,6 +100,10 @@ class SqlUnitOfWork:
             session.commit()
         finally:
             self._close()
+
+    def ping(self) -> None:
+        """A trivial query: raises when the database does not answer (``/healthz``)."""
+        self._session().execute(text("SELECT 1"))
 
     def rollback(self) -> None:
         """Throw away everything done in this unit of work, then close it. Safe to repeat."""

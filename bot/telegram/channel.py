@@ -10,6 +10,7 @@ import signal
 from collections.abc import Collection
 from datetime import timedelta
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 from telegram import (
     BotCommand,
@@ -18,7 +19,7 @@ from telegram import (
     BotCommandScopeChat,
     BotCommandScopeChatMember,
 )
-from telegram.error import InvalidToken, NetworkError, TelegramError
+from telegram.error import BadRequest, InvalidToken, NetworkError, TelegramError
 from telegram.ext import AIORateLimiter, ExtBot
 from telegram.request import HTTPXRequest
 
@@ -28,8 +29,10 @@ from bot.followups import FollowUpDispatcher, FollowUpFlow
 from bot.settings import TELEGRAM_API
 from bot.storage import UnitOfWorkFactory
 from bot.telegram import doctor
-from bot.telegram.poller import Poller
+from bot.telegram.metrics import BotApiCounts, CountingRequest, Metric, counters
+from bot.telegram.poller import ALLOWED_UPDATES, Poller
 from bot.telegram.sender import Sender
+from bot.telegram.webhook import OpsServer, Webhook
 from bot.telegram.worker import DeskEngine, Worker
 from flows.engine import Conversations
 from knowledge.responses import Responses, Say
@@ -85,7 +88,9 @@ def build_bot(token: str, base_url: str, base_file_url: str) -> ExtBot[Any]:
         base_url=base_url,
         base_file_url=base_file_url,
         rate_limiter=AIORateLimiter(max_retries=0),  # 429s are retried by the sender
-        request=HTTPXRequest(connection_pool_size=8, connect_timeout=10, read_timeout=20),
+        request=CountingRequest(
+            BotApiCounts(), connection_pool_size=8, connect_timeout=10, read_timeout=20
+        ),
         get_updates_request=HTTPXRequest(connect_timeout=10, read_timeout=40),
     )
 
@@ -111,7 +116,12 @@ class TelegramChannel:
         followup_lease: timedelta = timedelta(seconds=60),
         hang_after_claim: bool = False,
         admin: Admin | None = None,
+        webhook_url: str = "",
+        webhook_secret: str | None = None,
+        listen: tuple[str, int] | None = None,
     ):
+        """``webhook_url`` set: webhook mode, served on ``listen`` (host, port); else long
+        polling, with ``/healthz`` and ``/metrics`` on ``listen`` when it is given."""
         self.bot = bot
         self.conversations = conversations
         self.knowledge_watch = knowledge_watch
@@ -158,6 +168,44 @@ class TelegramChannel:
         self.poller = Poller(
             bot=bot, new_uow=new_uow, clock=clock, on_stored=self.worker.wake, timeout=poll_timeout
         )
+        self.webhook_url = webhook_url
+        self.webhook = (
+            Webhook(
+                path=urlsplit(webhook_url).path,
+                secret=webhook_secret or "",
+                new_uow=new_uow,
+                clock=clock,
+                on_stored=self.worker.wake,
+            )
+            if webhook_url
+            else None
+        )
+        if self.webhook is not None and not webhook_secret:
+            raise ChannelError("webhook mode needs WEBHOOK_SECRET")
+        self.ops = (
+            OpsServer(
+                host=listen[0],
+                port=listen[1],
+                new_uow=new_uow,
+                metrics=self.metrics,
+                webhook=self.webhook,
+            )
+            if listen is not None
+            else None
+        )
+        if self.webhook is not None and self.ops is None:
+            raise ChannelError("webhook mode needs WEBHOOK_LISTEN")
+        self._webhook_secret = webhook_secret
+
+    def metrics(self) -> list[Metric]:
+        """This process's counters, for ``/metrics`` (the queues' depths are added there)."""
+        request = self.bot.request
+        return counters(
+            stored=self.poller.stored + (self.webhook.counts.stored if self.webhook else 0),
+            handled=self.worker.finished,
+            failed=self.worker.set_aside,
+            api=request.counts if isinstance(request, CountingRequest) else None,
+        )
 
     async def run(self) -> None:
         """Serve until SIGINT/SIGTERM; then finish the update in hand and stop.
@@ -176,8 +224,12 @@ class TelegramChannel:
         try:
             await self._check()
             await self._set_commands()
+            await self._serve()
             log.info("connected as @%s; waiting for customers", self.bot.username)
-            poller = asyncio.create_task(self.poller.run(stop), name="poller")
+            if self.webhook is None:
+                poller = asyncio.create_task(self.poller.run(stop), name="poller")
+            else:  # nothing to poll: Telegram posts to the webhook
+                poller = asyncio.create_task(_until(stop), name="webhook")
             worker = asyncio.create_task(self.worker.run(stop), name="worker")
             sender = asyncio.create_task(self.sender.run(stop), name="sender")
             watcher = asyncio.create_task(self._watch_knowledge(stop), name="knowledge")
@@ -203,9 +255,46 @@ class TelegramChannel:
                 await self.worker.drain()
                 await self.sender.send_due()
         finally:
+            if self.ops is not None:  # after the worker: what was stored is handled
+                with contextlib.suppress(Exception):
+                    await self.ops.stop()
             with contextlib.suppress(Exception):
                 await self.bot.shutdown()
             log.info("stopped")
+
+    async def _serve(self) -> None:
+        """Start the HTTP server; in webhook mode then tell Telegram where to post.
+
+        The webhook stays set when the bot stops: other replicas keep taking updates, and a
+        restarted one finds Telegram's retries waiting. Polling mode removes it (``Poller``).
+        """
+        if self.ops is not None:
+            try:
+                await self.ops.start()
+            except OSError as exc:
+                setting = "WEBHOOK_LISTEN" if self.webhook is not None else "METRICS_LISTEN"
+                raise ChannelError(
+                    f"cannot listen on {self.ops.host}:{self.ops.port} ({setting}):"
+                    f" {exc.strerror or exc}"
+                ) from None
+        if self.webhook is None:
+            return
+        attempt = 0
+        while True:
+            try:
+                await self.bot.set_webhook(
+                    self.webhook_url,
+                    secret_token=self._webhook_secret,
+                    allowed_updates=ALLOWED_UPDATES,
+                )
+                log.info("webhook set: Telegram posts updates to WEBHOOK_URL")
+                return
+            except TelegramError as exc:
+                attempt += 1
+                if isinstance(exc, BadRequest) or attempt >= 5:
+                    raise ChannelError(f"setWebhook failed (WEBHOOK_URL): {exc.message}") from None
+                log.warning("setWebhook failed (%s); trying again", exc.message)
+                await asyncio.sleep(min(2.0**attempt, 10.0))
 
     async def _watch_knowledge(self, stop: asyncio.Event, every: float = 3.0) -> None:
         """Pick up edited knowledge files while running (bad edits keep the old ones); the
@@ -282,3 +371,7 @@ class TelegramChannel:
                 await self.bot.set_my_commands(commands, scope=scope, language_code=language)
             except TelegramError as exc:  # a nicety: the menu of commands
                 log.info("setMyCommands failed: %s", exc)
+
+
+async def _until(stop: asyncio.Event) -> None:
+    await stop.wait()

@@ -42,8 +42,10 @@ class Poller:
         self.clock = clock
         self.on_stored = on_stored
         self.timeout = timeout
+        self.stored = 0  # new updates stored since start (``/metrics``)
 
     async def run(self, stop: asyncio.Event) -> None:
+        await self._no_webhook()
         offset = await self._first_offset(stop)
         failures = 0
         while not stop.is_set():
@@ -107,13 +109,17 @@ class Poller:
         while True:
             try:
                 while pieces:
+                    added = 0
                     with self.new_uow() as uow:
                         for update in pieces[0]:
                             payload = json.dumps(update.to_dict(), ensure_ascii=False)
                             chat = update.effective_chat
                             chat_id = chat.id if chat is not None else None
-                            uow.inbox.add(update.update_id, payload, self.clock.now(), chat_id)
+                            added += uow.inbox.add(
+                                update.update_id, payload, self.clock.now(), chat_id
+                            )
                         uow.commit()
+                    self.stored += added
                     pieces.pop(0)
                     failures = 0
                 return max(u.update_id for u in updates)
@@ -132,6 +138,18 @@ class Poller:
                     log.exception("could not store updates; retrying before confirming them")
                 if await sleep(stop, pause):
                     return None
+
+    async def _no_webhook(self) -> None:
+        """getUpdates is refused while a webhook is set (left by webhook mode, say): remove it
+        first, rather than meet a 409 and wait."""
+        try:
+            info = await self.bot.get_webhook_info()
+        except TelegramError as exc:  # the 409 handling below still removes it
+            log.warning("getWebhookInfo failed: %s", exc)
+            return
+        if info.url:
+            log.warning("a webhook is set; removing it to poll (WEBHOOK_URL is not set)")
+            await self._drop_webhook()
 
     async def _drop_webhook(self) -> None:
         try:

@@ -88,6 +88,7 @@ class Worker:
         self._answered: set[int] = set()  # button presses already acknowledged to Telegram
         self._retry_in: float | None = None  # seconds until an update waiting to retry is due
         self.finished = 0  # updates finished since start
+        self.set_aside = 0  # of those, set aside after failing with a bug
 
     async def run(self, stop: asyncio.Event) -> None:
         await keep_going(
@@ -226,3 +227,4 @@ class Worker:
                 message = OutgoingMessage(chat.id, MessageKind.SEND, text)
                 uow.outbox.add(message, self.clock.now())
             uow.commit()
+        self.set_aside += 1

@@ -1021,6 +1021,17 @@ class FakeBotApi:
             return [p for m, p in self._requests if m.lower() == method.lower()]
 
     @property
+    def webhook_url(self) -> str:
+        """The URL of the last ``setWebhook`` ("" when none is set, or it was deleted)."""
+        with self._cond:
+            return self._webhook_url
+
+    def set_webhook(self, url: str) -> None:
+        """As if a webhook had been left set (by an earlier run in webhook mode, say)."""
+        with self._cond:
+            self._webhook_url = url
+
+    @property
     def confirmed_offset(self) -> int:
         with self._cond:
             return self._confirmed_offset

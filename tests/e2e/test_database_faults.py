@@ -31,7 +31,7 @@ from bot.telegram.channel import build_bot
 from bot.telegram.poller import Poller
 from bot.telegram.sender import Sender
 from bot.telegram.worker import Worker
-from tests.databases import PG_SKIP_REASON, drop_everything, postgres_url
+from tests.databases import drop_everything, empty_postgres, postgres_url
 from tests.e2e.fake_bot_api import FakeBotApi
 
 CUSTOMERS = 40
@@ -50,14 +50,8 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'bot.db'}"
         return
-    url = postgres_url()
-    if url is None:
-        pytest.skip(PG_SKIP_REASON)
-    engine = make_engine(url)
-    drop_everything(engine)
-    engine.dispose()
-    separator = "&" if "?" in url else "?"
-    yield f"{url}{separator}application_name={VICTIM}"
+    url = empty_postgres(application_name=VICTIM)
+    yield url
     engine = make_engine(url)
     drop_everything(engine)
     engine.dispose()

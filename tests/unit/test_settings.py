@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.settings import Settings, SettingsError, load_settings
+from bot.settings import Settings, SettingsError, load_settings, parse_listen
 from flows.text import DEFAULT_ORDER_NUMBER_PATTERN
 from knowledge.loader import default_knowledge_dir
 
@@ -155,3 +155,55 @@ def test_order_number_pattern_is_checked_when_read(monkeypatch: pytest.MonkeyPat
         message = str(caught.value)
         assert message.startswith(f"Setting ORDER_NUMBER_PATTERN: {expected}"), message
         assert "\n" not in message
+
+
+def test_polling_unless_a_webhook_url_is_set() -> None:
+    settings = load_settings()
+    assert not settings.webhook and settings.secret is None
+    assert settings.webhook_listen == "0.0.0.0:8443"
+    assert settings.metrics_listen == ""  # no port opened unless asked
+
+
+def test_a_webhook_needs_a_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WEBHOOK_URL", "https://bot.example.com/telegram")
+    with pytest.raises(SettingsError, match="WEBHOOK_SECRET must be set with WEBHOOK_URL"):
+        load_settings()
+    monkeypatch.setenv("WEBHOOK_SECRET", "Abc_123-xyz")
+    settings = load_settings()
+    assert settings.webhook and settings.secret == "Abc_123-xyz"
+    assert "Abc_123-xyz" not in repr(settings)
+
+
+@pytest.mark.parametrize("secret", ["has space", "ümlaut", "semi;colon", "x" * 257])
+def test_a_wrong_secret_is_refused_without_showing_it(
+    monkeypatch: pytest.MonkeyPatch, secret: str
+) -> None:
+    monkeypatch.setenv("WEBHOOK_URL", "https://bot.example.com/telegram")
+    monkeypatch.setenv("WEBHOOK_SECRET", secret)
+    with pytest.raises(SettingsError, match="WEBHOOK_SECRET: must be 1-256") as raised:
+        load_settings()
+    assert secret not in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "problem"),
+    [
+        ("WEBHOOK_URL", "bot.example.com/hook", "public https:// URL"),
+        ("WEBHOOK_URL", "https://bot.example.com/healthz", "serves operations"),
+        ("WEBHOOK_LISTEN", "8443", "host:port"),
+        ("METRICS_LISTEN", "127.0.0.1:99999", "host:port"),
+    ],
+)
+def test_wrong_webhook_settings_name_the_setting(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str, problem: str
+) -> None:
+    monkeypatch.setenv("WEBHOOK_SECRET", "s3cret")
+    monkeypatch.setenv(name, value)
+    with pytest.raises(SettingsError, match=f"Setting {name}: .*{problem}"):
+        load_settings()
+
+
+def test_listen_addresses_are_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("METRICS_LISTEN", " [::1]:9464 ")
+    assert parse_listen(load_settings().metrics_listen) == ("::1", 9464)
+    assert parse_listen("0.0.0.0:8443") == ("0.0.0.0", 8443)
