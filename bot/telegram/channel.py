@@ -30,6 +30,7 @@ from bot.storage import UnitOfWorkFactory
 from bot.telegram import doctor
 from bot.telegram.poller import Poller
 from bot.telegram.sender import Sender
+from bot.telegram.timing import backoff, sleep
 from bot.telegram.worker import DeskEngine, Worker
 from flows.engine import Conversations
 from knowledge.responses import Responses, Say
@@ -88,6 +89,44 @@ def build_bot(token: str, base_url: str, base_file_url: str) -> ExtBot[Any]:
         request=HTTPXRequest(connection_pool_size=8, connect_timeout=10, read_timeout=20),
         get_updates_request=HTTPXRequest(connect_timeout=10, read_timeout=40),
     )
+
+
+CONNECT_FIRST = 1.0  # seconds before the second try to reach the Bot API at start
+CONNECT_MOST = 60.0  # the longest wait between tries
+
+
+async def connect(
+    bot: ExtBot[Any],
+    stop: asyncio.Event,
+    *,
+    first: float = CONNECT_FIRST,
+    most: float = CONNECT_MOST,
+) -> bool:
+    """Reach the Bot API (``getMe``), trying for as long as it takes; False if ``stop`` came
+    first. An unreachable Bot API (a network error, its 5xx) is tried again after a doubling
+    wait capped at ``most``, one log line per try; a refused token stops at once
+    (``ChannelError``): waiting would not mend it."""
+    failures = 0
+    while not stop.is_set():
+        try:
+            await bot.initialize()
+            return True
+        except InvalidToken:
+            raise ChannelError(
+                "TELEGRAM_BOT_TOKEN was refused by the Bot API: check the token from"
+                " @BotFather (and TELEGRAM_BASE_URL)."
+            ) from None
+        except NetworkError as exc:
+            failures += 1
+            pause = backoff(failures, first=first, most=most)
+            log.warning(
+                "cannot reach the Bot API (%s); try %d failed, trying again in %.0f s",
+                exc.message,
+                failures,
+                pause,
+            )
+            await sleep(stop, pause)
+    return False
 
 
 class TelegramChannel:
@@ -172,8 +211,10 @@ class TelegramChannel:
         setting = doctor.agent_chat_setting(self.agent_chat_id, escalation=self.escalation)
         if setting is not None and setting.status is doctor.Status.FAIL:
             raise ChannelError(f"cannot start: {setting.name}: {setting.message}")
-        await self._connect()
         try:
+            if not await connect(self.bot, stop):
+                log.info("stopped before the Bot API could be reached")
+                return
             await self._check()
             await self._set_commands()
             log.info("connected as @%s; waiting for customers", self.bot.username)
@@ -218,26 +259,6 @@ class TelegramChannel:
                 await self.knowledge_watch.refresh()
             except Exception:
                 log.exception("checking the knowledge files failed")
-
-    async def _connect(self) -> None:
-        attempt = 0
-        while True:
-            try:
-                await self.bot.initialize()
-                return
-            except InvalidToken:
-                raise ChannelError(
-                    "TELEGRAM_BOT_TOKEN was refused by the Bot API: check the token from"
-                    " @BotFather (and TELEGRAM_BASE_URL)."
-                ) from None
-            except NetworkError as exc:
-                attempt += 1
-                if attempt >= 5:
-                    raise ChannelError(
-                        f"cannot reach the Bot API at TELEGRAM_BASE_URL: {exc.message}"
-                    ) from None
-                log.warning("cannot reach the Bot API (%s); trying again", exc.message)
-                await asyncio.sleep(min(2.0**attempt, 10.0))
 
     async def _check(self) -> None:
         """The start-up check of ``bot.telegram.doctor``: the agent chat and the bot's rights."""
