@@ -80,7 +80,20 @@ class ChannelError(Exception):
     """The Telegram channel cannot start; the message says why, for the operator."""
 
 
+class _RetriedBySender(logging.Filter):
+    """Drops PTB's ERROR (with traceback) for a 429 that its limiter passes on: the sender
+    retries it and logs one WARNING with ``retry_after`` (a 429 is routine, not a bug)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("Rate limit hit after maximum of")
+
+
+_LIMITER_LOG = logging.getLogger("telegram.ext.AIORateLimiter")
+
+
 def build_bot(token: str, base_url: str, base_file_url: str) -> ExtBot[Any]:
+    if not any(isinstance(f, _RetriedBySender) for f in _LIMITER_LOG.filters):
+        _LIMITER_LOG.addFilter(_RetriedBySender())
     return ExtBot(
         token,
         base_url=base_url,

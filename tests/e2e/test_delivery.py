@@ -434,3 +434,27 @@ def test_admins_are_told_once_per_loss_of_the_agent_chat(
     assert len(to_222) == 2  # one per loss, neither tried again
     assert statuses(app, 222) == ["failed", "failed"]
     assert statuses(app, agents)[-1] == "pending"  # card 3 waits for the bot's return
+
+
+def test_a_handled_429_is_one_warning_line_without_a_traceback(
+    fake_api: FakeBotApi, app: App, clock: SettableClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A 429 is routine: one WARNING that says how long, no ERROR, no traceback."""
+    queue(app, "slow down")
+    fake_api.enforce_retry_after = False  # the bot's clock is moved instead of waiting
+    fake_api.fail_next("sendMessage", 429, retry_after=7)
+
+    async def work(bot: Bot) -> None:
+        sender = Sender(bot=bot, new_uow=app.new_uow, clock=clock)
+        await sender.send_due()
+        clock.current += timedelta(seconds=7)
+        await sender.send_due()
+
+    with caplog.at_level(logging.DEBUG):
+        run(with_bot(fake_api, work))
+    assert [m["text"] for m in fake_api.sent_messages(ANN)] == ["slow down"]
+    loud = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert [(r.levelname, r.getMessage()) for r in loud] == [
+        ("WARNING", "Telegram asked to slow down: pausing sends for 7 s")
+    ]
+    assert not [r for r in caplog.records if r.exc_info], "a traceback was logged"
