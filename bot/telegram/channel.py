@@ -160,6 +160,7 @@ class TelegramChannel:
         base_url: str = TELEGRAM_API,
         followups: FollowUpFlow | None = None,
         followup_rate: float = 10.0,
+        send_stale_after: timedelta | None = None,
         followup_lease: timedelta = timedelta(seconds=60),
         hang_after_claim: bool = False,
         admin: Admin | None = None,
@@ -179,6 +180,7 @@ class TelegramChannel:
             admin_ids=admin_ids,
             responses=responses,
             followup_rate=followup_rate,
+            stale_after=send_stale_after,
         )
         self.worker = Worker(
             bot=bot,

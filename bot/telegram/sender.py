@@ -3,8 +3,11 @@
 Only rows that are due are read (in SQL), and the sender sleeps until the next one falls
 due or something new is queued. What a failure does to a row:
 
-- a network error or a Bot API outage: retried with backoff for as long as it takes;
+- a network error or a Bot API outage: retried with backoff (doubling with the failures
+  in a row, up to a minute) for as long as it takes; the row is not charged an attempt;
 - a 429: all sending pauses for its ``retry_after``; the row is not charged an attempt;
+- a row still pending when older than ``stale_after`` (``SEND_STALE_AFTER``) is given up:
+  logged at WARNING and counted (``stale``), never sent late (the agent chat's are kept);
 - a 403 (the customer blocked the bot): the customer is marked and what was queued for
   them is cancelled, their pending follow-ups too;
 - a 403 from the agent chat (the bot was removed from it): logged at ERROR once; its rows
@@ -74,6 +77,7 @@ class Sender:
         admin_ids: Collection[int] = (),
         responses: Responses | None = None,  # for the admins' notice; none: they are not told
         followup_rate: float | None = None,  # FOLLOW_UP rows a second at most; None: no limit
+        stale_after: timedelta | None = None,  # give up rows older than this; None: never
     ):
         self.bot = bot
         self.new_uow = new_uow
@@ -88,7 +92,10 @@ class Sender:
         self._gone: set[int] = set()  # chats that blocked the bot during this pass
         self._unrecorded: dict[int, tuple[OutboxItem, int | None]] = {}  # sent, not yet marked
         self.followup_budget = SendBudget(followup_rate) if followup_rate is not None else None
+        self.stale_after = stale_after
         self.delivered = 0  # rows done with since start (sent or given up)
+        self.stale = 0  # rows given up since start because they were older than stale_after
+        self._outage = 0  # network errors in a row: the backoff while the Bot API is away
 
     async def run(self, stop: asyncio.Event) -> None:
         """Send until ``stop`` is set; sleeps until woken or the next row falls due."""
@@ -121,6 +128,9 @@ class Sender:
                 break  # the rest are follow-ups too: live rows come first in ``due``
             if budget is not None and self.wake.is_set():
                 return 0.0  # something new was queued: live replies before more follow-ups
+            if self._stale(item):
+                self.delivered += 1
+                continue
             delivered = await self.deliver(item)
             if budget is not None:
                 budget.take()  # after the call: its arrival lies before this moment
@@ -168,23 +178,49 @@ class Sender:
         except BadRequest as exc:
             return await self._bad_request(item, exc)
         except NetworkError as exc:  # includes TimedOut and the Bot API's 5xx
-            pause = min(MAX_BACKOFF, 2.0 ** (item.attempts + 1))
+            self._outage += 1
+            pause = min(MAX_BACKOFF, 2.0**self._outage)
             log.warning(
                 "sending to chat %s failed (%s); trying again in %.0f s",
                 item.chat_id,
                 exc.message,
                 pause,
             )
-            self._retry(item, f"network: {exc.message}", after=pause)
+            self._retry(item, f"network: {exc.message}", after=pause, count=False)
             return False
         except TelegramError as exc:
             log.error("Telegram refused a message to chat %s: %s", item.chat_id, exc.message)
             self._fail(item, exc.message)
             return True
+        self._outage = 0
         if self._agent_chat_lost and item.chat_id == self.agent_chat_id:
             self._agent_chat_lost = False
             log.info("the bot is back in the agent chat; sending the notices kept meanwhile")
         self._mark_sent(item, message_id)
+        return True
+
+    def _stale(self, item: OutboxItem) -> bool:
+        """Give the row up (logged, counted) if it waited longer than ``stale_after``.
+
+        The team's notices are kept however old (a lost agent chat keeps them until the bot
+        is back there): a late ticket card still matters, a late reply to a customer not.
+        """
+        if self.stale_after is None or item.chat_id == self.agent_chat_id:
+            return False
+        age = self.clock.now() - item.created_at
+        if age <= self.stale_after:
+            return False
+        limit = f"{self.stale_after.total_seconds() / 3600:g} h"
+        with self.new_uow() as uow:
+            uow.outbox.mark_failed(item.id, f"stale: not sent within {limit}")
+            uow.commit()
+        self.stale += 1
+        log.warning(
+            "gave up a message to chat %s: not sent within %s of being queued (last error: %s)",
+            item.chat_id,
+            limit,
+            item.error or "none",
+        )
         return True
 
     def _agent_chat_refused(self, item: OutboxItem, exc: Forbidden) -> bool:
