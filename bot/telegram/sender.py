@@ -6,6 +6,7 @@ due or something new is queued. What a failure does to a row:
 - a network error or a Bot API outage: retried with backoff (doubling with the failures
   in a row, up to a minute) for as long as it takes; the row is not charged an attempt;
 - a 429: all sending pauses for its ``retry_after``; the row is not charged an attempt;
+  the pause is stored on the row (its retry time), so a restarted sender waits it out;
 - a row still pending when older than ``stale_after`` (``SEND_STALE_AFTER``) is given up:
   logged at WARNING and counted (``stale``), never sent late (the agent chat's are kept);
 - a 403 (the customer blocked the bot): the customer is marked and what was queued for
@@ -28,7 +29,7 @@ import asyncio
 import logging
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from telegram import Bot, ReplyParameters
 from telegram.constants import ParseMode
@@ -39,6 +40,7 @@ from bot.followups import SendBudget
 from bot.markup import plain, split_html
 from bot.storage import (
     LIVE,
+    RETRY_AFTER,
     MessageKind,
     OutboxItem,
     OutgoingMessage,
@@ -89,6 +91,7 @@ class Sender:
         self._agent_chat_lost = False  # a 403 from it was logged; cleared by the next send
         self.wake = asyncio.Event()
         self._paused_until = clock.now()
+        self._pause_restored = False  # a 429 pause stored before a restart was looked for
         self._gone: set[int] = set()  # chats that blocked the bot during this pass
         self._unrecorded: dict[int, tuple[OutboxItem, int | None]] = {}  # sent, not yet marked
         self.followup_budget = SendBudget(followup_rate) if followup_rate is not None else None
@@ -111,6 +114,8 @@ class Sender:
     async def send_due(self) -> float:
         """Send every row that is due; returns how long to sleep before looking again."""
         now = self.clock.now()
+        if not self._pause_restored:
+            self._restore_pause(now)
         if self._paused_until > now:
             return (self._paused_until - now).total_seconds()
         self._record_unrecorded()
@@ -158,8 +163,8 @@ class Sender:
             wait = exc.retry_after
             seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
             self._paused_until = self.clock.now() + timedelta(seconds=seconds)
+            self._retry(item, f"{RETRY_AFTER} {seconds:g}", after=seconds, count=False)
             log.warning("Telegram asked to slow down: pausing sends for %.0f s", seconds)
-            self._retry(item, f"429 retry after {seconds:g}", after=seconds, count=False)
             return False
         except Forbidden as exc:
             if item.chat_id == self.agent_chat_id:
@@ -198,6 +203,18 @@ class Sender:
             log.info("the bot is back in the agent chat; sending the notices kept meanwhile")
         self._mark_sent(item, message_id)
         return True
+
+    def _restore_pause(self, now: datetime) -> None:
+        """Take up a 429 pause that a stopped or killed process left in the outbox."""
+        with self.new_uow() as uow:
+            until = uow.outbox.paused_until(now)
+        self._pause_restored = True
+        if until is not None and until > self._paused_until:
+            self._paused_until = until
+            log.warning(
+                "a 429 pause from before the restart lasts %.0f s more: sends wait for it",
+                (until - now).total_seconds(),
+            )
 
     def _stale(self, item: OutboxItem) -> bool:
         """Give the row up (logged, counted) if it waited longer than ``stale_after``.
