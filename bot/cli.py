@@ -227,6 +227,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         base_url=settings.telegram_base_url,
         followups=app.followups,
         followup_rate=settings.followup_rate,
+        send_stale_after=settings.send_stale_after,
         followup_lease=settings.followup_lease,
         # a test hook: freeze after claiming follow-ups, so a test can kill the process there
         hang_after_claim=os.environ.get("SUPPORTBOT_TEST_HANG_AFTER_CLAIM") == "1",

@@ -122,6 +122,9 @@ class Settings(BaseSettings):
     # a follow-up claimed by a process that died is taken again after this (with several
     # processes on PostgreSQL, one stalled this long may see its claim taken over)
     followup_lease: Duration = timedelta(seconds=60)
+    # a reply Telegram could not take (429s, an outage, the bot down) for this long after it
+    # was queued is given up (logged and counted) rather than sent that late
+    send_stale_after: Duration = timedelta(hours=24)
     # when the team is in, e.g. "Mon-Fri 09:00-18:00, Sat 10:00-14:00"; empty: not said
     support_hours: str = ""
     timezone: str = "UTC"  # an IANA name (Europe/Berlin): SUPPORT_HOURS is read in it

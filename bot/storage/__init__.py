@@ -12,6 +12,7 @@ from bot.storage.migrate import current_revision, downgrade, schema_drift, upgra
 from bot.storage.records import (
     FOLLOW_UP,
     LIVE,
+    RETRY_AFTER,
     InboxItem,
     MessageKind,
     OutboxItem,
@@ -23,6 +24,7 @@ from bot.storage.uow import SqlUnitOfWork
 __all__ = [
     "FOLLOW_UP",
     "LIVE",
+    "RETRY_AFTER",
     "AlreadyRunning",
     "DatabaseUnavailable",
     "InboxItem",

@@ -2,8 +2,9 @@
 
 SQLite serialises writers inside a process well (``BEGIN IMMEDIATE``), but two bots on one
 file would both poll Telegram and fight over the same updates. ``hold_single_process``
-takes an exclusive lock on ``<database>.lock`` for as long as the process lives and refuses
-a second one with a message that says what to do. PostgreSQL needs no such lock here.
+takes an exclusive lock on ``<database>.lock`` (beside the file a symlink leads to) for as
+long as the process lives and refuses a second one with a message that says what to do.
+PostgreSQL needs no such lock here.
 """
 
 from __future__ import annotations
@@ -29,7 +30,10 @@ def hold_single_process(url: str) -> Path | None:
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
         return None
-    path = Path(str(parsed.database)).resolve().with_name(Path(str(parsed.database)).name + ".lock")
+    # the file itself, whatever the name used: symlinks (of the file or a folder above it)
+    # and relative paths lead every process on one file to one lock
+    database = Path(str(parsed.database)).resolve()
+    path = database.with_name(database.name + ".lock")
     path.parent.mkdir(parents=True, exist_ok=True)
     handle = path.open("a+", encoding="utf-8")
     try:

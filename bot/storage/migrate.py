@@ -12,18 +12,56 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
-from sqlalchemy import Connection, Engine
+from alembic.script import ScriptDirectory
+from alembic.script.revision import RevisionError
+from alembic.util import CommandError
+from sqlalchemy import Connection, Engine, inspect
 from sqlmodel import SQLModel
 
 import bot.storage.tables  # noqa: F401  (registers the tables on SQLModel.metadata)
+from bot.storage.errors import StorageError
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 
+class UnexpectedSchema(StorageError):
+    """The database is not one supportbot migrated (or one a newer release did)."""
+
+
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Bring the schema up to ``revision`` (the newest by default), in one transaction."""
+    """Bring the schema up to ``revision`` (the newest by default), in one transaction.
+
+    Refuses (``UnexpectedSchema``, one line) a database it would mix into: tables and no
+    revision of ours (another application's), or a revision this release does not know.
+    """
     with engine.begin() as connection:
-        command.upgrade(_config(connection), revision)
+        config = _config(connection)
+        _expect_ours(connection, config, engine.url.render_as_string(hide_password=True))
+        command.upgrade(config, revision)
+
+
+def _expect_ours(connection: Connection, config: Config, shown: str) -> None:
+    current = MigrationContext.configure(connection).get_current_revision()
+    if current is None:
+        found = sorted(set(inspect(connection).get_table_names()) - {"alembic_version"})
+        if found:
+            names = ", ".join(found[:5]) + (f" and {len(found) - 5} more" if len(found) > 5 else "")
+            raise UnexpectedSchema(
+                f"the database {shown} is not supportbot's: it has tables ({names}) and no"
+                " schema revision of ours; point DATABASE_URL at an empty database or"
+                " supportbot's own"
+            )
+        return
+    try:
+        known = ScriptDirectory.from_config(config).get_revision(current) is not None
+    except (CommandError, RevisionError):
+        known = False
+    if not known:
+        raise UnexpectedSchema(
+            f"the database {shown} is at schema revision {current!r}, which this supportbot"
+            " does not know (a newer release migrated it, or another application did): run"
+            " that release, or point DATABASE_URL at this release's database"
+        )
 
 
 def downgrade(engine: Engine, revision: str = "base") -> None:

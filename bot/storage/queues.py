@@ -12,6 +12,7 @@ from sqlmodel import col, select
 
 from bot.storage.errors import NotFound
 from bot.storage.records import (
+    RETRY_AFTER,
     InboxItem,
     MessageKind,
     OutboxItem,
@@ -207,6 +208,16 @@ class SqlOutbox:
         """When the earliest message that waits for a retry falls due (None: none waits)."""
         stmt = select(func.min(col(OutboxRow.next_attempt_at))).where(
             col(OutboxRow.status) == OutboxStatus.PENDING, col(OutboxRow.next_attempt_at) > now
+        )
+        return self._session().execute(stmt).scalar()
+
+    def paused_until(self, now: datetime) -> datetime | None:
+        """When the latest 429 pause stored on a pending row ends, if after ``now``: a
+        restarted sender waits it out (the row charged the 429 is due when it ends)."""
+        stmt = select(func.max(col(OutboxRow.next_attempt_at))).where(
+            col(OutboxRow.status) == OutboxStatus.PENDING,
+            col(OutboxRow.error).startswith(RETRY_AFTER),
+            col(OutboxRow.next_attempt_at) > now,
         )
         return self._session().execute(stmt).scalar()
 

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+RETRY_AFTER = "429 retry after"  # how a row's error begins while it waits out a 429 pause
+
 
 class OutboxStatus(StrEnum):
     """Where an outbox row stands: waiting to be sent, sent, given up, or cancelled."""

@@ -32,6 +32,7 @@ from bot.telegram import doctor
 from bot.telegram.metrics import BotApiCounts, CountingRequest, Metric, counters
 from bot.telegram.poller import ALLOWED_UPDATES, Poller
 from bot.telegram.sender import Sender
+from bot.telegram.timing import backoff, sleep
 from bot.telegram.webhook import OpsServer, Webhook
 from bot.telegram.worker import DeskEngine, Worker
 from flows.engine import Conversations
@@ -82,7 +83,20 @@ class ChannelError(Exception):
     """The Telegram channel cannot start; the message says why, for the operator."""
 
 
+class _RetriedBySender(logging.Filter):
+    """Drops PTB's ERROR (with traceback) for a 429 that its limiter passes on: the sender
+    retries it and logs one WARNING with ``retry_after`` (a 429 is routine, not a bug)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("Rate limit hit after maximum of")
+
+
+_LIMITER_LOG = logging.getLogger("telegram.ext.AIORateLimiter")
+
+
 def build_bot(token: str, base_url: str, base_file_url: str) -> ExtBot[Any]:
+    if not any(isinstance(f, _RetriedBySender) for f in _LIMITER_LOG.filters):
+        _LIMITER_LOG.addFilter(_RetriedBySender())
     return ExtBot(
         token,
         base_url=base_url,
@@ -93,6 +107,44 @@ def build_bot(token: str, base_url: str, base_file_url: str) -> ExtBot[Any]:
         ),
         get_updates_request=HTTPXRequest(connect_timeout=10, read_timeout=40),
     )
+
+
+CONNECT_FIRST = 1.0  # seconds before the second try to reach the Bot API at start
+CONNECT_MOST = 60.0  # the longest wait between tries
+
+
+async def connect(
+    bot: ExtBot[Any],
+    stop: asyncio.Event,
+    *,
+    first: float = CONNECT_FIRST,
+    most: float = CONNECT_MOST,
+) -> bool:
+    """Reach the Bot API (``getMe``), trying for as long as it takes; False if ``stop`` came
+    first. An unreachable Bot API (a network error, its 5xx) is tried again after a doubling
+    wait capped at ``most``, one log line per try; a refused token stops at once
+    (``ChannelError``): waiting would not mend it."""
+    failures = 0
+    while not stop.is_set():
+        try:
+            await bot.initialize()
+            return True
+        except InvalidToken:
+            raise ChannelError(
+                "TELEGRAM_BOT_TOKEN was refused by the Bot API: check the token from"
+                " @BotFather (and TELEGRAM_BASE_URL)."
+            ) from None
+        except NetworkError as exc:
+            failures += 1
+            pause = backoff(failures, first=first, most=most)
+            log.warning(
+                "cannot reach the Bot API (%s); try %d failed, trying again in %.0f s",
+                exc.message,
+                failures,
+                pause,
+            )
+            await sleep(stop, pause)
+    return False
 
 
 class TelegramChannel:
@@ -113,6 +165,7 @@ class TelegramChannel:
         base_url: str = TELEGRAM_API,
         followups: FollowUpFlow | None = None,
         followup_rate: float = 10.0,
+        send_stale_after: timedelta | None = None,
         followup_lease: timedelta = timedelta(seconds=60),
         hang_after_claim: bool = False,
         admin: Admin | None = None,
@@ -137,6 +190,7 @@ class TelegramChannel:
             admin_ids=admin_ids,
             responses=responses,
             followup_rate=followup_rate,
+            stale_after=send_stale_after,
         )
         self.worker = Worker(
             bot=bot,
@@ -220,8 +274,10 @@ class TelegramChannel:
         setting = doctor.agent_chat_setting(self.agent_chat_id, escalation=self.escalation)
         if setting is not None and setting.status is doctor.Status.FAIL:
             raise ChannelError(f"cannot start: {setting.name}: {setting.message}")
-        await self._connect()
         try:
+            if not await connect(self.bot, stop):
+                log.info("stopped before the Bot API could be reached")
+                return
             await self._check()
             await self._set_commands()
             await self._serve()
@@ -307,26 +363,6 @@ class TelegramChannel:
                 await self.knowledge_watch.refresh()
             except Exception:
                 log.exception("checking the knowledge files failed")
-
-    async def _connect(self) -> None:
-        attempt = 0
-        while True:
-            try:
-                await self.bot.initialize()
-                return
-            except InvalidToken:
-                raise ChannelError(
-                    "TELEGRAM_BOT_TOKEN was refused by the Bot API: check the token from"
-                    " @BotFather (and TELEGRAM_BASE_URL)."
-                ) from None
-            except NetworkError as exc:
-                attempt += 1
-                if attempt >= 5:
-                    raise ChannelError(
-                        f"cannot reach the Bot API at TELEGRAM_BASE_URL: {exc.message}"
-                    ) from None
-                log.warning("cannot reach the Bot API (%s); trying again", exc.message)
-                await asyncio.sleep(min(2.0**attempt, 10.0))
 
     async def _check(self) -> None:
         """The start-up check of ``bot.telegram.doctor``: the agent chat and the bot's rights."""

@@ -3,8 +3,12 @@
 Only rows that are due are read (in SQL), and the sender sleeps until the next one falls
 due or something new is queued. What a failure does to a row:
 
-- a network error or a Bot API outage: retried with backoff for as long as it takes;
+- a network error or a Bot API outage: retried with backoff (doubling with the failures
+  in a row, up to a minute) for as long as it takes; the row is not charged an attempt;
 - a 429: all sending pauses for its ``retry_after``; the row is not charged an attempt;
+  the pause is stored on the row (its retry time), so a restarted sender waits it out;
+- a row still pending when older than ``stale_after`` (``SEND_STALE_AFTER``) is given up:
+  logged at WARNING and counted (``stale``), never sent late (the agent chat's are kept);
 - a 403 (the customer blocked the bot): the customer is marked and what was queued for
   them is cancelled, their pending follow-ups too;
 - a 403 from the agent chat (the bot was removed from it): logged at ERROR once; its rows
@@ -25,7 +29,7 @@ import asyncio
 import logging
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from telegram import Bot, ReplyParameters
 from telegram.constants import ParseMode
@@ -36,6 +40,7 @@ from bot.followups import SendBudget
 from bot.markup import plain, split_html
 from bot.storage import (
     LIVE,
+    RETRY_AFTER,
     MessageKind,
     OutboxItem,
     OutgoingMessage,
@@ -74,6 +79,7 @@ class Sender:
         admin_ids: Collection[int] = (),
         responses: Responses | None = None,  # for the admins' notice; none: they are not told
         followup_rate: float | None = None,  # FOLLOW_UP rows a second at most; None: no limit
+        stale_after: timedelta | None = None,  # give up rows older than this; None: never
     ):
         self.bot = bot
         self.new_uow = new_uow
@@ -85,10 +91,14 @@ class Sender:
         self._agent_chat_lost = False  # a 403 from it was logged; cleared by the next send
         self.wake = asyncio.Event()
         self._paused_until = clock.now()
+        self._pause_restored = False  # a 429 pause stored before a restart was looked for
         self._gone: set[int] = set()  # chats that blocked the bot during this pass
         self._unrecorded: dict[int, tuple[OutboxItem, int | None]] = {}  # sent, not yet marked
         self.followup_budget = SendBudget(followup_rate) if followup_rate is not None else None
+        self.stale_after = stale_after
         self.delivered = 0  # rows done with since start (sent or given up)
+        self.stale = 0  # rows given up since start because they were older than stale_after
+        self._outage = 0  # network errors in a row: the backoff while the Bot API is away
 
     async def run(self, stop: asyncio.Event) -> None:
         """Send until ``stop`` is set; sleeps until woken or the next row falls due."""
@@ -104,6 +114,8 @@ class Sender:
     async def send_due(self) -> float:
         """Send every row that is due; returns how long to sleep before looking again."""
         now = self.clock.now()
+        if not self._pause_restored:
+            self._restore_pause(now)
         if self._paused_until > now:
             return (self._paused_until - now).total_seconds()
         self._record_unrecorded()
@@ -121,6 +133,9 @@ class Sender:
                 break  # the rest are follow-ups too: live rows come first in ``due``
             if budget is not None and self.wake.is_set():
                 return 0.0  # something new was queued: live replies before more follow-ups
+            if self._stale(item):
+                self.delivered += 1
+                continue
             delivered = await self.deliver(item)
             if budget is not None:
                 budget.take()  # after the call: its arrival lies before this moment
@@ -148,8 +163,8 @@ class Sender:
             wait = exc.retry_after
             seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
             self._paused_until = self.clock.now() + timedelta(seconds=seconds)
+            self._retry(item, f"{RETRY_AFTER} {seconds:g}", after=seconds, count=False)
             log.warning("Telegram asked to slow down: pausing sends for %.0f s", seconds)
-            self._retry(item, f"429 retry after {seconds:g}", after=seconds, count=False)
             return False
         except Forbidden as exc:
             if item.chat_id == self.agent_chat_id:
@@ -168,23 +183,61 @@ class Sender:
         except BadRequest as exc:
             return await self._bad_request(item, exc)
         except NetworkError as exc:  # includes TimedOut and the Bot API's 5xx
-            pause = min(MAX_BACKOFF, 2.0 ** (item.attempts + 1))
+            self._outage += 1
+            pause = min(MAX_BACKOFF, 2.0**self._outage)
             log.warning(
                 "sending to chat %s failed (%s); trying again in %.0f s",
                 item.chat_id,
                 exc.message,
                 pause,
             )
-            self._retry(item, f"network: {exc.message}", after=pause)
+            self._retry(item, f"network: {exc.message}", after=pause, count=False)
             return False
         except TelegramError as exc:
             log.error("Telegram refused a message to chat %s: %s", item.chat_id, exc.message)
             self._fail(item, exc.message)
             return True
+        self._outage = 0
         if self._agent_chat_lost and item.chat_id == self.agent_chat_id:
             self._agent_chat_lost = False
             log.info("the bot is back in the agent chat; sending the notices kept meanwhile")
         self._mark_sent(item, message_id)
+        return True
+
+    def _restore_pause(self, now: datetime) -> None:
+        """Take up a 429 pause that a stopped or killed process left in the outbox."""
+        with self.new_uow() as uow:
+            until = uow.outbox.paused_until(now)
+        self._pause_restored = True
+        if until is not None and until > self._paused_until:
+            self._paused_until = until
+            log.warning(
+                "a 429 pause from before the restart lasts %.0f s more: sends wait for it",
+                (until - now).total_seconds(),
+            )
+
+    def _stale(self, item: OutboxItem) -> bool:
+        """Give the row up (logged, counted) if it waited longer than ``stale_after``.
+
+        The team's notices are kept however old (a lost agent chat keeps them until the bot
+        is back there): a late ticket card still matters, a late reply to a customer not.
+        """
+        if self.stale_after is None or item.chat_id == self.agent_chat_id:
+            return False
+        age = self.clock.now() - item.created_at
+        if age <= self.stale_after:
+            return False
+        limit = f"{self.stale_after.total_seconds() / 3600:g} h"
+        with self.new_uow() as uow:
+            uow.outbox.mark_failed(item.id, f"stale: not sent within {limit}")
+            uow.commit()
+        self.stale += 1
+        log.warning(
+            "gave up a message to chat %s: not sent within %s of being queued (last error: %s)",
+            item.chat_id,
+            limit,
+            item.error or "none",
+        )
         return True
 
     def _agent_chat_refused(self, item: OutboxItem, exc: Forbidden) -> bool:

@@ -28,6 +28,7 @@ from tests.e2e.fake_bot_api import FakeBotApi
 Bot = ExtBot[Any]
 R = TypeVar("R")
 ANN = 4242
+AGENTS = -1009999999999
 T = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 
 
@@ -217,7 +218,7 @@ def test_an_unreadable_stored_update_is_set_aside(
 def test_429s_and_outages_never_make_a_reply_give_up(
     fake_api: FakeBotApi, app: App, clock: SettableClock
 ) -> None:
-    """Twenty 429s and twenty 502s in a row: the reply still arrives, charged 20 attempts."""
+    """Twenty 429s and twenty 502s in a row: the reply still arrives, charged no attempt."""
     queue(app, "still here")
     fake_api.enforce_retry_after = False  # this test moves the bot's clock instead of waiting
 
@@ -238,7 +239,7 @@ def test_429s_and_outages_never_make_a_reply_give_up(
     assert [m["text"] for m in fake_api.sent_messages(ANN)] == ["still here"]
     with app.new_uow() as uow:
         [row] = uow.outbox.for_chat(ANN)
-    assert (row.status, row.attempts) == ("sent", 20)  # the 429s were not counted
+    assert (row.status, row.attempts) == ("sent", 0)  # neither 429s nor outages count
     assert len(fake_api.requests_for("sendMessage")) == 41
 
 
@@ -434,3 +435,66 @@ def test_admins_are_told_once_per_loss_of_the_agent_chat(
     assert len(to_222) == 2  # one per loss, neither tried again
     assert statuses(app, 222) == ["failed", "failed"]
     assert statuses(app, agents)[-1] == "pending"  # card 3 waits for the bot's return
+
+
+def test_a_handled_429_is_one_warning_line_without_a_traceback(
+    fake_api: FakeBotApi, app: App, clock: SettableClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A 429 is routine: one WARNING that says how long, no ERROR, no traceback."""
+    queue(app, "slow down")
+    fake_api.enforce_retry_after = False  # the bot's clock is moved instead of waiting
+    fake_api.fail_next("sendMessage", 429, retry_after=7)
+
+    async def work(bot: Bot) -> None:
+        sender = Sender(bot=bot, new_uow=app.new_uow, clock=clock)
+        await sender.send_due()
+        clock.current += timedelta(seconds=7)
+        await sender.send_due()
+
+    with caplog.at_level(logging.DEBUG):
+        run(with_bot(fake_api, work))
+    assert [m["text"] for m in fake_api.sent_messages(ANN)] == ["slow down"]
+    loud = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert [(r.levelname, r.getMessage()) for r in loud] == [
+        ("WARNING", "Telegram asked to slow down: pausing sends for 7 s")
+    ]
+    assert not [r for r in caplog.records if r.exc_info], "a traceback was logged"
+
+
+def test_a_reply_older_than_the_staleness_limit_is_given_up_logged_and_counted(
+    fake_api: FakeBotApi, app: App, clock: SettableClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An outage that outlasts SEND_STALE_AFTER gives the old reply up; the next one goes.
+    The team's notices are kept however old."""
+    queue(app, "old")
+    queue(app, "card", chat_id=AGENTS)
+    clock.current += timedelta(hours=23, minutes=59)
+    queue(app, "new")
+    fake_api.fail_next("sendMessage", 502, "Bad Gateway", chat_id=ANN)
+    fake_api.fail_next("sendMessage", 502, "Bad Gateway", chat_id=AGENTS)
+
+    async def work(bot: Bot) -> Sender:
+        sender = Sender(
+            bot=bot,
+            new_uow=app.new_uow,
+            clock=clock,
+            agent_chat_id=AGENTS,
+            stale_after=timedelta(hours=24),
+        )
+        await sender.send_due()  # "old" meets the outage; "new" waits behind it
+        assert statuses(app) == ["pending", "pending"]
+        clock.current += timedelta(minutes=2)  # "old" is now 24 h 1 min old
+        await sender.send_due()
+        return sender
+
+    with caplog.at_level(logging.WARNING, logger="bot.telegram.sender"):
+        sender = run(with_bot(fake_api, work))
+    assert [m["text"] for m in fake_api.sent_messages(ANN)] == ["new"]
+    assert [m["text"] for m in fake_api.sent_messages(AGENTS)] == ["card"]
+    assert len(fake_api.requests_for("sendMessage")) == 4  # two 502s, then "card" and "new"
+    assert statuses(app) == ["failed", "sent"]
+    assert statuses(app, AGENTS) == ["sent"]
+    assert sender.stale == 1
+    [gave_up] = [r.getMessage() for r in caplog.records if "gave up" in r.getMessage()]
+    assert gave_up.startswith(f"gave up a message to chat {ANN}: not sent within 24 h")
+    assert "Bad Gateway" in gave_up

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import Engine, create_engine, inspect, text
 
 from bot.storage import (
+    RETRY_AFTER,
     DatabaseUnavailable,
     InboxItem,
     MessageKind,
@@ -892,6 +893,22 @@ def test_outbox_retry_without_counting_an_attempt(engine: Engine) -> None:
     with SqlUnitOfWork(engine) as uow:
         (item,) = uow.outbox.pending()
     assert (item.attempts, item.error) == (1, "network")
+
+
+def test_outbox_keeps_a_429_pause_for_a_restarted_sender(engine: Engine) -> None:
+    """The latest retry time of a pending row charged a 429; other waits do not count."""
+    with SqlUnitOfWork(engine) as uow:
+        paused = uow.outbox.add(OutgoingMessage(42, MessageKind.SEND, "a"), T0)
+        network = uow.outbox.add(OutgoingMessage(43, MessageKind.SEND, "b"), T0)
+        sent = uow.outbox.add(OutgoingMessage(44, MessageKind.SEND, "c"), T0)
+        uow.outbox.mark_retry(paused, T0 + timedelta(seconds=30), f"{RETRY_AFTER} 30", count=False)
+        uow.outbox.mark_retry(network, T0 + timedelta(minutes=5), "network: down", count=False)
+        uow.outbox.mark_retry(sent, T0 + timedelta(minutes=9), f"{RETRY_AFTER} 540", count=False)
+        uow.outbox.mark_sent(sent, T0, 1)
+        uow.commit()
+    with SqlUnitOfWork(engine) as uow:
+        assert uow.outbox.paused_until(T0) == T0 + timedelta(seconds=30)
+        assert uow.outbox.paused_until(T0 + timedelta(seconds=30)) is None  # over
 
 
 def test_inbox_retry_holds_later_updates_of_that_chat_only(engine: Engine) -> None:
