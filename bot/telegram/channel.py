@@ -12,13 +12,6 @@ from datetime import timedelta
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
-from telegram import (
-    BotCommand,
-    BotCommandScope,
-    BotCommandScopeAllPrivateChats,
-    BotCommandScopeChat,
-    BotCommandScopeChatMember,
-)
 from telegram.error import BadRequest, InvalidToken, NetworkError, TelegramError
 from telegram.ext import AIORateLimiter, ExtBot
 from telegram.request import HTTPXRequest
@@ -29,6 +22,7 @@ from bot.followups import FollowUpDispatcher, FollowUpFlow
 from bot.settings import TELEGRAM_API
 from bot.storage import UnitOfWorkFactory
 from bot.telegram import doctor
+from bot.telegram.menus import set_menus
 from bot.telegram.metrics import BotApiCounts, CountingRequest, Metric, counters
 from bot.telegram.poller import ALLOWED_UPDATES, Poller
 from bot.telegram.sender import Sender
@@ -36,43 +30,9 @@ from bot.telegram.timing import backoff, sleep
 from bot.telegram.webhook import OpsServer, Webhook
 from bot.telegram.worker import DeskEngine, Worker
 from flows.engine import Conversations
-from knowledge.responses import Responses, Say
+from knowledge.responses import Responses
 
 log = logging.getLogger(__name__)
-
-# The customers' menu, described in each shipped language (Telegram shows the one matching
-# the app's language, else the default language's).
-CUSTOMER_MENU = (
-    ("start", Say.MENU_START),
-    ("status", Say.MENU_STATUS),
-    ("cancel", Say.MENU_CANCEL),
-    ("language", Say.MENU_LANGUAGE),
-    ("help", Say.MENU_HELP),
-)
-
-
-def customer_commands(responses: Responses) -> list[BotCommand]:
-    return [BotCommand(name, responses.label(key)) for name, key in CUSTOMER_MENU]
-
-
-# What agents see in the team's chat (flows.desk).
-TEAM_COMMANDS = [
-    BotCommand("take", "Assign this request to me"),
-    BotCommand("note", "An internal note (the customer does not see it)"),
-    BotCommand("resolve", "Solved: tell the customer, close the topic"),
-    BotCommand("close", "Close without asking the customer again"),
-    BotCommand("approve", "Approve the pending replacement"),
-    BotCommand("deny", "Deny the pending replacement: /deny reason"),
-    BotCommand("fix", "Send a knowledge entry's fix: /fix ENTRY_ID"),
-    BotCommand("queue", "Who is waiting, oldest first"),
-]
-
-# What admins (ADMIN_IDS) see besides, in their private chat and in the team's chat (bot.admin).
-ADMIN_COMMANDS = [
-    BotCommand("stats", "Headline figures: /stats 30d"),
-    BotCommand("unmatched", "Questions the knowledge missed, grouped"),
-    BotCommand("reload", "Reload the knowledge files now"),
-]
 
 
 class Reloadable(Protocol):
@@ -380,33 +340,7 @@ class TelegramChannel:
             )
 
     async def _set_commands(self) -> None:
-        services = self.conversations.services
-        private = BotCommandScopeAllPrivateChats()
-        menus: list[tuple[list[BotCommand], BotCommandScope, str | None]] = [
-            (customer_commands(services.responses), private, None)
-        ]
-        if self.agent_chat_id is not None:
-            menus.append((TEAM_COMMANDS, BotCommandScopeChat(self.agent_chat_id), None))
-        catalogue = services.catalogue
-        if catalogue is not None:
-            for code in catalogue.languages:
-                menus.append((customer_commands(catalogue.for_language(code)), private, code))
-        for admin in self.admin_ids:  # a chat's own menu wins over every private chat's
-            menus.append(
-                (
-                    customer_commands(services.responses) + ADMIN_COMMANDS,
-                    BotCommandScopeChat(admin),
-                    None,
-                )
-            )
-            if self.agent_chat_id is not None:
-                member = BotCommandScopeChatMember(self.agent_chat_id, admin)
-                menus.append((TEAM_COMMANDS + ADMIN_COMMANDS, member, None))
-        for commands, scope, language in menus:
-            try:
-                await self.bot.set_my_commands(commands, scope=scope, language_code=language)
-            except TelegramError as exc:  # a nicety: the menu of commands
-                log.info("setMyCommands failed: %s", exc)
+        await set_menus(self.bot, self.conversations.services, self.agent_chat_id, self.admin_ids)
 
 
 async def _until(stop: asyncio.Event) -> None:

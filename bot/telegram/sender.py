@@ -28,16 +28,14 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Collection
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from telegram import Bot, ReplyParameters
-from telegram.constants import ParseMode
+from telegram import Bot
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from bot.clock import Clock
 from bot.followups import SendBudget
-from bot.markup import plain, split_html
+from bot.markup import plain
 from bot.storage import (
     LIVE,
     RETRY_AFTER,
@@ -47,24 +45,15 @@ from bot.storage import (
     SqlUnitOfWork,
     UnitOfWorkFactory,
 )
+from bot.telegram.calls import call, place_of
 from bot.telegram.rendering import keyboard
 from bot.telegram.timing import keep_going
-from flows.model import TicketId
 from knowledge.responses import Responses, Say
 
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF = 60.0  # longest wait between tries of one message during an outage
 IDLE = 10.0  # seconds between looks at the outbox when nothing wakes the sender
-
-
-@dataclass(frozen=True)
-class Place:
-    """Where a row goes in its chat: a topic, and a message it answers."""
-
-    thread_id: int | None
-    topic_id: int | None = None  # the ticket's topic, when it has one
-    reply: ReplyParameters | None = None
 
 
 class Sender:
@@ -158,7 +147,7 @@ class Sender:
     async def deliver(self, item: OutboxItem) -> bool:
         """One row; True when it is done with (sent or given up), False when it waits."""
         try:
-            message_id = await self._call(item)
+            message_id = await call(self.bot, item, lambda: place_of(self.new_uow, item))
         except RetryAfter as exc:
             wait = exc.retry_after
             seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
@@ -279,76 +268,6 @@ class Sender:
             uow.outbox.add(OutgoingMessage(admin, MessageKind.SEND, text), self.clock.now())
         return len(self.admin_ids)
 
-    async def _call(self, item: OutboxItem) -> int | None:
-        if item.kind is MessageKind.CLEAR_BUTTONS:
-            if item.target_message_id is None:
-                return None
-            await self.bot.edit_message_reply_markup(
-                chat_id=item.chat_id, message_id=item.target_message_id, reply_markup=None
-            )
-            return None
-        place = self._place(item)
-        if item.kind is MessageKind.CREATE_TOPIC:
-            if place.topic_id is not None:  # asked twice (escalated again): it has one
-                return place.topic_id
-            topic = await self.bot.create_forum_topic(chat_id=item.chat_id, name=item.text[:128])
-            return topic.message_thread_id
-        if item.kind is MessageKind.CLOSE_TOPIC:
-            if place.topic_id is not None:
-                await self.bot.close_forum_topic(
-                    chat_id=item.chat_id, message_thread_id=place.topic_id
-                )
-            return None
-        if item.kind is MessageKind.REOPEN_TOPIC:
-            if place.topic_id is not None:
-                await self.bot.reopen_forum_topic(
-                    chat_id=item.chat_id, message_thread_id=place.topic_id
-                )
-            return None
-        if item.kind is MessageKind.COPY:
-            assert item.from_chat_id is not None and item.source_message_id is not None
-            copied = await self.bot.copy_message(
-                chat_id=item.chat_id,
-                from_chat_id=item.from_chat_id,
-                message_id=item.source_message_id,
-                message_thread_id=place.thread_id,
-                reply_parameters=place.reply,
-            )
-            return copied.message_id
-        # Rows are stored one chunk each (bot.delivery); splitting here only serves rows
-        # queued before that, which are sent whole again if a later chunk fails.
-        chunks = split_html(item.text)
-        message_id = None
-        for index, chunk in enumerate(chunks):
-            last = index == len(chunks) - 1
-            sent = await self.bot.send_message(
-                chat_id=item.chat_id,
-                text=chunk,
-                parse_mode=ParseMode.HTML,
-                reply_markup=keyboard(item) if last else None,
-                message_thread_id=place.thread_id,
-                reply_parameters=place.reply,
-                disable_web_page_preview=True,
-            )
-            message_id = sent.message_id
-        return message_id
-
-    def _place(self, item: OutboxItem) -> Place:
-        """Where in its chat a row goes: its ticket's topic, or an answer to its card."""
-        if item.ticket_id is None:
-            return Place(item.message_thread_id)
-        with self.new_uow() as uow:
-            ticket = uow.tickets.get(TicketId(item.ticket_id))
-        if ticket is None:
-            return Place(item.message_thread_id)
-        if ticket.topic_id is not None or item.kind is MessageKind.CARD:
-            return Place(ticket.topic_id, ticket.topic_id)
-        if ticket.card_message_id is None:
-            return Place(None)
-        # a chat without topics: answering the card keeps the ticket's messages together
-        reply = ReplyParameters(ticket.card_message_id, allow_sending_without_reply=True)
-        return Place(None, None, reply)
-
     async def _bad_request(self, item: OutboxItem, exc: BadRequest) -> bool:
         text = exc.message.lower()
         if item.kind is MessageKind.CLEAR_BUTTONS and (
@@ -379,7 +298,7 @@ class Sender:
 
     async def _send_plain(self, item: OutboxItem) -> bool:
         try:
-            place = self._place(item)
+            place = place_of(self.new_uow, item)
             sent = await self.bot.send_message(
                 chat_id=item.chat_id,
                 text=plain(item.text),
