@@ -65,11 +65,11 @@ class SqlFollowUps:
             return None
         row = self._session().get(FollowUpRow, new_id, populate_existing=True)
         assert row is not None
-        return _followup(row)
+        return followup_from_row(row)
 
     def get(self, followup_id: int) -> FollowUp | None:
         row = self._session().get(FollowUpRow, followup_id, populate_existing=True)
-        return _followup(row) if row is not None else None
+        return followup_from_row(row) if row is not None else None
 
     def save(self, followup: FollowUp) -> None:
         """Store status, due_at, sent_at, lease and last_error of an existing row."""
@@ -92,7 +92,7 @@ class SqlFollowUps:
             .order_by(col(FollowUpRow.id))
             .execution_options(populate_existing=True)
         )
-        return [_followup(row) for row in self._session().scalars(stmt)]
+        return [followup_from_row(row) for row in self._session().scalars(stmt)]
 
     def cancel_pending(self, ticket_id: TicketId, at: datetime) -> int:
         """Cancel the ticket's pending (and sending) follow-ups; returns how many."""
@@ -153,7 +153,7 @@ class SqlFollowUps:
             .order_by(col(FollowUpRow.due_at), col(FollowUpRow.id))
             .execution_options(populate_existing=True)
         )
-        return [_followup(row) for row in rows]
+        return [followup_from_row(row) for row in rows]
 
     def lock_claimed(self, claimed: FollowUp) -> FollowUp | None:
         """The row, locked until the end of this unit of work, if ``claimed`` (a row that
@@ -173,7 +173,7 @@ class SqlFollowUps:
             .execution_options(populate_existing=True)
         )
         row = self._session().scalars(stmt).first()
-        return _followup(row) if row is not None else None
+        return followup_from_row(row) if row is not None else None
 
     def release(self, claimed: FollowUp, now: datetime, error: str | None = None) -> bool:
         """Give a claim back: pending again at its ``due_at``, for the next claim.
@@ -238,7 +238,7 @@ class SqlFollowUps:
         return len(rows)
 
 
-def _followup(row: FollowUpRow) -> FollowUp:
+def followup_from_row(row: FollowUpRow) -> FollowUp:
     assert row.id is not None
     return FollowUp(
         id=row.id,

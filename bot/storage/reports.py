@@ -14,13 +14,13 @@ from datetime import datetime
 from sqlalchemy import Engine, inspect
 from sqlmodel import col, select
 
-from bot.storage.conversations import SqlTicketRepository
+from bot.storage.conversations import SqlTicketRepository, ticket_event
 from bot.storage.factory import UnitOfWorkFactory
-from bot.storage.followups import _followup
+from bot.storage.followups import followup_from_row
 from bot.storage.tables import FollowUpRow, TicketEventRow, TicketRow
 from bot.storage.uow import SqlUnitOfWork
 from flows.learning import Unmatched
-from flows.model import FollowUp, Ticket, TicketEvent, TicketEventKind, TicketId, UserId
+from flows.model import FollowUp, Ticket, TicketEvent, TicketEventKind
 
 # what ``make_engine`` returns, named for callers outside bot.storage (which import no SQLAlchemy)
 Database = Engine
@@ -66,22 +66,12 @@ def read_period(
             .where(col(TicketEventRow.ticket_id).in_(opened))
             .order_by(col(TicketEventRow.at), col(TicketEventRow.id))
         )
-        event_list = tuple(_event(row) for row in events if row.kind in _KINDS)
+        event_list = tuple(ticket_event(row) for row in events if row.kind in _KINDS)
         followups = session.scalars(
             select(FollowUpRow)
             .where(col(FollowUpRow.ticket_id).in_(opened))
             .order_by(col(FollowUpRow.id))
         )
-        followup_list = tuple(_followup(row) for row in followups)
+        followup_list = tuple(followup_from_row(row) for row in followups)
         unmatched = tuple(uow.unmatched.between(since, until))
     return ReportData(since, until, ticket_list, event_list, followup_list, unmatched)
-
-
-def _event(row: TicketEventRow) -> TicketEvent:
-    return TicketEvent(
-        ticket_id=TicketId(row.ticket_id),
-        kind=TicketEventKind(row.kind),
-        at=row.at,
-        actor_id=UserId(row.actor_id) if row.actor_id is not None else None,
-        detail=row.detail,
-    )
