@@ -124,7 +124,7 @@ def test_replicas_answer_every_customer_once_and_in_order(
     replicas.post(second)
     replicas.settled()
     expected = texts(fake_api, customers[0])
-    assert len(expected) == 3, expected  # the welcome, the fix, "Did this fix it?"
+    assert len(expected) == 3, "\n---\n".join(expected)  # welcome, fix, "Did this fix it?"
     for chat in customers:
         assert texts(fake_api, chat) == expected, f"customer {chat}"
     handled = replicas.query("SELECT count(*) FROM inbox WHERE processed_at IS NOT NULL")
@@ -161,6 +161,10 @@ def test_one_replica_polls_and_another_takes_over_when_it_dies(
 ) -> None:
     """T9: two replicas in polling mode; only one polls; killed, the other takes over."""
     replicas.start(2, webhook=False)
+    give_up = time.monotonic() + 60  # (a guard against a hung test)
+    while not any("this replica polls" in b.log() for b in replicas.bots):
+        assert time.monotonic() < give_up, [b.log() for b in replicas.bots]
+        time.sleep(0.05)
     [polling] = [b for b in replicas.bots if "this replica polls" in b.log()]
     [standby] = [b for b in replicas.bots if b is not polling]
     assert standby.wait_for_log("stands by to take over", 30), standby.log()

@@ -1,0 +1,71 @@
+"""A sender killed in the middle of a send: the row it held is sent again, once, after its
+lease (at once for the only sender of a SQLite database), with a warning that it may
+arrive twice; nothing behind it in its chat overtakes it."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.app import App, build
+from bot.settings import load_settings
+from bot.telegram.sender import LEASE, Sender
+from tests.e2e.fake_bot_api import FakeBotApi
+from tests.e2e.test_delivery import ANN, Bot, SettableClock, queue, run, statuses, with_bot
+
+
+@pytest.fixture
+def clock() -> SettableClock:
+    return SettableClock()
+
+
+@pytest.fixture
+def app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, clock: SettableClock) -> App:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("KNOWLEDGE_DIR", raising=False)
+    return build(load_settings(database_url=f"sqlite:///{tmp_path / 'bot.db'}"), clock=clock)
+
+
+def claimed_by_a_dead_sender(app: App, clock: SettableClock) -> None:
+    """What a kill between the claim (or the call) and the mark leaves: a row ``sending``."""
+    queue(app, "first")
+    queue(app, "second")
+    with app.new_uow() as uow:
+        [first] = uow.outbox.claim(clock.now(), clock.now() + LEASE, 10)
+        uow.commit()
+    assert first.text == "first"
+
+
+def test_a_restarted_sole_sender_sends_its_unfinished_row_again_at_once(
+    fake_api: FakeBotApi, app: App, clock: SettableClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    claimed_by_a_dead_sender(app, clock)
+
+    async def work(bot: Bot) -> None:
+        await Sender(bot=bot, new_uow=app.new_uow, clock=clock, sole=True).send_due()
+
+    with caplog.at_level(logging.WARNING, logger="bot.telegram.sender"):
+        run(with_bot(fake_api, work))
+    assert [m["text"] for m in fake_api.sent_messages(ANN)] == ["first", "second"]
+    assert statuses(app) == ["sent", "sent"]
+    [warning] = [r.getMessage() for r in caplog.records if r.name == "bot.telegram.sender"]
+    assert "may arrive twice" in warning and str(ANN) in warning
+
+
+def test_another_replica_takes_up_a_dead_senders_row_only_after_its_lease(
+    fake_api: FakeBotApi, app: App, clock: SettableClock
+) -> None:
+    claimed_by_a_dead_sender(app, clock)
+
+    async def work(bot: Bot) -> None:
+        other = Sender(bot=bot, new_uow=app.new_uow, clock=clock)  # PostgreSQL: not sole
+        await other.send_due()
+        assert fake_api.sent_messages(ANN) == []  # the holder may only be slow: wait
+        clock.current += LEASE + timedelta(seconds=1)
+        await other.send_due()
+
+    run(with_bot(fake_api, work))
+    assert [m["text"] for m in fake_api.sent_messages(ANN)] == ["first", "second"]
