@@ -17,6 +17,7 @@ import asyncio
 import os
 import random
 import shlex
+import signal
 import sys
 import tempfile
 import threading
@@ -515,6 +516,8 @@ def command_line(argv: Sequence[str] | None) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    # stopped (timeout, kill): stop the bots and drop the databases on the way out
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     if not args.data_dir.is_dir():
         print(f"benchmark data folder not found: {args.data_dir} (pass DATA_DIR)", file=sys.stderr)
         return 2
