@@ -327,39 +327,36 @@ def measure(
         if config is not None and config.database == "pg":
             assert database_url is not None
             env["DATABASE_URL"] = database_url
-        processes, ports = [], []
-        replicas = 1 if config is None else config.replicas
-        for i in range(replicas):
-            folder = workdir / f"bot{i}"
-            folder.mkdir()
-            extra = dict(env)
-            if config is not None and config.webhook:
-                ports.append(free_port())
-                extra |= {
-                    "WEBHOOK_URL": "https://bot.example.test/telegram/hook",
-                    "WEBHOOK_SECRET": WEBHOOK_SECRET,
-                    "WEBHOOK_LISTEN": f"127.0.0.1:{ports[-1]}",
-                }
-            if config is not None and config.database == "sqlite":
-                extra["DATABASE_URL"] = f"sqlite:///{workdir / 'bot.db'}"
-            module = "benchmarks.echo_bot" if config is None else "bot"
-            process = BotProcess(fake, folder, module=module, **extra)
-            if config is not None and config.webhook:
-                process.start(wait=False)
-                fake.wait_for_requests("setWebhook", count=i + 1, timeout=120)
-            else:
-                process.start()
-            processes.append(process)
-        time.sleep(0.5)  # let start-up work settle before the CPU is read
-        pids = [p.process.pid for p in processes if p.process is not None]
-        cpu_before = sum(cpu_seconds(pid) for pid in pids)
-        db_url = (
-            None
-            if config is None
-            else (database_url if config.database == "pg" else f"sqlite:///{workdir / 'bot.db'}")
-        )
-        inbox = Inbox(db_url) if db_url is not None else None
+        elif config is not None:
+            env["DATABASE_URL"] = f"sqlite:///{workdir / 'bot.db'}"
+        processes: list[BotProcess] = []
+        ports: list[int] = []
+        inbox: Inbox | None = None
         try:
+            for i in range(1 if config is None else config.replicas):
+                folder = workdir / f"bot{i}"
+                folder.mkdir()
+                extra = dict(env)
+                if config is not None and config.webhook:
+                    ports.append(free_port())
+                    extra |= {
+                        "WEBHOOK_URL": "https://bot.example.test/telegram/hook",
+                        "WEBHOOK_SECRET": WEBHOOK_SECRET,
+                        "WEBHOOK_LISTEN": f"127.0.0.1:{ports[-1]}",
+                    }
+                module = "benchmarks.echo_bot" if config is None else "bot"
+                process = BotProcess(fake, folder, module=module, **extra)
+                processes.append(process)
+                if config is not None and config.webhook:
+                    process.start(wait=False)
+                    fake.wait_for_requests("setWebhook", count=i + 1, timeout=120)
+                else:
+                    process.start()
+            time.sleep(0.5)  # let start-up work settle before the CPU is read
+            pids = [p.process.pid for p in processes if p.process is not None]
+            cpu_before = sum(cpu_seconds(pid) for pid in pids)
+            if "DATABASE_URL" in env:
+                inbox = Inbox(env["DATABASE_URL"])
             return _run(
                 label, config, fake, processes, ports, pids, cpu_before, inbox,
                 customers, scripts, timeout, done_when,
