@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
+import math
 import os
 import random
 import shlex
@@ -456,6 +458,35 @@ def by_chat(sends: Sequence[tuple[float, int, str]]) -> dict[int, list[str]]:
 # --- the whole run --------------------------------------------------------------------------
 
 
+def timeline(trial: Trial) -> dict[str, Any]:
+    """One run's figures second by second, for finding where the time goes (``--json``)."""
+    end = max((t for t, _, _ in trial.sends), default=trial.t0)
+    customers = [t for t, chat, _ in trial.sends if chat >= FIRST_CUSTOMER]
+    others = [t for t, chat, _ in trial.sends if chat < FIRST_CUSTOMER]
+    processed = trial.processed
+    return {
+        "run": trial.bot,
+        "updates": trial.updates,
+        "finished": trial.finished,
+        "processed": None
+        if processed is None
+        else {
+            "count": processed[0],
+            "first_stored_s": processed[1] - trial.t0,
+            "last_handled_s": processed[2] - trial.t0,
+        },
+        "customer_messages_per_second": per_second(customers, trial.t0, end),
+        "other_messages_per_second": per_second(others, trial.t0, end),
+        "first_reply_s": [None if math.isinf(x) else x for x in trial.first_replies()],
+        "cpu_s": trial.cpu,
+        "peak_rss_mb": trial.rss_mb,
+        "lost": trial.tally.lost,
+        "duplicated": trial.tally.duplicated,
+        "reordered": trial.tally.reordered,
+        "log_errors": trial.log_problems,
+    }
+
+
 def summarise(label: str, trials: list[Trial], echo: Row | None) -> Row:
     rates = [t.processing_rate() for t in trials]
     buckets = [t.send_rates() for t in trials]
@@ -499,6 +530,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--timeout", type=float, default=1800, help="seconds per run at most")
     parser.add_argument("--quick", action="store_true", help="50 customers x 5 messages, 1 round")
     parser.add_argument("--markdown", action="store_true")
+    parser.add_argument(
+        "--json",
+        type=Path,
+        help="write every run second by second here (messages to customers and to other "
+        "chats, first replies, the inbox's span)",
+    )
     parser.add_argument("--update-readme", action="store_true")
     args = parser.parse_args(argv)
     if args.quick:
@@ -576,6 +613,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(intro)
     print(results_table(rows, args.markdown))
     print(goals_table(rows, args.markdown))
+    if args.json is not None:
+        runs = [timeline(reference)] + [timeline(t) for ts in trials.values() for t in ts]
+        args.json.write_text(json.dumps(runs, indent=1), encoding="utf-8")
     if args.update_readme:
         update_readme(
             {
