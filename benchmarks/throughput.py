@@ -13,7 +13,6 @@ alternating with ours, as the ceiling. See the "Throughput benchmark" section of
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import math
 import os
@@ -22,22 +21,26 @@ import shlex
 import signal
 import sys
 import tempfile
-import threading
 import time
-import uuid
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.exc import SQLAlchemyError
-from sqlmodel import col
-
 from benchmarks.match.common import DEFAULT_DATA_DIR, PROJECT_ROOT
 from benchmarks.match.data import draw_phrasings, load_clinc150, make_entries, write_knowledge
 from benchmarks.match.report import update_readme
+from benchmarks.throughput_harness import (
+    FIRST_CUSTOMER,
+    WEBHOOK_SECRET,
+    Inbox,
+    LoadBalancer,
+    RecordingFake,
+    cpu_seconds,
+    free_port,
+    peak_rss_mb,
+    postgres_database,
+)
 from benchmarks.throughput_stats import (
     Tally,
     compare_chats,
@@ -48,18 +51,10 @@ from benchmarks.throughput_stats import (
     percentile,
 )
 from benchmarks.throughput_table import Row, goals_table, results_table
-from bot.storage import make_engine
-from bot.storage.tables import InboxRow, OutboxRow
 from tests.e2e.botprocess import BotProcess
-from tests.e2e.fake_bot_api import FakeBotApi
 
-FIRST_CUSTOMER = 10_000_001
 SCRIPTS = 10  # distinct customer scripts; customer c plays script c % SCRIPTS
-WEBHOOK_SECRET = "bench-Webhook_secret-0123456789"
-WEBHOOK_CONNECTIONS = 40  # Telegram's default max_connections for a webhook
 SETTLE = 1.5  # seconds without a new message before a run is over (late duplicates show)
-SENDING = frozenset({"sendmessage", "copymessage", "forwardmessage", "sendphoto", "senddocument"})
-CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
 @dataclass(frozen=True)
@@ -79,32 +74,6 @@ CONFIGS = {
 }
 
 
-class RecordingFake(FakeBotApi):
-    """The fake Bot API, noting the wall-clock time, chat and text of every message it took."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.sends: list[tuple[float, int, str]] = []
-
-    def _call(self, token: str, method: str, params: dict[str, Any]) -> Any:
-        result = super()._call(token, method, params)
-        if method.lower() in SENDING:
-            chat = params.get("chat_id")
-            text = str(params.get("text") or f"<{method}>")
-            self.sends.append((time.time(), int(chat) if chat is not None else 0, text))
-        return result
-
-    def push_backlog(self, customers: int, scripts: Sequence[Sequence[str]]) -> list[int]:
-        """Every customer's messages at once, round by round (each customer's first message,
-        then each one's second, ...); the bot's long poll is woken only when all are in."""
-        ids = []
-        with self._cond:  # re-entrant: the pushes take it again
-            for k in range(len(scripts[0])):
-                for c in range(customers):
-                    ids.append(self.push_text(FIRST_CUSTOMER + c, scripts[c % len(scripts)][k]))
-        return ids
-
-
 # --- the customers ----------------------------------------------------------------------------
 
 
@@ -122,140 +91,6 @@ def make_scripts(data_dir: Path, messages: int, seed: int = 0) -> tuple[list[lis
     return scripts, entries
 
 
-# --- processes ------------------------------------------------------------------------------
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU of a live process (its waited-for children included)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return sum(int(x) for x in fields[11:15]) / CLK_TCK
-
-
-def peak_rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@contextmanager
-def postgres_database(url: str) -> Iterator[str]:
-    """A fresh database beside ``url``'s, dropped afterwards."""
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    name = f"bench_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as connection:
-        connection.execute(text(f"CREATE DATABASE {name}"))
-    try:
-        yield make_url(url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        admin.dispose()
-
-
-class Inbox:
-    """The bot's own record: updates stored and handled, and replies still queued."""
-
-    def __init__(self, url: str) -> None:
-        self.engine = make_engine(url)
-
-    def progress(self) -> tuple[int, int]:
-        """(updates handled, outbox rows pending); (0, 1) before the tables exist."""
-        try:
-            with self.engine.connect() as c:
-                handled = c.execute(
-                    select(func.count()).where(col(InboxRow.processed_at).is_not(None))
-                ).scalar_one()
-                pending = c.execute(
-                    select(func.count()).where(col(OutboxRow.status) == "pending")
-                ).scalar_one()
-        except SQLAlchemyError:
-            return 0, 1
-        return int(handled), int(pending)
-
-    def span(self) -> tuple[int, float, float]:
-        """(updates handled, first received_at, last processed_at) as Unix times."""
-        with self.engine.connect() as c:
-            count, first, last = c.execute(
-                select(
-                    func.count(), func.min(InboxRow.received_at), func.max(InboxRow.processed_at)
-                ).where(col(InboxRow.processed_at).is_not(None))
-            ).one()
-        if not count or first is None or last is None:
-            return 0, 0.0, 0.0
-        return int(count), first.timestamp(), last.timestamp()
-
-    def close(self) -> None:
-        self.engine.dispose()
-
-
-# --- Telegram's side of a webhook: the load balancer ----------------------------------------
-
-
-class LoadBalancer(threading.Thread):
-    """POSTs the updates round-robin to the replicas' webhooks, WEBHOOK_CONNECTIONS at a time,
-    a chat's next update only once its last one was answered 200 (a 503 is posted again)."""
-
-    def __init__(self, updates: list[dict[str, Any]], ports: list[int], give_up: float):
-        super().__init__(daemon=True)
-        self.updates, self.ports, self.give_up = updates, ports, give_up
-        self.refused = 0
-        self.started: dict[int, float] = {}  # update's index -> its first POST's start
-        self.done = threading.Event()
-
-    def run(self) -> None:
-        try:
-            asyncio.run(self._post_all())
-        finally:
-            self.done.set()
-
-    async def _post_all(self) -> None:
-        import aiohttp
-
-        gate = asyncio.Semaphore(WEBHOOK_CONNECTIONS)
-        last: dict[int, asyncio.Task[None]] = {}
-        headers = {"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET}
-        connector = aiohttp.TCPConnector(limit=WEBHOOK_CONNECTIONS)
-        async with aiohttp.ClientSession(connector=connector) as session:
-
-            async def post(
-                i: int, update: dict[str, Any], before: asyncio.Task[None] | None
-            ) -> None:
-                if before is not None:
-                    await before
-                url = f"http://127.0.0.1:{self.ports[i % len(self.ports)]}/telegram/hook"
-                self.started[i] = time.time()
-                while time.time() < self.give_up:
-                    async with gate:
-                        try:
-                            async with session.post(url, json=update, headers=headers) as r:
-                                if r.status == 200:
-                                    return
-                        except aiohttp.ClientError:
-                            pass
-                    self.refused += 1
-                    await asyncio.sleep(0.5)
-
-            tasks = []
-            for i, update in enumerate(self.updates):
-                chat = update["message"]["chat"]["id"]
-                task = asyncio.create_task(post(i, update, last.get(chat)))
-                last[chat] = task
-                tasks.append(task)
-            await asyncio.gather(*tasks)
-
-
 # --- one measured run -----------------------------------------------------------------------
 
 
@@ -266,7 +101,8 @@ class Trial:
     t0: float  # when the backlog was released
     sends: list[tuple[float, int, str]]
     customers: dict[int, list[str]]  # chat -> what the bot sent it, in order
-    available: dict[int, tuple[float, int]]  # chat -> (when, update_id) of its first message
+    available: dict[int, float]  # chat -> when its first message was made available
+    arrival: dict[int, tuple[float, int]]  # chat -> its place in the order customers came
     processed: tuple[int, float, float] | None  # from the inbox: (count, first, last)
     cpu: float
     rss_mb: float
@@ -295,8 +131,8 @@ class Trial:
         first: dict[int, float] = {}
         for t, chat, _ in self.sends:
             first.setdefault(chat, t)
-        order = sorted(self.available, key=self.available.__getitem__)
-        return [first.get(chat, float("inf")) - self.available[chat][0] for chat in order]
+        order = sorted(self.arrival, key=self.arrival.__getitem__)
+        return [first.get(chat, float("inf")) - self.available[chat] for chat in order]
 
 
 def log_problems(text: str) -> int:
@@ -425,11 +261,14 @@ def _run(
     rss = sum(peak_rss_mb(pid) for pid in pids if Path(f"/proc/{pid}").exists())
     if webhook:
         balancer.done.wait(5)
-        available = {
-            FIRST_CUSTOMER + c: (balancer.started.get(c, t0), ids[c]) for c in range(customers)
+        # made available when its POST went out; arrived when the bot answered it 200
+        available = {FIRST_CUSTOMER + c: balancer.started.get(c, t0) for c in range(customers)}
+        arrival = {
+            FIRST_CUSTOMER + c: (balancer.stored.get(c, give_up), ids[c]) for c in range(customers)
         }
     else:
-        available = {FIRST_CUSTOMER + c: (t0, ids[c]) for c in range(customers)}
+        available = {FIRST_CUSTOMER + c: t0 for c in range(customers)}
+        arrival = {FIRST_CUSTOMER + c: (t0, ids[c]) for c in range(customers)}
     processed = inbox.span() if inbox is not None else None
     sends = list(fake.sends)
     problems = sum(log_problems(p.log()) for p in processes)
@@ -441,7 +280,7 @@ def _run(
         f"{', load balancer' if webhook else ''}) {harness:.1f} s"
     )
     return Trial(
-        label, total, t0, sends, by_chat(sends), available, processed, cpu, rss,
+        label, total, t0, sends, by_chat(sends), available, arrival, processed, cpu, rss,
         finished, problems,
     )  # fmt: skip
 
