@@ -15,7 +15,7 @@ from bot.clock import Clock, system_clock
 from bot.followups import FollowUpFlow
 from bot.reload import KnowledgeWatch
 from bot.settings import Settings
-from bot.storage import SqlUnitOfWork, UnitOfWorkFactory, make_engine, upgrade
+from bot.storage import PollerLock, SqlUnitOfWork, UnitOfWorkFactory, make_engine, upgrade
 from flows.desk import Desk
 from flows.engine import Conversations
 from flows.followup import FollowUps
@@ -48,6 +48,7 @@ class App:
     # follow-ups are not dispatched
     followups: FollowUpFlow | None = None
     admin: Admin | None = None  # /stats, /unmatched, /reload for ADMIN_IDS
+    poller_lock: PollerLock | None = None  # which replica polls Telegram (PostgreSQL)
 
 
 def build(settings: Settings, *, clock: Clock | None = None) -> App:
@@ -130,6 +131,7 @@ def build(settings: Settings, *, clock: Clock | None = None) -> App:
         ),
         followups=followups,
         admin=admin,
+        poller_lock=PollerLock(engine),
     )
 
 

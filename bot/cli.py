@@ -228,6 +228,9 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         followups=app.followups,
         followup_rate=settings.followup_rate,
         send_stale_after=settings.send_stale_after,
+        send_rate=settings.send_rate,
+        poller_lock=app.poller_lock,
+        sole_sender=settings.database_url.startswith("sqlite"),
         followup_lease=settings.followup_lease,
         # a test hook: freeze after claiming follow-ups, so a test can kill the process there
         hang_after_claim=os.environ.get("SUPPORTBOT_TEST_HANG_AFTER_CLAIM") == "1",

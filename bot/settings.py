@@ -125,6 +125,9 @@ class Settings(BaseSettings):
     # a reply Telegram could not take (429s, an outage, the bot down) for this long after it
     # was queued is given up (logged and counted) rather than sent that late
     send_stale_after: Duration = timedelta(hours=24)
+    # messages per second to Telegram in all, shared by every replica on one database
+    # (Telegram allows a bot about 30); a 429 still pauses everything for its retry_after
+    send_rate: float = Field(default=30.0, gt=0, le=30)
     # when the team is in, e.g. "Mon-Fri 09:00-18:00, Sat 10:00-14:00"; empty: not said
     support_hours: str = ""
     timezone: str = "UTC"  # an IANA name (Europe/Berlin): SUPPORT_HOURS is read in it

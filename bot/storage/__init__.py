@@ -5,9 +5,15 @@ The only package that imports sqlmodel, sqlalchemy or alembic. Everything else u
 """
 
 from bot.storage.engine import make_engine
-from bot.storage.errors import DatabaseUnavailable, NotFound, StorageError, is_temporary
+from bot.storage.errors import (
+    DatabaseUnavailable,
+    NotFound,
+    StorageError,
+    is_conflict,
+    is_temporary,
+)
 from bot.storage.factory import UnitOfWorkFactory
-from bot.storage.lock import AlreadyRunning, hold_single_process
+from bot.storage.lock import AlreadyRunning, PollerLock, hold_single_process
 from bot.storage.migrate import current_revision, downgrade, schema_drift, upgrade
 from bot.storage.records import (
     FOLLOW_UP,
@@ -33,12 +39,14 @@ __all__ = [
     "OutboxItem",
     "OutboxStatus",
     "OutgoingMessage",
+    "PollerLock",
     "SqlUnitOfWork",
     "StorageError",
     "UnitOfWorkFactory",
     "current_revision",
     "downgrade",
     "hold_single_process",
+    "is_conflict",
     "is_temporary",
     "make_engine",
     "schema_drift",

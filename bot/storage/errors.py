@@ -45,6 +45,23 @@ def is_temporary(error: BaseException) -> bool:
     return False
 
 
+# PostgreSQL's serialization_failure and deadlock_detected: another transaction got there first
+_CONFLICTS = ("40001", "40P01")
+
+
+def is_conflict(error: BaseException) -> bool:
+    """True when ``error`` says another transaction changed the same rows first (another
+    replica): the work is simply done again, at once."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if getattr(current, "sqlstate", None) in _CONFLICTS:
+            return True
+        current = current.__cause__ or current.__context__
+    return False
+
+
 def _temporary(error: BaseException) -> bool:
     if isinstance(error, DatabaseUnavailable):
         return True

@@ -15,13 +15,14 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from alembic.script.revision import RevisionError
 from alembic.util import CommandError
-from sqlalchemy import Connection, Engine, inspect
+from sqlalchemy import Connection, Engine, inspect, text
 from sqlmodel import SQLModel
 
 import bot.storage.tables  # noqa: F401  (registers the tables on SQLModel.metadata)
 from bot.storage.errors import StorageError
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+MIGRATION_LOCK = 0x5B_0001  # advisory lock keys of supportbot: migrations, and the poller
 
 
 class UnexpectedSchema(StorageError):
@@ -33,8 +34,12 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
 
     Refuses (``UnexpectedSchema``, one line) a database it would mix into: tables and no
     revision of ours (another application's), or a revision this release does not know.
+    On PostgreSQL, replicas starting together take turns (an advisory lock held by the
+    transaction): one migrates, the others then find the schema at its head.
     """
     with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         config = _config(connection)
         _expect_ours(connection, config, engine.url.render_as_string(hide_password=True))
         command.upgrade(config, revision)

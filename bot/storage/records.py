@@ -10,9 +10,10 @@ RETRY_AFTER = "429 retry after"  # how a row's error begins while it waits out a
 
 
 class OutboxStatus(StrEnum):
-    """Where an outbox row stands: waiting to be sent, sent, given up, or cancelled."""
+    """Where an outbox row stands: waiting, being sent, sent, given up, or cancelled."""
 
     PENDING = "pending"
+    SENDING = "sending"  # a sender holds it (``lease_until``): being sent now
     SENT = "sent"
     FAILED = "failed"
     CANCELLED = "cancelled"

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
+from sqlalchemy import or_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -21,3 +23,8 @@ def insert(session: Session, table: Any) -> Any:
     if dialect == "postgresql":
         return postgresql.insert(table)
     raise StorageError(f"unsupported database dialect: {dialect}")
+
+
+def due(next_attempt_at: Any, now: datetime) -> Any:
+    """A row with no retry time, or one that has come."""
+    return or_(next_attempt_at.is_(None), next_attempt_at <= now)

@@ -147,11 +147,18 @@ class InboxRow(SQLModel, table=True):
     next_attempt_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     error: str | None = Field(default=None, sa_type=Text)
 
+    __table_args__ = (Index("ix_inbox_chat_id_processed_at", "chat_id", "processed_at"),)
+
 
 class OutboxRow(SQLModel, table=True):
-    """Messages to deliver, written in the same transaction as the state that caused them."""
+    """Messages to deliver, written in the same transaction as the state that caused them.
+
+    A row being sent is ``sending`` until ``lease_until``: one sender (of several replicas)
+    holds it, and a row whose sender died is taken up again after its lease.
+    """
 
     __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_chat_id_status", "chat_id", "status"),)
 
     id: int | None = Field(default=None, sa_type=SurrogateKey, primary_key=True)
     chat_id: int = Field(sa_type=BigInteger, index=True)
@@ -171,6 +178,18 @@ class OutboxRow(SQLModel, table=True):
     from_chat_id: int | None = Field(default=None, sa_type=BigInteger)  # copyMessage source
     source_message_id: int | None = Field(default=None, sa_type=BigInteger)
     priority: int = Field(default=0, sa_type=SmallInteger)  # records.LIVE / FOLLOW_UP
+    lease_until: datetime | None = Field(default=None, sa_type=UtcDateTime)
+
+
+class SendPaceRow(SQLModel, table=True):
+    """When the next message may go: key 0 is the bot's overall budget, shared by every
+    replica; a group's chat id its own pace. ``tat`` ("theoretical arrival time", seconds
+    since the epoch) is the end of the last slot taken (GCRA)."""
+
+    __tablename__ = "send_pace"
+
+    key: int = Field(sa_type=BigInteger, primary_key=True, sa_column_kwargs=NOT_GENERATED)
+    tat: float
 
 
 class TicketEventRow(SQLModel, table=True):

@@ -33,8 +33,9 @@ from bot.storage.conversations import (
 )
 from bot.storage.errors import StorageError
 from bot.storage.followups import SqlFollowUps
+from bot.storage.inbox import SqlInbox
 from bot.storage.learning import SqlSuggestions, SqlUnmatched
-from bot.storage.queues import SqlInbox, SqlOutbox
+from bot.storage.outbox import SqlOutbox, SqlPace
 from bot.storage.team import SqlAgentRepository, SqlAuditLog
 
 if TYPE_CHECKING:
@@ -56,6 +57,7 @@ class SqlUnitOfWork:
     audit: SqlAuditLog
     inbox: SqlInbox
     outbox: SqlOutbox
+    pace: SqlPace
     followups: SqlFollowUps
     unmatched: SqlUnmatched
     suggestions: SqlSuggestions
@@ -74,6 +76,7 @@ class SqlUnitOfWork:
         self.audit = SqlAuditLog(source)
         self.inbox = SqlInbox(source)
         self.outbox = SqlOutbox(source)
+        self.pace = SqlPace(source)
         self.followups = SqlFollowUps(source)
         self.unmatched = SqlUnmatched(source)
         self.suggestions = SqlSuggestions(source)
@@ -100,6 +103,14 @@ class SqlUnitOfWork:
             session.commit()
         finally:
             self._close()
+
+    def repeatable_read(self) -> None:
+        """On PostgreSQL, run this unit of work at REPEATABLE READ: a row another replica
+        changed since this one began makes it fail with a conflict (``is_conflict``) instead
+        of overwriting that change. Call it first; SQLite serialises writers already."""
+        session = self._session()
+        if session.get_bind().dialect.name == "postgresql":
+            session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
 
     def ping(self) -> None:
         """A trivial query: raises when the database does not answer (``/healthz``)."""

@@ -20,12 +20,12 @@ from bot.admin import Admin
 from bot.clock import Clock
 from bot.followups import FollowUpDispatcher, FollowUpFlow
 from bot.settings import TELEGRAM_API
-from bot.storage import UnitOfWorkFactory
+from bot.storage import PollerLock, UnitOfWorkFactory
 from bot.telegram import doctor
 from bot.telegram.menus import set_menus
-from bot.telegram.metrics import BotApiCounts, CountingRequest, Metric, counters
+from bot.telegram.metrics import BotApiCounts, CountingRequest, Metric, Sending, counters
 from bot.telegram.poller import ALLOWED_UPDATES, Poller
-from bot.telegram.sender import Sender
+from bot.telegram.sender import LANES, Sender
 from bot.telegram.timing import backoff, sleep
 from bot.telegram.webhook import OpsServer, Webhook
 from bot.telegram.worker import DeskEngine, Worker
@@ -62,13 +62,15 @@ def build_bot(token: str, base_url: str, base_file_url: str) -> ExtBot[Any]:
         base_url=base_url,
         base_file_url=base_file_url,
         rate_limiter=AIORateLimiter(max_retries=0),  # 429s are retried by the sender
-        request=CountingRequest(
-            BotApiCounts(), connection_pool_size=8, connect_timeout=10, read_timeout=20
+        request=CountingRequest(  # a connection for each of the sender's lanes
+            BotApiCounts(), connection_pool_size=LANES, connect_timeout=10, read_timeout=20
         ),
         get_updates_request=HTTPXRequest(connect_timeout=10, read_timeout=40),
     )
 
 
+WEBHOOK_SETTLE = 0.5  # seconds an update waits for its predecessor to be posted (webhook)
+FLUSH = 5.0  # seconds the sender goes on after a stop with what the last updates queued
 CONNECT_FIRST = 1.0  # seconds before the second try to reach the Bot API at start
 CONNECT_MOST = 60.0  # the longest wait between tries
 
@@ -126,6 +128,9 @@ class TelegramChannel:
         followups: FollowUpFlow | None = None,
         followup_rate: float = 10.0,
         send_stale_after: timedelta | None = None,
+        send_rate: float = 30.0,
+        sole_sender: bool = False,
+        poller_lock: PollerLock | None = None,
         followup_lease: timedelta = timedelta(seconds=60),
         hang_after_claim: bool = False,
         admin: Admin | None = None,
@@ -151,6 +156,8 @@ class TelegramChannel:
             responses=responses,
             followup_rate=followup_rate,
             stale_after=send_stale_after,
+            rate=send_rate,
+            sole=sole_sender,
         )
         self.worker = Worker(
             bot=bot,
@@ -162,6 +169,8 @@ class TelegramChannel:
             agent_chat_id=agent_chat_id,
             on_outbox=self.sender.wake,
             admin=admin,
+            # updates posted at once over several connections may be stored out of order
+            settle=WEBHOOK_SETTLE if webhook_url else 0.0,
         )
         if admin is not None:
             admin.on_outbox = self.sender.wake
@@ -180,7 +189,12 @@ class TelegramChannel:
             else None
         )
         self.poller = Poller(
-            bot=bot, new_uow=new_uow, clock=clock, on_stored=self.worker.wake, timeout=poll_timeout
+            bot=bot,
+            new_uow=new_uow,
+            clock=clock,
+            on_stored=self.worker.wake,
+            timeout=poll_timeout,
+            lock=poller_lock,
         )
         self.webhook_url = webhook_url
         self.webhook = (
@@ -219,6 +233,12 @@ class TelegramChannel:
             handled=self.worker.finished,
             failed=self.worker.set_aside,
             api=request.counts if isinstance(request, CountingRequest) else None,
+            sending=Sending(
+                sent=self.sender.sent,
+                latency_sum=self.sender.latency_sum,
+                stale=self.sender.stale,
+                polling=self.webhook is None and self.poller.polling,
+            ),
         )
 
     async def run(self) -> None:
@@ -269,7 +289,11 @@ class TelegramChannel:
                     raise ChannelError(f"the {task.get_name()} stopped: {task.exception()}")
             with contextlib.suppress(Exception):
                 await self.worker.drain()
-                await self.sender.send_due()
+                # what the last updates queued, each chat's next row at least; a lane
+                # waiting out a slow chat's pace is not waited for past FLUSH seconds
+                flush = asyncio.Event()
+                loop.call_later(FLUSH, flush.set)
+                await self.sender.send_due(flush)
         finally:
             if self.ops is not None:  # after the worker: what was stored is handled
                 with contextlib.suppress(Exception):

@@ -93,8 +93,25 @@ class WebhookCounts:
 Source = Callable[[], list[Metric]]
 
 
-def counters(*, stored: int, handled: int, failed: int, api: BotApiCounts | None) -> list[Metric]:
-    """The process's own counters: updates stored and handled, and its Bot API calls."""
+@dataclass(frozen=True)
+class Sending:
+    """The sender's figures: rows sent, their total wait from queued to sent, given up."""
+
+    sent: int
+    latency_sum: float
+    stale: int
+    polling: bool  # this replica is the one polling Telegram
+
+
+def counters(
+    *,
+    stored: int,
+    handled: int,
+    failed: int,
+    api: BotApiCounts | None,
+    sending: Sending | None = None,
+) -> list[Metric]:
+    """The process's own counters: updates stored and handled, its sends, its Bot API calls."""
     found = [
         metric(
             "supportbot_updates_stored_total",
@@ -115,6 +132,34 @@ def counters(*, stored: int, handled: int, failed: int, api: BotApiCounts | None
             failed,
         ),
     ]
+    if sending is not None:
+        found += [
+            metric(
+                "supportbot_send_latency_seconds_sum",
+                "counter",
+                "Seconds from queued to sent, summed over the messages this process sent"
+                " (divide by supportbot_send_latency_seconds_count for the mean).",
+                round(sending.latency_sum, 3),
+            ),
+            metric(
+                "supportbot_send_latency_seconds_count",
+                "counter",
+                "Outbox rows this process sent.",
+                sending.sent,
+            ),
+            metric(
+                "supportbot_messages_given_up_total",
+                "counter",
+                "Replies given up unsent, older than SEND_STALE_AFTER.",
+                sending.stale,
+            ),
+            metric(
+                "supportbot_polling",
+                "gauge",
+                "1 if this replica is the one polling Telegram (long polling), else 0.",
+                int(sending.polling),
+            ),
+        ]
     if api is None:
         return found
     return [

@@ -19,12 +19,13 @@ from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, Tel
 
 from bot.clock import Clock
 from bot.logs import brief
-from bot.storage import UnitOfWorkFactory, is_temporary
+from bot.storage import PollerLock, UnitOfWorkFactory, is_temporary
 from bot.telegram.timing import backoff, sleep
 
 log = logging.getLogger(__name__)
 
 ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
+STANDBY = 5.0  # seconds between a standby replica's tries to take over polling
 
 
 class Poller:
@@ -36,6 +37,7 @@ class Poller:
         clock: Clock,
         on_stored: asyncio.Event,
         timeout: int = 25,
+        lock: PollerLock | None = None,  # several replicas: the one holding it polls
     ):
         self.bot = bot
         self.new_uow = new_uow
@@ -43,12 +45,53 @@ class Poller:
         self.on_stored = on_stored
         self.timeout = timeout
         self.stored = 0  # new updates stored since start (``/metrics``)
+        self.lock = lock
+        self.polling = lock is None  # whether this replica is the one polling (``/metrics``)
 
     async def run(self, stop: asyncio.Event) -> None:
+        """Poll until ``stop``; with several replicas, only while holding the lock (the
+        others stand by and one takes over within ``STANDBY`` seconds of its holder's end)."""
         await self._no_webhook()
+        while not stop.is_set():
+            if not await self._lead(stop):
+                return
+            await self._poll(stop)
+            self.polling = self.lock is None
+
+    async def _lead(self, stop: asyncio.Event) -> bool:
+        """Wait until this replica holds the poller lock; False if ``stop`` came first."""
+        if self.lock is None:
+            return True
+        said = False
+        failures = 0
+        while not stop.is_set():
+            try:
+                if self.lock.acquire():
+                    log.info("this replica polls Telegram for updates")
+                    self.polling = True
+                    return True
+                failures = 0
+                if not said:
+                    log.info("another replica polls Telegram; this one stands by to take over")
+                    said = True
+                pause = STANDBY
+            except Exception as exc:
+                if not is_temporary(exc):
+                    raise
+                failures += 1
+                pause = backoff(failures, most=STANDBY)
+                log.warning("the database is unavailable (%s); waiting to poll", brief(exc))
+            await sleep(stop, pause)
+        return False
+
+    async def _poll(self, stop: asyncio.Event) -> None:
+        """Store and confirm updates until ``stop``, or until the lock is lost."""
         offset = await self._first_offset(stop)
         failures = 0
         while not stop.is_set():
+            if self.lock is not None and not self.lock.held():
+                log.warning("lost the poller lock (its database connection); standing by")
+                return
             started = asyncio.get_running_loop().time()
             try:
                 updates = await self.bot.get_updates(

@@ -1,4 +1,13 @@
-"""Delivers the outbox through the Bot API: in order per chat, retried, never lost.
+"""Delivers the outbox through the Bot API: in order per chat, many chats at once, retried,
+never lost, never sent twice but for a crash in the middle of a call.
+
+Each chat is served by a *lane* (a task) that claims the chat's first waiting row, waits
+for the chat's pace and a slot of the overall budget (``bot.telegram.pacing``), sends it and
+goes on with the chat's next row; up to ``lanes`` chats are served at once, so one slow chat
+(the agent group's 20 a minute) holds up nobody else. Live replies are claimed first, and
+follow-ups may take only ``FOLLOW_UP_LANES`` lanes. Several replicas share one outbox: a
+claimed row is ``sending`` under a lease, and one whose sender died is sent again once the
+lease has run out (it may then arrive twice: the Bot API has no idempotency key).
 
 Only rows that are due are read (in SQL), and the sender sleeps until the next one falls
 due or something new is queued. What a failure does to a row:
@@ -26,6 +35,7 @@ if marking fails (the database is down) the sender remembers it and does not sen
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Collection
 from datetime import datetime, timedelta
@@ -46,6 +56,7 @@ from bot.storage import (
     UnitOfWorkFactory,
 )
 from bot.telegram.calls import call, place_of
+from bot.telegram.pacing import Pacing
 from bot.telegram.rendering import keyboard
 from bot.telegram.timing import keep_going
 from knowledge.responses import Responses, Say
@@ -54,6 +65,9 @@ log = logging.getLogger(__name__)
 
 MAX_BACKOFF = 60.0  # longest wait between tries of one message during an outage
 IDLE = 10.0  # seconds between looks at the outbox when nothing wakes the sender
+LANES = 32  # chats one process sends to at once
+FOLLOW_UP_LANES = 8  # of those, the most that may carry follow-ups: live replies keep the rest
+LEASE = timedelta(seconds=60)  # how long a claimed row stays with its sender
 
 
 class Sender:
@@ -63,7 +77,9 @@ class Sender:
         bot: Bot,
         new_uow: UnitOfWorkFactory,
         clock: Clock,
-        batch: int = 100,
+        lanes: int = LANES,
+        rate: float = 30.0,  # messages a second, all replicas together (SEND_RATE)
+        sole: bool = False,  # the only sender on its database (SQLite): see ``_release``
         agent_chat_id: int | None = None,
         admin_ids: Collection[int] = (),
         responses: Responses | None = None,  # for the admins' notice; none: they are not told
@@ -73,7 +89,13 @@ class Sender:
         self.bot = bot
         self.new_uow = new_uow
         self.clock = clock
-        self.batch = batch
+        self.lanes = lanes
+        self.sole = sole
+        self.pacing = Pacing(new_uow=new_uow, clock=clock, rate=rate)
+        self._lanes: dict[int, asyncio.Task[None]] = {}  # chat id → the lane sending to it
+        self._follow_up_lanes = 0
+        self._lane_error: BaseException | None = None
+        self._released = False  # rows a dead sender left were looked for
         self.agent_chat_id = agent_chat_id
         self.admin_ids = tuple(admin_ids)
         self.responses = responses
@@ -81,68 +103,159 @@ class Sender:
         self.wake = asyncio.Event()
         self._paused_until = clock.now()
         self._pause_restored = False  # a 429 pause stored before a restart was looked for
-        self._gone: set[int] = set()  # chats that blocked the bot during this pass
         self._unrecorded: dict[int, tuple[OutboxItem, int | None]] = {}  # sent, not yet marked
+        self._unclaimed: set[int] = set()  # claimed, not sent, not yet given back
         self.followup_budget = SendBudget(followup_rate) if followup_rate is not None else None
         self.stale_after = stale_after
         self.delivered = 0  # rows done with since start (sent or given up)
         self.stale = 0  # rows given up since start because they were older than stale_after
         self._outage = 0  # network errors in a row: the backoff while the Bot API is away
+        self.latency_sum = 0.0  # seconds from queued to sent, over the rows sent (``/metrics``)
+        self.sent = 0
 
     async def run(self, stop: asyncio.Event) -> None:
         """Send until ``stop`` is set; sleeps until woken or the next row falls due."""
         await keep_going(
             stop,
             self.wake,
-            self.send_due,
+            lambda: self.send_due(stop),
             progress=lambda: self.delivered,
             kept="the outbox stays stored",
             log=log,
         )
 
-    async def send_due(self) -> float:
-        """Send every row that is due; returns how long to sleep before looking again."""
+    async def send_due(self, stop: asyncio.Event | None = None) -> float:
+        """Send every row that is due, chats side by side, taking up what is queued
+        meanwhile; returns how long to sleep before looking again. Once ``stop`` is set,
+        each lane finishes the row in hand and nothing more is claimed."""
+        stop = stop or asyncio.Event()
         now = self.clock.now()
         if not self._pause_restored:
             self._restore_pause(now)
+        self._record_unrecorded()
+        self._give_back()
+        self._release(now)
+        while not stop.is_set():
+            self.wake.clear()  # before claiming: a wake-up from now on is seen below
+            if self._paused_until <= self.clock.now():
+                self._fill(stop)
+            if not self._lanes:
+                break
+            waits = [asyncio.ensure_future(self.wake.wait()), asyncio.ensure_future(stop.wait())]
+            await asyncio.wait([*self._lanes.values(), *waits], return_when=asyncio.FIRST_COMPLETED)
+            for waiting in waits:
+                waiting.cancel()
+        if self._lanes:
+            await asyncio.gather(*self._lanes.values(), return_exceptions=True)
+        if self._lane_error is not None:
+            error, self._lane_error = self._lane_error, None
+            raise error
+        now = self.clock.now()
         if self._paused_until > now:
             return (self._paused_until - now).total_seconds()
-        self._record_unrecorded()
-        with self.new_uow() as uow:
-            items = uow.outbox.due(now, self.batch)
-        self._gone.clear()
-        waiting: set[int] = set()  # chats whose earlier row waits: keep their order
-        held: float | None = None  # follow-ups wait for the budget: seconds until it allows
-        for item in items:
-            if item.chat_id in waiting or item.chat_id in self._gone:
-                continue
-            budget = self.followup_budget if item.priority != LIVE else None
-            if budget is not None and budget.available() <= 0:
-                held = budget.wait()
-                break  # the rest are follow-ups too: live rows come first in ``due``
-            if budget is not None and self.wake.is_set():
-                return 0.0  # something new was queued: live replies before more follow-ups
-            if self._stale(item):
-                self.delivered += 1
-                continue
-            delivered = await self.deliver(item)
-            if budget is not None:
-                budget.take()  # after the call: its arrival lies before this moment
-            if delivered:
-                self.delivered += 1
-            else:
-                waiting.add(item.chat_id)
-            now = self.clock.now()
-            if self._paused_until > now:
-                return (self._paused_until - now).total_seconds()
-        if held is not None:
-            return held
-        if len(items) >= self.batch:
-            return 0.0  # there may be more that are due
-        now = self.clock.now()
         with self.new_uow() as uow:
             due = uow.outbox.next_due_at(now)
-        return IDLE if due is None else min(IDLE, max((due - now).total_seconds(), 0.0))
+            lease = uow.outbox.lease_ends()
+        soonest = min((t for t in (due, lease) if t is not None), default=None)
+        delay = IDLE if soonest is None else min(IDLE, max((soonest - now).total_seconds(), 0.0))
+        if self.followup_budget is not None and self._budget_left() <= 0:
+            delay = min(delay, self.followup_budget.wait())  # follow-ups may be waiting
+        return delay
+
+    def _fill(self, stop: asyncio.Event) -> None:
+        """Claim the first row of as many waiting chats as there are free lanes, live ones
+        first, and start a lane for each."""
+        free = self.lanes - len(self._lanes)
+        if free <= 0:
+            return
+        now = self.clock.now()
+        with self.new_uow() as uow:
+            items = uow.outbox.claim(now, now + LEASE, free, live=True)
+            spare = min(free - len(items), FOLLOW_UP_LANES - self._follow_up_lanes)
+            spare = min(spare, self._budget_left())
+            if spare > 0:
+                follow_ups = uow.outbox.claim(now, now + LEASE, spare, live=False)
+                self._spend(follow_ups)
+                items += follow_ups
+            uow.commit()
+        for item in items:
+            live = item.priority == LIVE
+            self._follow_up_lanes += 0 if live else 1
+            task = asyncio.create_task(self._lane(item, stop), name=f"lane {item.chat_id}")
+            self._lanes[item.chat_id] = task
+            task.add_done_callback(functools.partial(self._done, item.chat_id, live))
+
+    def _budget_left(self) -> int:
+        """How many follow-ups may be handed over now (``FOLLOWUP_RATE``)."""
+        budget = self.followup_budget
+        return LANES if budget is None else max(budget.available(), 0)
+
+    def _spend(self, items: list[OutboxItem]) -> None:
+        for item in items:
+            if item.priority != LIVE and self.followup_budget is not None:
+                self.followup_budget.take()
+
+    def _done(self, chat_id: int, live: bool, _: object) -> None:
+        self._lanes.pop(chat_id, None)
+        self._follow_up_lanes -= 0 if live else 1
+
+    async def _lane(self, item: OutboxItem, stop: asyncio.Event) -> None:
+        """Send ``item``, then the chat's next rows while they are due; the chat is this
+        lane's alone until it ends (its rows are claimed one by one, in order)."""
+        try:
+            while True:
+                if not await self._send(item):
+                    return
+                if stop.is_set() or self._paused_until > self.clock.now():
+                    return
+                now = self.clock.now()
+                live = None if self._budget_left() > 0 else True  # follow-ups: in the budget
+                with self.new_uow() as uow:
+                    claimed = uow.outbox.claim(now, now + LEASE, 1, chat_id=item.chat_id, live=live)
+                    uow.commit()
+                if not claimed:
+                    return
+                self._spend(claimed)
+                item = claimed[0]
+        except Exception as exc:  # the database failed: raised from ``send_due``
+            self._lane_error = self._lane_error or exc
+            if item.id not in self._unrecorded:  # (sent: marked by the next pass)
+                self._unclaimed.add(item.id)  # not sent: given back by the next pass
+
+    async def _send(self, item: OutboxItem) -> bool:
+        """One claimed row, in its turn; True when done with (sent or given up)."""
+        if self._stale(item):
+            self.delivered += 1
+            return True
+        await self.pacing.wait_turn(item.chat_id)
+        if self._paused_until > self.clock.now():  # a 429 came while this one waited
+            with self.new_uow() as uow:
+                uow.outbox.give_back(item.id)
+                uow.commit()
+            return False
+        delivered = await self.deliver(item)
+        if delivered:
+            self.delivered += 1
+        return delivered
+
+    def _release(self, now: datetime) -> None:
+        """Put back the rows a dead sender left ``sending``: after their lease, or, for the
+        only sender on the database, at its first look (they are its own, from before a
+        restart). Each may have reached the customer already: logged."""
+        first, self._released = not self._released, True
+        if self.sole and not first:
+            return
+        until = datetime.max.replace(tzinfo=now.tzinfo) if self.sole else now
+        with self.new_uow() as uow:
+            chats = uow.outbox.release_expired(until, keep=self._lanes)
+            uow.commit()
+        if chats:
+            log.warning(
+                "%d message(s) were being sent when their sender stopped (chats %s); sending"
+                " them again: each may arrive twice",
+                len(chats),
+                ", ".join(str(c) for c in sorted(set(chats))[:10]),
+            )
 
     async def deliver(self, item: OutboxItem) -> bool:
         """One row; True when it is done with (sent or given up), False when it waits."""
@@ -153,13 +266,13 @@ class Sender:
             seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
             self._paused_until = self.clock.now() + timedelta(seconds=seconds)
             self._retry(item, f"{RETRY_AFTER} {seconds:g}", after=seconds, count=False)
+            self.pacing.hold(self._paused_until)  # the other replicas wait too
             log.warning("Telegram asked to slow down: pausing sends for %.0f s", seconds)
             return False
         except Forbidden as exc:
             if item.chat_id == self.agent_chat_id:
                 return self._agent_chat_refused(item, exc)
             log.info("chat %s has blocked the bot: %s", item.chat_id, exc.message)
-            self._gone.add(item.chat_id)
             with self.new_uow() as uow:
                 uow.outbox.mark_failed(item.id, f"403 {exc.message}")
                 uow.customers.mark_blocked(item.chat_id, True, self.clock.now())
@@ -322,7 +435,20 @@ class Sender:
         are kept on the ticket in the same transaction.
         """
         self._unrecorded[item.id] = (item, result)
+        self.sent += 1
+        self.latency_sum += max((self.clock.now() - item.created_at).total_seconds(), 0.0)
         self._record_unrecorded()
+
+    def _give_back(self) -> None:
+        """Rows claimed but not sent when the database failed: waiting again (not left to
+        their lease, which would hold their chats for a minute)."""
+        if not self._unclaimed:
+            return
+        with self.new_uow() as uow:
+            for id in self._unclaimed:
+                uow.outbox.give_back(id)
+            uow.commit()
+        self._unclaimed.clear()
 
     def _record_unrecorded(self) -> None:
         if not self._unrecorded:

@@ -11,6 +11,8 @@ from collections.abc import Awaitable, Callable
 from bot.logs import brief
 from bot.storage import is_temporary
 
+MOST = 5.0  # the longest pause of the worker and the sender after failures in a row
+
 
 def backoff(failures: int, *, first: float = 0.1, most: float = 30.0) -> float:
     """Seconds to wait after ``failures`` failures in a row: doubling, capped at ``most``."""
@@ -48,9 +50,10 @@ async def keep_going(
     """Run ``work`` until ``stop``; it returns how long to nap before the next pass.
 
     A failure is retried after a backoff that grows with the failures in a row *without
-    progress*: a flaky database that lets work through is tried again soon, one that is
-    down is left alone longer. A passing database failure is a warning (``kept`` says what
-    waits for it); anything else is logged with its traceback.
+    progress*, up to ``MOST`` seconds: a flaky database that lets work through is tried
+    again soon, one that is down a little later (a try costs one failed connection, and
+    customers wait for every second of the pause). A passing database failure is a warning
+    (``kept`` says what waits for it); anything else is logged with its traceback.
     """
     failures = 0
     while not stop.is_set():
@@ -60,7 +63,7 @@ async def keep_going(
             delay = await work()
         except Exception as exc:
             failures = 1 if progress() > before else failures + 1
-            pause = backoff(failures)
+            pause = backoff(failures, most=MOST)
             if is_temporary(exc):
                 log.warning(
                     "the database is unavailable (%s); %s, trying again in %.1f s",

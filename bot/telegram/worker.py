@@ -1,5 +1,9 @@
 """Handles stored updates in ``update_id`` order: one unit of work per update.
 
+Several replicas may share the inbox: each update is claimed in the transaction that
+handles it (``SqlInbox.claim``), so one chat's updates are handled one at a time and in
+order, whichever replica took them; an update another replica holds is left to it.
+
 The flows' effects go to the outbox in the same transaction that marks the update done,
 so an update is either fully handled (state, ticket, replies) or not at all and handled
 again. Two kinds of failure, treated differently:
@@ -7,6 +11,8 @@ again. Two kinds of failure, treated differently:
 - a passing one (the database dropped a connection, restarted, was locked too long): the
   update stays in the inbox untouched and the worker tries again with backoff, for as long
   as it takes; nothing is counted against the update and nobody is told anything;
+- a conflict (another replica changed the same rows first, PostgreSQL): handled again at
+  once, as if it had never been tried;
 - a bug (anything else): the update is tried again a few times with backoff, while other
   chats go on (later updates of the same chat wait, to keep its order); if it still fails
   it is set aside with the error, logged at ERROR, and the customer gets an apology.
@@ -33,6 +39,7 @@ from bot.storage import (
     MessageKind,
     OutgoingMessage,
     UnitOfWorkFactory,
+    is_conflict,
     is_temporary,
 )
 from bot.telegram.timing import keep_going
@@ -47,6 +54,9 @@ MAX_TRIES = 3  # an update that fails this often with a bug is set aside
 BUG_RETRY_AFTER = (2.0, 10.0)  # seconds before the 2nd and the 3rd try
 IDLE = 5.0  # seconds between looks at the inbox when nothing wakes the worker
 BATCH = 50
+SOON = (0.02, 0.05, 0.1, 0.2)  # pauses before an update is tried again after a passing failure
+CONTENDED = 0.2  # seconds before looking again when other replicas held every update due
+_TAKEN = object()  # another replica holds the update, or its chat's earlier one waits
 
 
 class FlowEngine(Protocol):
@@ -74,6 +84,7 @@ class Worker:
         agent_chat_id: int | None,
         on_outbox: asyncio.Event,
         admin: Admin | None = None,
+        settle: float = 0.0,  # webhook mode: seconds an update waits for a missing predecessor
     ):
         self.bot = bot
         self.new_uow = new_uow
@@ -84,9 +95,11 @@ class Worker:
         self.agent_chat_id = agent_chat_id
         self.on_outbox = on_outbox
         self.admin = admin  # /stats, /unmatched, /reload (bot.admin)
+        self.settle = settle
         self.wake = asyncio.Event()
         self._answered: set[int] = set()  # button presses already acknowledged to Telegram
         self._retry_in: float | None = None  # seconds until an update waiting to retry is due
+        self._contended = False  # an update was left to another replica in this pass
         self.finished = 0  # updates finished since start
         self.set_aside = 0  # of those, set aside after failing with a bug
 
@@ -113,26 +126,50 @@ class Worker:
         done = 0
         try:
             while True:
+                self._contended = False
                 now = self.clock.now()
+                settled = now - timedelta(seconds=self.settle) if self.settle else None
                 with self.new_uow() as uow:
-                    items = uow.inbox.pending(BATCH, now=now)
+                    items = uow.inbox.pending(BATCH, now=now, settled_before=settled)
                     if not items:
                         due = uow.inbox.next_due_at(now)
                         self._retry_in = None if due is None else (due - now).total_seconds()
+                        if settled is not None and uow.inbox.count_pending():
+                            self._retry_in = self.settle  # (one waits for its predecessor)
                         return done
                 waiting: set[int] = set()  # chats whose earlier update will be retried
+                finished = 0
                 for item in items:
                     if item.chat_id is not None and item.chat_id in waiting:
                         continue
-                    if await self.handle(item):
-                        done += 1
+                    if await self._handle_soon(item):
+                        finished += 1
                         self.finished += 1
+                        self.on_outbox.set()
                     elif item.chat_id is not None:
                         waiting.add(item.chat_id)
-                self.on_outbox.set()
+                    await asyncio.sleep(0)  # the sender's lanes send what this one queued
+                done += finished
+                if not finished and self._contended:
+                    self._retry_in = CONTENDED  # other replicas have them: look again soon
+                    return done
         finally:
             if done:
                 self.on_outbox.set()
+
+    async def _handle_soon(self, item: InboxItem) -> bool:
+        """``handle``, tried again at once (after a few milliseconds) when the database
+        fails in passing: a flaky database that lets short work through lets this update
+        through too, without the pause of a failed pass. A database that keeps failing is
+        left to ``keep_going``'s backoff."""
+        for pause in SOON:
+            try:
+                return await self.handle(item)
+            except Exception as exc:
+                if not is_temporary(exc):
+                    raise
+                await asyncio.sleep(pause)
+        return await self.handle(item)
 
     async def handle(self, item: InboxItem) -> bool:
         """Handle one update; True when finished with it, False when it will be retried."""
@@ -146,11 +183,18 @@ class Worker:
         try:
             request = self._handle(item, update)
         except Exception as exc:
+            if is_conflict(exc):  # another replica changed the same rows: handle it again
+                log.info("update %s met a concurrent change; handling it again", item.update_id)
+                self._contended = True
+                return False
             if is_temporary(exc):
                 raise
             return self._failed(item, update, exc)
+        if request is _TAKEN:
+            self._contended = True
+            return False
         self._answered.discard(item.update_id)
-        if request is not None and self.admin is not None:
+        if isinstance(request, admin_commands.Request) and self.admin is not None:
             self.admin.start(request)  # committed: now it may run
         return True
 
@@ -165,12 +209,16 @@ class Worker:
         except TelegramError as exc:  # too old after a restart: harmless
             log.info("answerCallbackQuery failed: %s", exc)
 
-    def _handle(self, item: InboxItem, update: Update) -> admin_commands.Request | None:
-        """Handle the update in one transaction; an admin's command to run after it."""
+    def _handle(self, item: InboxItem, update: Update) -> admin_commands.Request | object | None:
+        """Handle the update in one transaction; an admin's command to run after it, or
+        ``_TAKEN`` when it is not this worker's to handle now."""
         event = to_event(update, self.bot.username, self.agent_chat_id)
         now = self.clock.now()
         request = admin_commands.request_for(event) if self.admin is not None else None
         with self.new_uow() as uow:
+            uow.repeatable_read()
+            if not uow.inbox.claim(item):
+                return _TAKEN
             if request is not None and self.admin is not None:
                 if not self.admin.accept(uow, request):
                     request = None

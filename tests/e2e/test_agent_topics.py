@@ -45,6 +45,7 @@ def test_a_ticket_gets_its_topic_its_card_and_the_customers_messages(
     text = fake_api.push_text(ANN, "still cold, and <b>this</b> & that")
     photo = fake_api.push_photo(ANN, caption="the light stays red")
     fake_api.wait_for_messages(ANN, 5)
+    fake_api.wait_for_requests("copyMessage", 2)  # the team's chat is served on its own
     copies = fake_api.copied_messages(AGENT_CHAT)
     assert [(c["from_chat_id"], c["source_message_id"]) for c in copies] == [
         (ANN, message_id(fake_api, text)),
@@ -72,6 +73,7 @@ def test_a_team_chat_without_topics_keeps_each_ticket_together_by_answering_its_
 
     photo = fake_api.push_photo(ANN)
     fake_api.wait_for_messages(ANN, 4)
+    fake_api.wait_for_requests("copyMessage")  # the team's chat is served on its own
     [relayed] = fake_api.copied_messages(AGENT_CHAT)
     assert relayed["source_message_id"] == message_id(fake_api, photo)
     assert relayed["reply_parameters"]["message_id"] == card["message_id"]
@@ -202,6 +204,7 @@ def test_two_agents_three_customers_everything_lands_once_in_order_in_the_right_
             f"<b>{agent_name}</b> from our team: reply {n} to {name}" for n in range(2)
         ]
         assert len(said) == 9  # 3 at hand-over, 4 acknowledgements, 2 replies: nothing twice
+    fake_api.wait_for_requests("copyMessage", 4 * len(customers))  # the team's chat, its pace
     copies = fake_api.copied_messages(AGENT_CHAT)
     for chat, name in customers.items():
         mine = [c for c in copies if c["from_chat_id"] == chat]

@@ -151,6 +151,7 @@ def test_long_and_hostile_text_is_shown_literally(fake_api: FakeBotApi, bot: Bot
     fake_api.wait_for_messages(ANN, 1)
     fake_api.push_text(ANN, hostile)
     fake_api.wait_for_messages(ANN, 2)  # "added to your request"
+    fake_api.wait_for_requests("copyMessage")  # the team's chat is served on its own
     [copied] = fake_api.copied_messages(AGENT_CHAT)  # copied as it is: nothing to escape
     relayed = fake_api.message(AGENT_CHAT, copied["message_id"])
     assert relayed is not None and relayed["text"] == hostile

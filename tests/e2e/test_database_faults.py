@@ -151,7 +151,7 @@ def _done(engine: Engine, updates: int) -> bool:
                 "SELECT count(*) FROM inbox WHERE processed_at IS NOT NULL"
             ).scalar()
             unsent = connection.exec_driver_sql(
-                "SELECT count(*) FROM outbox WHERE status = 'pending'"
+                "SELECT count(*) FROM outbox WHERE status IN ('pending', 'sending')"
             ).scalar()
     except Exception:  # a fault hit the check itself: not done yet
         return False

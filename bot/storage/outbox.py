@@ -1,129 +1,35 @@
-"""The bot's own repositories: the inbox of stored updates and the outbox of messages."""
+"""The outbox: messages to deliver, and the pace they go out at.
+
+Several senders (one per replica) may share it. A sender ``claim``s the first waiting row
+of a chat (never one behind another of its chat that waits or is being sent), which makes
+it ``sending`` until a lease ends; it marks the row sent, retried or failed after the call.
+A row whose sender died is taken up again once its lease has run out (``release_expired``):
+that row may arrive twice, as the Bot API has no idempotency key; nothing else can.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import exists, func, or_
+from sqlalchemy import case, exists, func, or_, update
 from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 
 from bot.storage.errors import NotFound
 from bot.storage.records import (
+    LIVE,
     RETRY_AFTER,
-    InboxItem,
     MessageKind,
     OutboxItem,
     OutboxStatus,
     OutgoingMessage,
 )
-from bot.storage.session import SessionSource, insert
-from bot.storage.tables import (
-    InboxRow,
-    OutboxRow,
-)
+from bot.storage.session import SessionSource, due, insert
+from bot.storage.tables import OutboxRow, SendPaceRow
 
-# ---- the bot's repositories ---------------------------------------------------------
-
-
-class SqlInbox:
-    """Raw Telegram updates, stored before they are handled."""
-
-    def __init__(self, session: SessionSource) -> None:
-        self._session = session
-
-    def add(self, update_id: int, payload: str, at: datetime, chat_id: int | None = None) -> bool:
-        """Store the update; ``False`` if this ``update_id`` was stored already (a duplicate).
-
-        ``chat_id`` keeps one chat's updates in order when one of them has to be retried.
-        """
-        stmt = (
-            insert(self._session(), InboxRow)
-            .values(update_id=update_id, chat_id=chat_id, payload=payload, received_at=at)
-            .on_conflict_do_nothing(index_elements=["update_id"])
-            .returning(col(InboxRow.update_id))
-        )
-        # RETURNING yields the row only when it was inserted (rowcount is unreliable here:
-        # psycopg reports -1 for this statement).
-        return self._session().execute(stmt).first() is not None
-
-    def pending(self, limit: int = 100, *, now: datetime | None = None) -> list[InboxItem]:
-        """Updates not yet handled, oldest ``update_id`` first.
-
-        With ``now``: only those due by then, and none queued behind an earlier update of
-        the same chat that is still waiting for its retry, so each chat stays in order.
-        """
-        stmt = select(InboxRow).where(col(InboxRow.processed_at).is_(None))
-        if now is not None:
-            earlier = aliased(InboxRow)
-            waiting = exists().where(
-                col(earlier.chat_id) == col(InboxRow.chat_id),
-                col(earlier.processed_at).is_(None),
-                col(earlier.update_id) < col(InboxRow.update_id),
-                col(earlier.next_attempt_at) > now,
-            )
-            stmt = stmt.where(_due(col(InboxRow.next_attempt_at), now), ~waiting)
-        stmt = (
-            stmt.order_by(col(InboxRow.update_id))
-            .limit(limit)
-            .execution_options(populate_existing=True)
-        )
-        return [
-            InboxItem(
-                update_id=row.update_id,
-                payload=row.payload,
-                chat_id=row.chat_id,
-                attempts=row.attempts,
-            )
-            for row in self._session().scalars(stmt)
-        ]
-
-    def count_pending(self) -> int:
-        """How many stored updates are not handled yet (``/metrics``)."""
-        stmt = select(func.count()).where(col(InboxRow.processed_at).is_(None))
-        return int(self._session().execute(stmt).scalar_one())
-
-    def next_due_at(self, now: datetime) -> datetime | None:
-        """When the earliest update that waits for a retry falls due (None: none waits)."""
-        stmt = select(func.min(col(InboxRow.next_attempt_at))).where(
-            col(InboxRow.processed_at).is_(None), col(InboxRow.next_attempt_at) > now
-        )
-        return self._session().execute(stmt).scalar()
-
-    def mark_done(self, update_id: int, at: datetime, error: str | None = None) -> None:
-        """The update was handled (``error`` set: it failed and will not be retried)."""
-        row = self._row(update_id)
-        row.processed_at = at
-        row.error = error
-        self._session().flush()
-
-    def mark_retry(self, update_id: int, next_attempt_at: datetime, error: str) -> int:
-        """Handling failed with a bug: try again at ``next_attempt_at``; returns the attempts."""
-        row = self._row(update_id)
-        row.attempts += 1
-        row.next_attempt_at = next_attempt_at
-        row.error = error
-        self._session().flush()
-        return row.attempts
-
-    def last_update_id(self) -> int | None:
-        """The highest ``update_id`` ever stored, handled or not."""
-        stmt = select(func.max(col(InboxRow.update_id)))
-        value = self._session().execute(stmt).scalar()
-        return int(value) if value is not None else None
-
-    def _row(self, update_id: int) -> InboxRow:
-        row = self._session().get(InboxRow, update_id, populate_existing=True)
-        if row is None:
-            raise NotFound(f"no update {update_id} in the inbox")
-        return row
-
-
-def _due(next_attempt_at: Any, now: datetime) -> Any:
-    """A row with no retry time, or one that has come."""
-    return or_(next_attempt_at.is_(None), next_attempt_at <= now)
+_NOT_DONE = (OutboxStatus.PENDING, OutboxStatus.SENDING)
 
 
 class SqlOutbox:
@@ -185,17 +91,82 @@ class SqlOutbox:
         )
         stmt = select(OutboxRow).where(
             col(OutboxRow.status) == OutboxStatus.PENDING,
-            _due(col(OutboxRow.next_attempt_at), now),
+            due(col(OutboxRow.next_attempt_at), now),
             ~waiting,
         )
         stmt = stmt.order_by(col(OutboxRow.priority), col(OutboxRow.id)).limit(limit)
         return self._items(self._session().scalars(stmt).all())
 
+    def claim(
+        self,
+        now: datetime,
+        lease_until: datetime,
+        limit: int,
+        *,
+        chat_id: int | None = None,
+        live: bool | None = None,
+    ) -> list[OutboxItem]:
+        """Take up to ``limit`` due rows, each the first of its chat not yet done, live ones
+        first: each becomes ``sending`` until ``lease_until``. Rows another transaction holds
+        are skipped (``FOR UPDATE SKIP LOCKED``). ``chat_id``: only that chat's; ``live``:
+        only live rows (True) or only the others (False)."""
+        earlier = aliased(OutboxRow)
+        ahead = exists().where(
+            col(earlier.chat_id) == col(OutboxRow.chat_id),
+            col(earlier.id) < col(OutboxRow.id),
+            col(earlier.status).in_(_NOT_DONE),
+        )
+        stmt = select(OutboxRow).where(
+            col(OutboxRow.status) == OutboxStatus.PENDING,
+            due(col(OutboxRow.next_attempt_at), now),
+            ~ahead,
+        )
+        if chat_id is not None:
+            stmt = stmt.where(col(OutboxRow.chat_id) == chat_id)
+        if live is not None:
+            is_live = col(OutboxRow.priority) == LIVE
+            stmt = stmt.where(is_live if live else ~is_live)
+        stmt = (
+            stmt.order_by(col(OutboxRow.priority), col(OutboxRow.id))
+            .limit(limit)
+            .with_for_update(skip_locked=True, of=OutboxRow)
+        )
+        rows = self._session().scalars(stmt).all()
+        for row in rows:
+            row.status = OutboxStatus.SENDING
+            row.lease_until = lease_until
+        self._session().flush()
+        return self._items(rows)
+
+    def release_expired(self, now: datetime, *, keep: Collection[int] = ()) -> list[int]:
+        """Rows left ``sending`` by a sender whose lease ran out (it died, or this process
+        was restarted): waiting again; returns their chats (the caller logs them). ``keep``:
+        chats the caller is sending to itself, left alone."""
+        stmt = (
+            update(OutboxRow)
+            .where(
+                col(OutboxRow.status) == OutboxStatus.SENDING,
+                or_(col(OutboxRow.lease_until).is_(None), col(OutboxRow.lease_until) < now),
+                col(OutboxRow.chat_id).not_in(list(keep)),
+            )
+            .values(status=OutboxStatus.PENDING, lease_until=None)
+            .returning(col(OutboxRow.chat_id))
+            .execution_options(synchronize_session=False)
+        )
+        return list(self._session().execute(stmt).scalars())
+
+    def lease_ends(self) -> datetime | None:
+        """When the earliest lease of a row being sent runs out (None: none is being sent)."""
+        stmt = select(func.min(col(OutboxRow.lease_until))).where(
+            col(OutboxRow.status) == OutboxStatus.SENDING
+        )
+        return self._session().execute(stmt).scalar()
+
     def count_due(self, now: datetime) -> int:
         """How many pending messages may be sent at ``now``: the sender's backlog."""
         stmt = select(func.count()).where(
             col(OutboxRow.status) == OutboxStatus.PENDING,
-            _due(col(OutboxRow.next_attempt_at), now),
+            due(col(OutboxRow.next_attempt_at), now),
         )
         return int(self._session().execute(stmt).scalar() or 0)
 
@@ -239,34 +210,64 @@ class SqlOutbox:
         return int(self._session().execute(stmt).scalar_one())
 
     def mark_sent(self, id: int, at: datetime, telegram_message_id: int | None) -> None:
-        row = self._row(id)
-        row.status = OutboxStatus.SENT
-        row.sent_at = at
-        row.telegram_message_id = telegram_message_id
-        self._session().flush()
+        self._set(
+            id,
+            status=OutboxStatus.SENT,
+            sent_at=at,
+            telegram_message_id=telegram_message_id,
+            lease_until=None,
+        )
 
     def mark_retry(
         self, id: int, next_attempt_at: datetime, error: str, *, count: bool = True
     ) -> None:
-        """A try failed and will be repeated: stays pending.
+        """A try failed and will be repeated: waiting again.
 
         ``count=False`` for a wait that is no fault of the message (a 429, an outage):
         ``attempts`` counts only real failures.
         """
-        row = self._row(id)
-        if count:
-            row.attempts += 1
-        row.next_attempt_at = next_attempt_at
-        row.error = error
-        self._session().flush()
+        self._set(
+            id,
+            status=OutboxStatus.PENDING,
+            attempts=col(OutboxRow.attempts) + (1 if count else 0),
+            next_attempt_at=next_attempt_at,
+            error=error,
+            lease_until=None,
+        )
+
+    def give_back(self, id: int) -> None:
+        """A claimed row not tried after all (the sender is stopping or pausing, or the
+        database failed before the call): waiting again. A row no longer ``sending`` (sent,
+        given up) is left as it is."""
+        stmt = (
+            update(OutboxRow)
+            .where(col(OutboxRow.id) == id, col(OutboxRow.status) == OutboxStatus.SENDING)
+            .values(status=OutboxStatus.PENDING, lease_until=None)
+            .execution_options(synchronize_session=False)
+        )
+        self._session().execute(stmt)
 
     def mark_failed(self, id: int, error: str) -> None:
         """A try failed for good (terminal): ``attempts`` + 1, never sent."""
-        row = self._row(id)
-        row.status = OutboxStatus.FAILED
-        row.attempts += 1
-        row.error = error
-        self._session().flush()
+        self._set(
+            id,
+            status=OutboxStatus.FAILED,
+            attempts=col(OutboxRow.attempts) + 1,
+            error=error,
+            lease_until=None,
+        )
+
+    def _set(self, id: int, **values: Any) -> None:
+        """One UPDATE by key (no read first: the sender writes each row it sends)."""
+        stmt = (
+            update(OutboxRow)
+            .where(col(OutboxRow.id) == id)
+            .values(**values)
+            .returning(col(OutboxRow.id))
+            .execution_options(synchronize_session=False)
+        )
+        if self._session().execute(stmt).first() is None:
+            raise NotFound(f"no message {id} in the outbox")
 
     def cancel_for_chat(self, chat_id: int, reason: str) -> int:
         """Cancel every pending message to the chat (e.g. the customer blocked the bot)."""
@@ -279,12 +280,6 @@ class SqlOutbox:
             row.error = reason
         self._session().flush()
         return len(rows)
-
-    def _row(self, id: int) -> OutboxRow:
-        row = self._session().get(OutboxRow, id)
-        if row is None:
-            raise NotFound(f"no message {id} in the outbox")
-        return row
 
     @staticmethod
     def _items(rows: Sequence[OutboxRow]) -> list[OutboxItem]:
@@ -313,3 +308,42 @@ class SqlOutbox:
                 )
             )
         return items
+
+
+class SqlPace:
+    """Slots for sending, shared by every replica (GCRA): key 0 is the bot's overall budget,
+    a group's chat id its own limit. Times are seconds since the epoch."""
+
+    def __init__(self, session: SessionSource) -> None:
+        self._session = session
+
+    def take(self, key: int, now: float, interval: float) -> float:
+        """Reserve the next slot of ``key``, one ``interval`` after the last one taken (or
+        ``now``, if that is later); returns when it begins: the caller waits until then."""
+        row = col(SendPaceRow.tat)
+        stmt = (
+            update(SendPaceRow)
+            .where(col(SendPaceRow.key) == key)
+            .values(tat=case((row > now, row), else_=now) + interval)
+            .returning(row)
+        )
+        tat = self._session().execute(stmt).scalar()
+        if tat is None:  # the first slot ever taken of this key
+            self._session().execute(
+                insert(self._session(), SendPaceRow)
+                .values(key=key, tat=now)
+                .on_conflict_do_nothing(index_elements=["key"])
+            )
+            tat = self._session().execute(stmt).scalar_one()
+        return float(tat) - interval
+
+    def hold(self, key: int, until: float) -> None:
+        """No slot of ``key`` begins before ``until`` (a 429's ``retry_after``)."""
+        row = col(SendPaceRow.tat)
+        self._session().execute(
+            insert(self._session(), SendPaceRow)
+            .values(key=key, tat=until)
+            .on_conflict_do_update(
+                index_elements=["key"], set_={"tat": case((row > until, row), else_=until)}
+            )
+        )

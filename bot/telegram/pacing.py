@@ -1,0 +1,76 @@
+"""How fast messages go out: Telegram's limits, kept across replicas.
+
+- the bot's overall budget (``SEND_RATE``, about 30 messages a second): one slot per message,
+  taken from a row every replica shares (``send_pace`` key 0, GCRA), so three replicas
+  together stay within it; a 429's ``retry_after`` pushes the next slot past its end;
+- a group (the agent chat): 20 messages a minute: a burst of ``GROUP_BURST``, then one per
+  ``GROUP_INTERVAL`` seconds (as python-telegram-bot's own AIORateLimiter allows), its
+  slots shared the same way (key: the chat id);
+- a private chat: about one a second, a short burst allowed; kept in this process only,
+  as one chat is served by one sender at a time.
+
+Every wait is a sleep of the one lane that sends to that chat: other chats go on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+
+from bot.clock import Clock
+from bot.storage import UnitOfWorkFactory
+
+GLOBAL = 0  # the key of the shared budget (no Telegram chat has id 0)
+GROUP_INTERVAL = 3.0  # seconds between messages to one group: Telegram allows 20 a minute
+GROUP_BURST = 20  # messages a group may get at once before the interval applies
+PRIVATE_INTERVAL = 1.0  # seconds between messages to one private chat, after a burst
+PRIVATE_BURST = 3  # messages a private chat may get at once before the interval applies
+
+
+class Pacing:
+    def __init__(self, *, new_uow: UnitOfWorkFactory, clock: Clock, rate: float) -> None:
+        if rate <= 0:
+            raise ValueError("rate must be positive")
+        self.new_uow = new_uow
+        self.clock = clock
+        self.interval = 1.0 / rate
+        self._private: dict[int, float] = {}  # chat id → its theoretical arrival time
+
+    async def wait_turn(self, chat_id: int) -> None:
+        """Sleep until a message to ``chat_id`` may go: its chat's pace, then a slot of the
+        overall budget (taken last, so a slot is not held while the chat's pace waits)."""
+        now = self._now()
+        if chat_id < 0:
+            start = self._take(chat_id, now, GROUP_INTERVAL)
+            start -= GROUP_INTERVAL * (GROUP_BURST - 1)  # GCRA's tolerance: the burst
+        else:
+            start = self._take_private(chat_id, now)
+        if start > now:
+            await asyncio.sleep(start - now)
+        now = self._now()
+        start = self._take(GLOBAL, now, self.interval)
+        if start > now:
+            await asyncio.sleep(start - now)
+
+    def hold(self, until: datetime) -> None:
+        """No message from any replica before ``until`` (Telegram's 429)."""
+        with self.new_uow() as uow:
+            uow.pace.hold(GLOBAL, until.timestamp())
+            uow.commit()
+
+    def _take(self, key: int, now: float, interval: float) -> float:
+        with self.new_uow() as uow:
+            start = uow.pace.take(key, now, interval)
+            uow.commit()
+        return start
+
+    def _take_private(self, chat_id: int, now: float) -> float:
+        """GCRA in memory: a burst of ``PRIVATE_BURST``, then one per ``PRIVATE_INTERVAL``."""
+        if len(self._private) > 10_000:  # forget chats whose slots are all in the past
+            self._private = {k: v for k, v in self._private.items() if v > now}
+        tat = max(self._private.get(chat_id, now), now) + PRIVATE_INTERVAL
+        self._private[chat_id] = tat
+        return tat - PRIVATE_INTERVAL * PRIVATE_BURST
+
+    def _now(self) -> float:
+        return self.clock.now().timestamp()

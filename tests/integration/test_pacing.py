@@ -1,0 +1,88 @@
+"""The sender's pace on a real (SQLite) database, with a clock that the waits move: the
+overall budget, a group's 20 a minute, a private chat's burst, a 429's pause."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import itertools
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.storage import SqlUnitOfWork, make_engine, upgrade
+from bot.telegram.pacing import GROUP_BURST, GROUP_INTERVAL, PRIVATE_BURST, Pacing
+
+T0 = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+GROUP, ANN = -1009999999999, 4242
+
+
+class Clock:
+    """Time that passes only when the pacing waits."""
+
+    def __init__(self) -> None:
+        self.current = T0
+
+    def now(self) -> datetime:
+        return self.current
+
+
+@pytest.fixture
+def paced(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Pacing, Clock]:
+    engine = make_engine(f"sqlite:///{tmp_path / 'bot.db'}")
+    upgrade(engine)
+    clock = Clock()
+
+    async def sleep(seconds: float) -> None:  # the wait moves the clock, no wall time
+        clock.current += timedelta(seconds=seconds)
+
+    monkeypatch.setattr(asyncio, "sleep", sleep)
+    new_uow = functools.partial(SqlUnitOfWork, engine)
+    return Pacing(new_uow=new_uow, clock=clock, rate=30.0), clock
+
+
+def send_times(paced: tuple[Pacing, Clock], chats: list[int]) -> list[float]:
+    """When each message (to ``chats`` in turn) may go, in seconds after T0."""
+    pace, clock = paced
+
+    async def run() -> list[float]:
+        times = []
+        for chat in chats:
+            await pace.wait_turn(chat)
+            times.append(round((clock.now() - T0).total_seconds(), 3))
+        return times
+
+    return asyncio.run(run())
+
+
+def test_the_overall_budget_spaces_every_message(paced: tuple[Pacing, Clock]) -> None:
+    times = send_times(paced, list(range(1, 61)))  # sixty chats, one message each
+    gaps = [b - a for a, b in itertools.pairwise(times)]
+    assert all(gap == pytest.approx(1 / 30, abs=0.002) for gap in gaps)  # evenly spaced
+    assert sum(1 for t in times if t < 1.0) == 30  # 30 a second from the first, never more
+
+
+def test_a_group_gets_its_burst_then_one_message_every_three_seconds(
+    paced: tuple[Pacing, Clock],
+) -> None:
+    times = send_times(paced, [GROUP] * (GROUP_BURST + 3))
+    assert times[GROUP_BURST - 1] < 1.0  # the burst: about as fast as the budget allows
+    later = times[GROUP_BURST:]  # then one per interval, counted from the first message
+    assert later == [pytest.approx(GROUP_INTERVAL * n, abs=0.01) for n in (1, 2, 3)]
+    assert sum(1 for t in times if t < 60.0) <= 40  # PTB's AIORateLimiter allows the same
+
+
+def test_a_private_chat_gets_a_short_burst_then_one_a_second(
+    paced: tuple[Pacing, Clock],
+) -> None:
+    times = send_times(paced, [ANN] * (PRIVATE_BURST + 2))
+    assert times[PRIVATE_BURST - 1] < 0.2
+    assert round(times[PRIVATE_BURST] - times[PRIVATE_BURST - 1], 1) >= 0.9
+
+
+def test_a_429_holds_every_chat_until_it_ends(paced: tuple[Pacing, Clock]) -> None:
+    pace, clock = paced
+    pace.hold(T0 + timedelta(seconds=30))  # Telegram's retry_after, seen by any replica
+    assert send_times(paced, [ANN, 5000]) == [30.0, round(30 + 1 / 30, 3)]
+    assert clock.now() >= T0 + timedelta(seconds=30)
