@@ -1,0 +1,469 @@
+"""Throughput benchmark (issue 12): the whole bot under a burst of customers.
+
+``python -m benchmarks.throughput [DATA_DIR] [--quick] [--configs sqlite pg1 pg3] ...``
+
+N customers x M messages of real customer text (CLINC150) wait as a backlog at the fake Bot
+API (``tests/e2e/fake_bot_api.py``); the bot (``python -m bot run``, one or three processes)
+is released on them and measured until every customer message got its replies. A bare
+python-telegram-bot echo bot (``benchmarks.echo_bot``) is measured in the same run,
+alternating with ours, as the ceiling. See the "Throughput benchmark" section of
+``benchmarks/README.md`` for the columns and definitions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import random
+import shlex
+import signal
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from benchmarks.match.common import DEFAULT_DATA_DIR, PROJECT_ROOT
+from benchmarks.match.data import draw_phrasings, load_clinc150, make_entries, write_knowledge
+from benchmarks.match.report import update_readme
+from benchmarks.throughput_harness import (
+    FIRST_CUSTOMER,
+    WEBHOOK_SECRET,
+    Inbox,
+    LoadBalancer,
+    RecordingFake,
+    cpu_seconds,
+    free_port,
+    peak_rss_mb,
+    postgres_database,
+)
+from benchmarks.throughput_stats import (
+    Tally,
+    compare_chats,
+    in_order_share,
+    median,
+    normalise,
+    per_second,
+    percentile,
+)
+from benchmarks.throughput_table import Row, goals_table, results_table
+from tests.e2e.botprocess import BotProcess
+
+SCRIPTS = 10  # distinct customer scripts; customer c plays script c % SCRIPTS
+SETTLE = 1.5  # seconds without a new message before a run is over (late duplicates show)
+
+
+@dataclass(frozen=True)
+class Config:
+    name: str
+    database: str  # "sqlite" or "pg"
+    replicas: int
+    webhook: bool
+
+
+CONFIGS = {
+    "sqlite": Config("sqlite", "sqlite", 1, False),
+    "pg1": Config("pg1", "pg", 1, False),
+    "pg3": Config("pg3", "pg", 3, True),
+    "sqlite-webhook": Config("sqlite-webhook", "sqlite", 1, True),
+    "pg1-webhook": Config("pg1-webhook", "pg", 1, True),
+}
+
+
+# --- the customers ----------------------------------------------------------------------------
+
+
+def make_scripts(data_dir: Path, messages: int, seed: int = 0) -> tuple[list[list[str]], Any]:
+    """SCRIPTS customer scripts of ``messages`` lines (CLINC150's test questions, one in five
+    out of scope) and the knowledge drawn from its train split (10 phrasings an intent)."""
+    dataset = load_clinc150(data_dir)
+    rng = random.Random(f"throughput:{seed}")
+    in_scope = [text for text, _ in dataset.test]
+    scripts = [
+        [rng.choice(dataset.oos_test if rng.random() < 0.2 else in_scope) for _ in range(messages)]
+        for _ in range(SCRIPTS)
+    ]
+    entries = make_entries(draw_phrasings(dataset.train, 10, seed), "phrasing")
+    return scripts, entries
+
+
+# --- one measured run -----------------------------------------------------------------------
+
+
+@dataclass
+class Trial:
+    bot: str  # "echo" or a configuration's name
+    updates: int
+    t0: float  # when the backlog was released
+    sends: list[tuple[float, int, str]]
+    customers: dict[int, list[str]]  # chat -> what the bot sent it, in order
+    available: dict[int, float]  # chat -> when its first message was made available
+    arrival: dict[int, tuple[float, int]]  # chat -> its place in the order customers came
+    processed: tuple[int, float, float] | None  # from the inbox: (count, first, last)
+    cpu: float
+    rss_mb: float
+    finished: bool
+    log_problems: int
+    tally: Tally = field(default_factory=Tally)
+
+    def processing_rate(self) -> float:
+        if self.processed is not None:
+            count, first, last = self.processed
+            return count / (last - first) if last > first else float("nan")
+        return self.answered_rate()
+
+    def answered_rate(self) -> float:
+        """Updates a second from the release to the last message in a customer's chat."""
+        last = max((t for t, chat, _ in self.sends if chat >= FIRST_CUSTOMER), default=self.t0)
+        return self.updates / (last - self.t0) if last > self.t0 else float("nan")
+
+    def send_rates(self) -> list[int]:
+        end = max((t for t, _, _ in self.sends), default=self.t0)
+        return per_second((t for t, _, _ in self.sends), self.t0, end)
+
+    def first_replies(self) -> list[float]:
+        """Seconds from each customer's first message being made available to the bot to the
+        first message in their chat, customers in the order their first messages came."""
+        first: dict[int, float] = {}
+        for t, chat, _ in self.sends:
+            first.setdefault(chat, t)
+        order = sorted(self.arrival, key=self.arrival.__getitem__)
+        return [first.get(chat, float("inf")) - self.available[chat] for chat in order]
+
+
+def log_problems(text: str) -> int:
+    return sum(1 for line in text.splitlines() if " ERROR " in line or "Traceback" in line)
+
+
+def progress(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def measure(
+    label: str,
+    config: Config | None,  # None: the echo bot
+    customers: int,
+    scripts: Sequence[Sequence[str]],
+    knowledge: Path,
+    database_url: str | None,
+    timeout: float,
+    done_when: Callable[[dict[int, list[str]]], bool] | None = None,
+) -> Trial:
+    """One run: start the bot(s), release the backlog, wait until all is answered."""
+    fake = RecordingFake()
+    with tempfile.TemporaryDirectory(prefix="throughput-") as tmp, fake:
+        workdir = Path(tmp)
+        env = {
+            "PYTHONPATH": str(PROJECT_ROOT),
+            "KNOWLEDGE_DIR": str(knowledge),
+            "LOG_LEVEL": "INFO",
+        }
+        if config is not None and config.database == "pg":
+            assert database_url is not None
+            env["DATABASE_URL"] = database_url
+        elif config is not None:
+            env["DATABASE_URL"] = f"sqlite:///{workdir / 'bot.db'}"
+        processes: list[BotProcess] = []
+        ports: list[int] = []
+        inbox: Inbox | None = None
+        try:
+            for i in range(1 if config is None else config.replicas):
+                folder = workdir / f"bot{i}"
+                folder.mkdir()
+                extra = dict(env)
+                if config is not None and config.webhook:
+                    ports.append(free_port())
+                    extra |= {
+                        "WEBHOOK_URL": "https://bot.example.test/telegram/hook",
+                        "WEBHOOK_SECRET": WEBHOOK_SECRET,
+                        "WEBHOOK_LISTEN": f"127.0.0.1:{ports[-1]}",
+                    }
+                module = "benchmarks.echo_bot" if config is None else "bot"
+                process = BotProcess(fake, folder, module=module, **extra)
+                processes.append(process)
+                if config is not None and config.webhook:
+                    process.start(wait=False)
+                    fake.wait_for_requests("setWebhook", count=i + 1, timeout=120)
+                else:
+                    process.start()
+            time.sleep(0.5)  # let start-up work settle before the CPU is read
+            pids = [p.process.pid for p in processes if p.process is not None]
+            cpu_before = sum(cpu_seconds(pid) for pid in pids)
+            if "DATABASE_URL" in env:
+                inbox = Inbox(env["DATABASE_URL"])
+            return _run(
+                label, config, fake, processes, ports, pids, cpu_before, inbox,
+                customers, scripts, timeout, done_when,
+            )  # fmt: skip
+        finally:
+            for process in processes:
+                if process.alive():
+                    try:
+                        process.stop(timeout=20)
+                    except Exception:
+                        process.kill()
+            if inbox is not None:
+                inbox.close()
+
+
+def _run(
+    label: str,
+    config: Config | None,
+    fake: RecordingFake,
+    processes: list[BotProcess],
+    ports: list[int],
+    pids: list[int],
+    cpu_before: float,
+    inbox: Inbox | None,
+    customers: int,
+    scripts: Sequence[Sequence[str]],
+    timeout: float,
+    done_when: Callable[[dict[int, list[str]]], bool] | None,
+) -> Trial:
+    webhook = config is not None and config.webhook
+    harness_cpu = time.process_time()
+    if webhook:
+        # the fake makes the updates up; Telegram (the load balancer) posts them
+        ids = fake.push_backlog(customers, scripts)
+        updates = [fake.pushed_update(i) for i in ids]
+    t0 = time.time()
+    give_up = t0 + timeout
+    if webhook:
+        balancer = LoadBalancer(updates, ports, give_up)
+        balancer.start()
+    else:
+        ids = fake.push_backlog(customers, scripts)
+        t0 = time.time()
+    total = len(ids)
+    progress(f"{label}: {total} updates released")
+    finished, seen, quiet_since = False, 0, time.time()
+    while time.time() < give_up:
+        time.sleep(0.25)
+        if len(fake.sends) != seen:
+            seen, quiet_since = len(fake.sends), time.time()
+        if time.time() - quiet_since < SETTLE:
+            continue
+        if not all(p.alive() for p in processes):
+            break
+        if inbox is not None:
+            handled, pending = inbox.progress()
+            if handled >= total and pending == 0:
+                finished = True
+                break
+        elif done_when is not None and done_when(by_chat(fake.sends)):
+            finished = True
+            break
+    cpu = sum(cpu_seconds(pid) for pid in pids if Path(f"/proc/{pid}").exists()) - cpu_before
+    rss = sum(peak_rss_mb(pid) for pid in pids if Path(f"/proc/{pid}").exists())
+    if webhook:
+        balancer.done.wait(5)
+        # made available when its POST went out; arrived when the bot answered it 200
+        available = {FIRST_CUSTOMER + c: balancer.started.get(c, t0) for c in range(customers)}
+        arrival = {
+            FIRST_CUSTOMER + c: (balancer.stored.get(c, give_up), ids[c]) for c in range(customers)
+        }
+    else:
+        available = {FIRST_CUSTOMER + c: t0 for c in range(customers)}
+        arrival = {FIRST_CUSTOMER + c: (t0, ids[c]) for c in range(customers)}
+    processed = inbox.span() if inbox is not None else None
+    sends = list(fake.sends)
+    problems = sum(log_problems(p.log()) for p in processes)
+    took = max((t for t, _, _ in sends), default=t0) - t0
+    harness = time.process_time() - harness_cpu
+    progress(
+        f"{label}: {'done' if finished else 'TIMED OUT'} in {took:.1f} s, {len(sends)} messages "
+        f"sent, {problems} log errors; bot CPU {cpu:.1f} s, this process (fake Bot API"
+        f"{', load balancer' if webhook else ''}) {harness:.1f} s"
+    )
+    return Trial(
+        label, total, t0, sends, by_chat(sends), available, arrival, processed, cpu, rss,
+        finished, problems,
+    )  # fmt: skip
+
+
+def by_chat(sends: Sequence[tuple[float, int, str]]) -> dict[int, list[str]]:
+    """What each customer chat received, in order, digits made ``#``."""
+    chats: dict[int, list[str]] = {}
+    for _, chat, text in sends:
+        if chat >= FIRST_CUSTOMER:
+            chats.setdefault(chat, []).append(normalise(text))
+    return chats
+
+
+# --- the whole run --------------------------------------------------------------------------
+
+
+def timeline(trial: Trial) -> dict[str, Any]:
+    """One run's figures second by second, for finding where the time goes (``--json``)."""
+    end = max((t for t, _, _ in trial.sends), default=trial.t0)
+    customers = [t for t, chat, _ in trial.sends if chat >= FIRST_CUSTOMER]
+    others = [t for t, chat, _ in trial.sends if chat < FIRST_CUSTOMER]
+    processed = trial.processed
+    return {
+        "run": trial.bot,
+        "updates": trial.updates,
+        "finished": trial.finished,
+        "processed": None
+        if processed is None
+        else {
+            "count": processed[0],
+            "first_stored_s": processed[1] - trial.t0,
+            "last_handled_s": processed[2] - trial.t0,
+        },
+        "customer_messages_per_second": per_second(customers, trial.t0, end),
+        "other_messages_per_second": per_second(others, trial.t0, end),
+        "first_reply_s": [None if math.isinf(x) else x for x in trial.first_replies()],
+        "cpu_s": trial.cpu,
+        "peak_rss_mb": trial.rss_mb,
+        "lost": trial.tally.lost,
+        "duplicated": trial.tally.duplicated,
+        "reordered": trial.tally.reordered,
+        "log_errors": trial.log_problems,
+    }
+
+
+def summarise(label: str, trials: list[Trial], echo: Row | None) -> Row:
+    rates = [t.processing_rate() for t in trials]
+    buckets = [t.send_rates() for t in trials]
+    latencies = [t.first_replies() for t in trials]
+    return Row(
+        label=label,
+        updates=trials[0].updates,
+        rate=median(rates),
+        answered=median([t.answered_rate() for t in trials]),
+        send_median=median([median(b) for b in buckets]),
+        send_max=max(max(b) for b in buckets),
+        p50=median([percentile(x, 50) for x in latencies]),
+        p99=median([percentile(x, 99) for x in latencies]),
+        in_order=median([in_order_share(x) for x in latencies]),
+        cpu_ms=median([1000 * t.cpu / t.updates for t in trials]),
+        rss_mb=max(t.rss_mb for t in trials),
+        lost=max(t.tally.lost for t in trials),
+        duplicated=max(t.tally.duplicated for t in trials),
+        reordered=max(t.tally.reordered for t in trials),
+        errors=max(t.log_problems for t in trials),
+        finished=all(t.finished for t in trials),
+        echo=echo,
+    )
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.throughput", description=__doc__)
+    parser.add_argument("data_dir", nargs="?", type=Path, default=DEFAULT_DATA_DIR)
+    parser.add_argument("--customers", type=int, default=500)
+    parser.add_argument("--messages", type=int, default=20)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument(
+        "--configs", nargs="+", choices=list(CONFIGS), default=["sqlite", "pg1", "pg3"]
+    )
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("TEST_DATABASE_URL", ""),
+        help="PostgreSQL server for pg1/pg3 (default: TEST_DATABASE_URL); a fresh database "
+        "is created on it for each run and dropped after",
+    )
+    parser.add_argument("--timeout", type=float, default=1800, help="seconds per run at most")
+    parser.add_argument("--quick", action="store_true", help="50 customers x 5 messages, 1 round")
+    parser.add_argument("--markdown", action="store_true")
+    parser.add_argument(
+        "--json",
+        type=Path,
+        help="write every run second by second here (messages to customers and to other "
+        "chats, first replies, the inbox's span)",
+    )
+    parser.add_argument("--update-readme", action="store_true")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.customers, args.messages, args.rounds = 50, 5, 1
+    return args
+
+
+def command_line(argv: Sequence[str] | None) -> str:
+    given = sys.argv[1:] if argv is None else list(argv)
+    return shlex.join(["python", "-m", "benchmarks.throughput", *given])
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    # stopped (timeout, kill): stop the bots and drop the databases on the way out
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    if not args.data_dir.is_dir():
+        print(f"benchmark data folder not found: {args.data_dir} (pass DATA_DIR)", file=sys.stderr)
+        return 2
+    configs = [CONFIGS[name] for name in args.configs]
+    if not args.database_url:
+        for c in configs:
+            if c.database == "pg":
+                print(f"{c.name}: skipped, no PostgreSQL (--database-url or TEST_DATABASE_URL)")
+        configs = [c for c in configs if c.database != "pg"]
+    scripts, entries = make_scripts(args.data_dir, args.messages)
+    with tempfile.TemporaryDirectory(prefix="throughput-knowledge-") as kdir:
+        knowledge = Path(kdir)
+        write_knowledge(knowledge, "Benchmark", entries)
+        progress(f"reference: {SCRIPTS} customers, one bot on SQLite")
+        reference = measure(
+            "reference", CONFIGS["sqlite"], SCRIPTS, scripts, knowledge, None, args.timeout
+        )
+        expected = {
+            chat: reference.customers.get(FIRST_CUSTOMER + c % SCRIPTS, [])
+            for c in range(args.customers)
+            for chat in [FIRST_CUSTOMER + c]
+        }
+        echo_expected = {
+            FIRST_CUSTOMER + c: [normalise(t) for t in scripts[c % SCRIPTS]]
+            for c in range(args.customers)
+        }
+        trials: dict[str, list[Trial]] = {"echo": [], **{c.name: [] for c in configs}}
+        for round_ in range(args.rounds):
+            echo = measure(
+                f"round {round_ + 1} echo", None, args.customers, scripts, knowledge, None,
+                args.timeout, done_when=lambda got: all(
+                    len(got.get(chat, ())) >= len(want) for chat, want in echo_expected.items()
+                ),
+            )  # fmt: skip
+            echo.tally = compare_chats(echo_expected, echo.customers)
+            trials["echo"].append(echo)
+            for config in configs:
+                label = f"round {round_ + 1} {config.name}"
+                if config.database == "pg":
+                    with postgres_database(args.database_url) as url:
+                        trial = measure(
+                            label, config, args.customers, scripts, knowledge, url, args.timeout
+                        )
+                else:
+                    trial = measure(
+                        label, config, args.customers, scripts, knowledge, None, args.timeout
+                    )
+                trial.tally = compare_chats(expected, trial.customers)
+                trials[config.name].append(trial)
+    echo_row = summarise("echo bot (PTB)", trials["echo"], None)
+    rows = [echo_row] + [summarise(c.name, trials[c.name], echo_row) for c in configs]
+    command = command_line(argv)
+    intro = (
+        f"`{command}`: {args.customers} customers x {args.messages} messages, "
+        f"{args.rounds} round(s), medians over rounds (lost/duplicated/reordered/errors: the "
+        f"worst round); reference transcript: {sum(map(len, reference.customers.values()))} "
+        f"messages to {SCRIPTS} customers."
+    )
+    print(intro)
+    print(results_table(rows, args.markdown))
+    print(goals_table(rows, args.markdown))
+    if args.json is not None:
+        runs = [timeline(reference)] + [timeline(t) for ts in trials.values() for t in ts]
+        args.json.write_text(json.dumps(runs, indent=1), encoding="utf-8")
+    if args.update_readme:
+        update_readme(
+            {
+                "throughput": intro + "\n\n" + results_table(rows, True),
+                "throughput-goals": goals_table(rows, True),
+            }
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,137 @@
+"""The throughput benchmark's arithmetic, kept free of processes and I/O so it can be tested.
+
+- ``percentile``: linear interpolation between the closest ranks (numpy's default);
+- ``compare``: what a chat received against what it should have, as lost, duplicated and
+  reordered messages (see ``Tally``);
+- ``per_second``: messages counted in one-second buckets, for the send rate;
+- ``in_order_share``: how many pairs of customers got their first replies in the order they
+  wrote.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+_DIGITS = re.compile(r"\d+")
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """The ``q``-th percentile (0-100) of ``values``; NaN when there are none."""
+    if not values:
+        return math.nan
+    if not 0 <= q <= 100:
+        raise ValueError(f"percentile {q} is not within 0-100")
+    ordered = sorted(values)
+    rank = (len(ordered) - 1) * q / 100
+    low = math.floor(rank)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+
+
+def median(values: Sequence[float]) -> float:
+    return percentile(values, 50)
+
+
+def normalise(text: str) -> str:
+    """A message's text with every run of digits made ``#``: ticket numbers (T-00128), dates
+    and counts differ between runs and customers without the message being another one."""
+    return _DIGITS.sub("#", text)
+
+
+def lcs_length(a: Sequence[str], b: Sequence[str]) -> int:
+    """The length of the longest common subsequence of ``a`` and ``b``."""
+    if len(a) < len(b):
+        a, b = b, a
+    previous = [0] * (len(b) + 1)
+    for x in a:
+        current = [0]
+        for j, y in enumerate(b):
+            current.append(previous[j] + 1 if x == y else max(previous[j + 1], current[j]))
+        previous = current
+    return previous[-1]
+
+
+@dataclass(frozen=True)
+class Tally:
+    """How a chat's messages differ from what it should have received.
+
+    ``lost``: expected messages that never came (counted per text, so a missing copy of a
+    text sent twice counts once); ``duplicated``: messages beyond the expected number of their
+    text; ``reordered``: of the messages that came and were expected, those that are not where
+    they should be (those outside a longest common subsequence of the two lists).
+    """
+
+    lost: int = 0
+    duplicated: int = 0
+    reordered: int = 0
+
+    def __add__(self, other: Tally) -> Tally:
+        return Tally(
+            self.lost + other.lost,
+            self.duplicated + other.duplicated,
+            self.reordered + other.reordered,
+        )
+
+
+def compare(expected: Sequence[str], got: Sequence[str]) -> Tally:
+    want, have = Counter(expected), Counter(got)
+    lost = sum((want - have).values())
+    duplicated = sum((have - want).values())
+    matched = len(got) - duplicated
+    return Tally(lost, duplicated, matched - lcs_length(expected, got))
+
+
+def compare_chats(expected: Mapping[int, Sequence[str]], got: Mapping[int, Sequence[str]]) -> Tally:
+    """``compare`` over every chat in either mapping (a chat missing from one has nothing)."""
+    total = Tally()
+    for chat in expected.keys() | got.keys():
+        total += compare(expected.get(chat, ()), got.get(chat, ()))
+    return total
+
+
+def per_second(times: Iterable[float], start: float, end: float) -> list[int]:
+    """How many of ``times`` fall in each second from ``start``: one bucket per started
+    second up to ``end`` (the last may be partial); times outside [start, end] are left out."""
+    if end < start:
+        return []
+    buckets = [0] * max(1, math.ceil(end - start))
+    for t in times:
+        if start <= t <= end:
+            buckets[min(int(t - start), len(buckets) - 1)] += 1
+    return buckets
+
+
+def in_order_share(times: Sequence[float]) -> float:
+    """Of all pairs (i < j) of ``times`` (first replies, listed in the order the customers
+    wrote), the share with ``times[i] <= times[j]``: 1.0 when everyone was answered in arrival
+    order. Counted by merge sort, O(n log n). NaN with fewer than two."""
+    n = len(times)
+    if n < 2:
+        return math.nan
+
+    def sort_count(items: list[float]) -> tuple[list[float], int]:
+        if len(items) <= 1:
+            return items, 0
+        middle = len(items) // 2
+        left, a = sort_count(items[:middle])
+        right, b = sort_count(items[middle:])
+        merged: list[float] = []
+        inversions = a + b
+        i = j = 0
+        while i < len(left) and j < len(right):
+            if left[i] <= right[j]:
+                merged.append(left[i])
+                i += 1
+            else:
+                merged.append(right[j])
+                inversions += len(left) - i
+                j += 1
+        merged += left[i:] + right[j:]
+        return merged, inversions
+
+    _, inversions = sort_count(list(times))
+    return 1 - inversions / (n * (n - 1) / 2)

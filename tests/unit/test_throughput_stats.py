@@ -1,0 +1,86 @@
+"""The throughput benchmark's arithmetic: percentiles, transcript comparison, send rates."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from benchmarks.throughput_stats import (
+    Tally,
+    compare,
+    compare_chats,
+    in_order_share,
+    lcs_length,
+    median,
+    normalise,
+    per_second,
+    percentile,
+)
+
+
+def test_percentiles_interpolate_between_ranks() -> None:
+    values = [4.0, 1.0, 3.0, 2.0]  # unsorted on purpose
+    assert percentile(values, 0) == 1.0
+    assert percentile(values, 100) == 4.0
+    assert median(values) == 2.5
+    assert percentile(values, 99) == pytest.approx(3.97)
+    assert percentile([7.0], 99) == 7.0
+    assert math.isnan(percentile([], 50))
+    with pytest.raises(ValueError):
+        percentile(values, 101)
+
+
+def test_a_transcript_as_expected_has_nothing_wrong() -> None:
+    assert compare(["a", "b", "a"], ["a", "b", "a"]) == Tally(0, 0, 0)
+    assert compare([], []) == Tally(0, 0, 0)
+
+
+def test_missing_messages_are_lost() -> None:
+    assert compare(["a", "b", "c"], ["a", "c"]) == Tally(lost=1)
+    assert compare(["a", "a"], ["a"]) == Tally(lost=1)  # one copy of a text sent twice
+    assert compare(["a", "b"], []) == Tally(lost=2)
+
+
+def test_extra_copies_are_duplicated() -> None:
+    assert compare(["a", "b"], ["a", "a", "b", "b"]) == Tally(duplicated=2)
+    assert compare([], ["x"]) == Tally(duplicated=1)
+
+
+def test_messages_out_of_place_are_reordered() -> None:
+    assert compare(["a", "b", "c"], ["b", "a", "c"]) == Tally(reordered=1)
+    assert compare(["a", "b", "c", "d"], ["d", "c", "b", "a"]) == Tally(reordered=3)
+    # lost, duplicated and reordered together: "b" lost, "a" twice, "d" before "c"
+    assert compare(["a", "b", "c", "d"], ["a", "a", "d", "c"]) == Tally(1, 1, 1)
+
+
+def test_longest_common_subsequence() -> None:
+    assert lcs_length(list("ABCBDAB"), list("BDCABA")) == 4
+    assert lcs_length([], ["a"]) == 0
+    assert lcs_length(["a", "b"], ["a", "b"]) == 2
+
+
+def test_chats_are_compared_one_by_one_and_summed() -> None:
+    expected = {1: ["hi", "bye"], 2: ["hi"], 3: ["x"]}
+    got = {1: ["bye", "hi"], 2: ["hi", "hi"], 4: ["y"]}  # 3 got nothing, 4 was not expected
+    assert compare_chats(expected, got) == Tally(lost=1, duplicated=2, reordered=1)
+
+
+def test_digits_do_not_make_another_message() -> None:
+    assert normalise("Ticket T-00128 opened 05/11") == "Ticket T-# opened #/#"
+
+
+def test_messages_are_counted_per_second_of_the_run() -> None:
+    times = [10.0, 10.2, 10.99, 11.0, 12.5, 9.0, 13.1]  # 9.0 and 13.1 fall outside
+    assert per_second(times, 10.0, 12.6) == [3, 1, 1]
+    assert per_second([10.0], 10.0, 10.0) == [1]  # one bucket even for a zero-length run
+    assert per_second([1.0], 2.0, 1.0) == []
+
+
+def test_first_replies_in_arrival_order() -> None:
+    assert in_order_share([1.0, 2.0, 2.0, 3.0]) == 1.0
+    assert in_order_share([3.0, 2.0, 1.0]) == 0.0
+    assert in_order_share([1.0, 3.0, 2.0]) == pytest.approx(2 / 3)
+    assert in_order_share([2.0, 1.0, 4.0, 3.0]) == pytest.approx(4 / 6)
+    assert in_order_share([3.0, 4.0, 1.0, 2.0]) == pytest.approx(2 / 6)  # 1 and 2 pass two each
+    assert math.isnan(in_order_share([1.0]))
