@@ -9,12 +9,18 @@
 - a private chat: about one a second, a short burst allowed; kept in this process only,
   as one chat is served by one sender at a time.
 
-Every wait is a sleep of the one lane that sends to that chat: other chats go on.
+Every wait is a sleep of the one lane that sends to that chat: other chats go on. A lane
+that wakes late (the event loop was busy handling updates) does not send on a slot long
+gone: this process also never makes more than ``rate`` calls in any second (a sliding
+window of its last calls), so late lanes cannot fire together in a burst.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
+from collections import deque
+from collections.abc import Callable
 from datetime import datetime
 
 from bot.clock import Clock
@@ -28,12 +34,22 @@ PRIVATE_BURST = 3  # messages a private chat may get at once before the interval
 
 
 class Pacing:
-    def __init__(self, *, new_uow: UnitOfWorkFactory, clock: Clock, rate: float) -> None:
+    def __init__(
+        self,
+        *,
+        new_uow: UnitOfWorkFactory,
+        clock: Clock,
+        rate: float,
+        monotonic: Callable[[], float] = time.monotonic,  # the window's clock
+    ) -> None:
         if rate <= 0:
             raise ValueError("rate must be positive")
         self.new_uow = new_uow
         self.clock = clock
         self.interval = 1.0 / rate
+        self.size = max(1, int(rate))  # calls in any one second, in this process
+        self._monotonic = monotonic
+        self._calls: deque[float] = deque()  # monotonic times of this process's last calls
         self._private: dict[int, float] = {}  # chat id → its theoretical arrival time
 
     async def wait_turn(self, chat_id: int) -> None:
@@ -51,6 +67,18 @@ class Pacing:
         start = self._take(GLOBAL, now, self.interval)
         if start > now:
             await asyncio.sleep(start - now)
+        await self.window()
+
+    async def window(self) -> None:
+        """Wait while this process made ``size`` calls in the last second; then count one."""
+        while True:
+            moment = self._monotonic()
+            while self._calls and self._calls[0] <= moment - 1.0:
+                self._calls.popleft()
+            if len(self._calls) < self.size:
+                self._calls.append(moment)
+                return
+            await asyncio.sleep(self._calls[0] + 1.0 - moment)
 
     def hold(self, until: datetime) -> None:
         """No message from any replica before ``until`` (Telegram's 429)."""

@@ -39,7 +39,8 @@ def paced(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Pacing, Cloc
 
     monkeypatch.setattr(asyncio, "sleep", sleep)
     new_uow = functools.partial(SqlUnitOfWork, engine)
-    return Pacing(new_uow=new_uow, clock=clock, rate=30.0), clock
+    seconds = lambda: clock.now().timestamp()  # noqa: E731
+    return Pacing(new_uow=new_uow, clock=clock, rate=30.0, monotonic=seconds), clock
 
 
 def send_times(paced: tuple[Pacing, Clock], chats: list[int]) -> list[float]:
@@ -86,3 +87,20 @@ def test_a_429_holds_every_chat_until_it_ends(paced: tuple[Pacing, Clock]) -> No
     pace.hold(T0 + timedelta(seconds=30))  # Telegram's retry_after, seen by any replica
     assert send_times(paced, [ANN, 5000]) == [30.0, round(30 + 1 / 30, 3)]
     assert clock.now() >= T0 + timedelta(seconds=30)
+
+
+def test_late_lanes_do_not_fire_together(paced: tuple[Pacing, Clock]) -> None:
+    """Sixty lanes whose slots passed while the event loop was busy all wake at once: this
+    process still makes no more than 30 calls in any second."""
+    pace, clock = paced
+
+    async def run() -> list[float]:
+        times = []
+        for _ in range(60):
+            await pace.window()
+            times.append((clock.now() - T0).total_seconds())
+        return times
+
+    times = asyncio.run(run())
+    assert max(sum(1 for t in times if s <= t < s + 1.0) for s in times) == 30
+    assert times[-1] >= 1.0  # the second thirty waited for the window
