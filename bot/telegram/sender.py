@@ -1,10 +1,11 @@
 """Delivers the outbox through the Bot API: in order per chat, many chats at once, retried,
 never lost, never sent twice but for a crash in the middle of a call.
 
-Each chat is served by a *lane* (a task) that claims the chat's first waiting row, waits
-for the chat's pace and a slot of the overall budget (``bot.telegram.pacing``), sends it and
-goes on with the chat's next row; up to ``lanes`` chats are served at once, so one slow chat
-(the agent group's 20 a minute) holds up nobody else. Live replies are claimed first, and
+Each row is sent by a *lane* (a task) that holds the first waiting row of its chat, waits
+for the chat's pace and a slot of the overall budget (``bot.telegram.pacing``) and sends
+it; the chat's next row is claimed once that one is done, oldest rows first across chats.
+Up to ``lanes`` chats are served at once, so one slow chat (the agent group's 20 a minute)
+holds up nobody else. Live replies are claimed first, and
 follow-ups may take only ``FOLLOW_UP_LANES`` lanes. Several replicas share one outbox: a
 claimed row is ``sending`` under a lease, and one whose sender died is sent again once the
 lease has run out (it may then arrive twice: the Bot API has no idempotency key).
@@ -138,7 +139,7 @@ class Sender:
         while not stop.is_set():
             self.wake.clear()  # before claiming: a wake-up from now on is seen below
             if self._paused_until <= self.clock.now():
-                self._fill(stop)
+                self._fill()
             if not self._lanes:
                 break
             waits = [asyncio.ensure_future(self.wake.wait()), asyncio.ensure_future(stop.wait())]
@@ -162,7 +163,7 @@ class Sender:
             delay = min(delay, self.followup_budget.wait())  # follow-ups may be waiting
         return delay
 
-    def _fill(self, stop: asyncio.Event) -> None:
+    def _fill(self) -> None:
         """Claim the first row of as many waiting chats as there are free lanes, live ones
         first, and start a lane for each."""
         free = self.lanes - len(self._lanes)
@@ -181,7 +182,7 @@ class Sender:
         for item in items:
             live = item.priority == LIVE
             self._follow_up_lanes += 0 if live else 1
-            task = asyncio.create_task(self._lane(item, stop), name=f"lane {item.chat_id}")
+            task = asyncio.create_task(self._lane(item), name=f"lane {item.chat_id}")
             self._lanes[item.chat_id] = task
             task.add_done_callback(functools.partial(self._done, item.chat_id, live))
 
@@ -199,24 +200,12 @@ class Sender:
         self._lanes.pop(chat_id, None)
         self._follow_up_lanes -= 0 if live else 1
 
-    async def _lane(self, item: OutboxItem, stop: asyncio.Event) -> None:
-        """Send ``item``, then the chat's next rows while they are due; the chat is this
-        lane's alone until it ends (its rows are claimed one by one, in order)."""
+    async def _lane(self, item: OutboxItem) -> None:
+        """Send ``item``, in its chat's turn; the chat is this lane's alone until it ends.
+        Its next row is claimed by ``_fill`` like any other: first come, first served across
+        chats, so a customer's first reply does not wait behind another's third."""
         try:
-            while True:
-                if not await self._send(item):
-                    return
-                if stop.is_set() or self._paused_until > self.clock.now():
-                    return
-                now = self.clock.now()
-                live = None if self._budget_left() > 0 else True  # follow-ups: in the budget
-                with self.new_uow() as uow:
-                    claimed = uow.outbox.claim(now, now + LEASE, 1, chat_id=item.chat_id, live=live)
-                    uow.commit()
-                if not claimed:
-                    return
-                self._spend(claimed)
-                item = claimed[0]
+            await self._send(item)
         except Exception as exc:  # the database failed: raised from ``send_due``
             self._lane_error = self._lane_error or exc
             if item.id not in self._unrecorded:  # (sent: marked by the next pass)
