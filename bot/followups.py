@@ -82,9 +82,9 @@ class SendBudget:
         self._forget()
         return self.size - len(self._times)
 
-    def take(self) -> None:
+    def take(self, count: int = 1) -> None:
         self._forget()
-        self._times.append(self._now())
+        self._times.extend([self._now()] * count)
 
     def wait(self) -> float:
         """Seconds until one more may go (0: now)."""

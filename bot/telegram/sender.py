@@ -21,13 +21,9 @@ due or something new is queued. What a failure does to a row:
   logged at WARNING and counted (``stale``), never sent late (the agent chat's are kept);
 - a 403 (the customer blocked the bot): the customer is marked and what was queued for
   them is cancelled, their pending follow-ups too;
-- a 403 from the agent chat (the bot was removed from it): logged at ERROR once; its rows
-  stay pending and are retried with backoff until the bot is back; no customer is touched;
-  the first refusal of a loss writes each admin (``ADMIN_IDS``) a private notice. An
-  admin who never started the bot answers that with a 403 like any private chat: the
-  notice fails once, and is not tried again;
-- a 400 that says the message itself is wrong: logged and given up (HTML that does not
-  parse is sent once more as plain text first).
+- a 403 from the agent chat, or a 400: see ``bot.telegram.refusals`` (the agent chat's
+  rows are kept until the bot is back, and the admins told once; a wrong message is given
+  up, HTML that does not parse sent once more as plain text first).
 
 A row is marked in the database after each call, so a restart carries on where it stopped;
 if marking fails (the database is down) the sender remembers it and does not send it again.
@@ -52,19 +48,17 @@ from bot.storage import (
     RETRY_AFTER,
     MessageKind,
     OutboxItem,
-    OutgoingMessage,
-    SqlUnitOfWork,
     UnitOfWorkFactory,
 )
 from bot.telegram.calls import call, place_of
 from bot.telegram.pacing import Pacing
+from bot.telegram.refusals import MAX_BACKOFF, AgentChatLoss, Refusal, bad_request
 from bot.telegram.rendering import keyboard
 from bot.telegram.timing import keep_going
-from knowledge.responses import Responses, Say
+from knowledge.responses import Responses
 
 log = logging.getLogger(__name__)
 
-MAX_BACKOFF = 60.0  # longest wait between tries of one message during an outage
 IDLE = 10.0  # seconds between looks at the outbox when nothing wakes the sender
 LANES = 32  # chats one process sends to at once
 FOLLOW_UP_LANES = 8  # of those, the most that may carry follow-ups: live replies keep the rest
@@ -98,9 +92,9 @@ class Sender:
         self._lane_error: BaseException | None = None
         self._released = False  # rows a dead sender left were looked for
         self.agent_chat_id = agent_chat_id
-        self.admin_ids = tuple(admin_ids)
-        self.responses = responses
-        self._agent_chat_lost = False  # a 403 from it was logged; cleared by the next send
+        self.agent_chat = AgentChatLoss(
+            new_uow=new_uow, clock=clock, admin_ids=admin_ids, responses=responses
+        )
         self.wake = asyncio.Event()
         self._paused_until = clock.now()
         self._pause_restored = False  # a 429 pause stored before a restart was looked for
@@ -176,7 +170,8 @@ class Sender:
             spare = min(spare, self._budget_left())
             if spare > 0:
                 follow_ups = uow.outbox.claim(now, now + LEASE, spare, live=False)
-                self._spend(follow_ups)
+                if self.followup_budget is not None:  # handed over now: counted now
+                    self.followup_budget.take(len(follow_ups))
                 items += follow_ups
             uow.commit()
         for item in items:
@@ -190,11 +185,6 @@ class Sender:
         """How many follow-ups may be handed over now (``FOLLOWUP_RATE``)."""
         budget = self.followup_budget
         return LANES if budget is None else max(budget.available(), 0)
-
-    def _spend(self, items: list[OutboxItem]) -> None:
-        for item in items:
-            if item.priority != LIVE and self.followup_budget is not None:
-                self.followup_budget.take()
 
     def _done(self, chat_id: int, live: bool, _: object) -> None:
         self._lanes.pop(chat_id, None)
@@ -260,7 +250,9 @@ class Sender:
             return False
         except Forbidden as exc:
             if item.chat_id == self.agent_chat_id:
-                return self._agent_chat_refused(item, exc)
+                if self.agent_chat.refused(item, exc):
+                    self.wake.set()  # the admins' notices are due now
+                return False
             log.info("chat %s has blocked the bot: %s", item.chat_id, exc.message)
             with self.new_uow() as uow:
                 uow.outbox.mark_failed(item.id, f"403 {exc.message}")
@@ -289,9 +281,8 @@ class Sender:
             self._fail(item, exc.message)
             return True
         self._outage = 0
-        if self._agent_chat_lost and item.chat_id == self.agent_chat_id:
-            self._agent_chat_lost = False
-            log.info("the bot is back in the agent chat; sending the notices kept meanwhile")
+        if item.chat_id == self.agent_chat_id:
+            self.agent_chat.sent()
         self._mark_sent(item, message_id)
         return True
 
@@ -331,70 +322,13 @@ class Sender:
         )
         return True
 
-    def _agent_chat_refused(self, item: OutboxItem, exc: Forbidden) -> bool:
-        """The agent chat answered 403: keep the row (and those behind it) for later.
-
-        The first refusal of a loss also tells the admins, in the transaction that keeps
-        the row. A loss is new unless this process saw it already or the row itself was
-        refused before (a refusal is stored on the row): a restart while the bot is still
-        out of the chat tells nobody again.
-        """
-        refused_before = (item.error or "").startswith("403")
-        new_loss = not self._agent_chat_lost and not refused_before
-        if not self._agent_chat_lost:
-            self._agent_chat_lost = True
-            log.error(
-                "the bot was removed from the agent chat %s (%s); notices are kept and will be"
-                " sent when it is back",
-                item.chat_id,
-                exc.message,
-            )
-        pause = min(MAX_BACKOFF, 2.0 ** (item.attempts + 1))
-        with self.new_uow() as uow:
-            at = self.clock.now() + timedelta(seconds=pause)
-            uow.outbox.mark_retry(item.id, at, f"403 {exc.message}")
-            told = self._tell_admins(uow, item.chat_id) if new_loss else 0
-            uow.commit()
-        if told:
-            log.info("told %d admin(s) that the bot cannot post in the agent chat", told)
-            self.wake.set()  # their notices are due now, not after the next idle wait
-        return False
-
-    def _tell_admins(self, uow: SqlUnitOfWork, agent_chat_id: int) -> int:
-        """Queue each admin a private notice that the agent chat refuses the bot."""
-        if self.responses is None or not self.admin_ids:
-            return 0
-        waiting = uow.outbox.waiting_messages(agent_chat_id)
-        text = self.responses.text(Say.ADMIN_AGENT_CHAT_LOST, chat=agent_chat_id, count=waiting)
-        for admin in self.admin_ids:
-            uow.outbox.add(OutgoingMessage(admin, MessageKind.SEND, text), self.clock.now())
-        return len(self.admin_ids)
-
     async def _bad_request(self, item: OutboxItem, exc: BadRequest) -> bool:
-        text = exc.message.lower()
-        if item.kind is MessageKind.CLEAR_BUTTONS and (
-            "not modified" in text or "not found" in text or "can't be edited" in text
-        ):
-            self._mark_sent(item, None)  # nothing left to clear: fine
-            return True
-        if item.kind in (MessageKind.CLOSE_TOPIC, MessageKind.REOPEN_TOPIC):
-            # closed (or open) already, or gone: nothing to do
-            log.info("%s in chat %s: %s", item.kind.value, item.chat_id, exc.message)
+        refusal = bad_request(item, exc)
+        if refusal is Refusal.DONE:
             self._mark_sent(item, None)
             return True
-        if item.kind is MessageKind.CREATE_TOPIC:  # no topics there: cards go to the chat
-            log.warning(
-                "cannot open a topic in the agent chat %s (%s): tickets are posted in the chat"
-                " itself, and their messages answer their card",
-                item.chat_id,
-                exc.message,
-            )
-            self._mark_sent(item, None)
-            return True
-        if "can't parse entities" in text and item.text:
-            log.error("message to chat %s did not parse; sending it as plain text", item.chat_id)
+        if refusal is Refusal.PLAIN:
             return await self._send_plain(item)
-        log.error("Telegram refused a message to chat %s: %s", item.chat_id, exc.message)
         self._fail(item, f"400 {exc.message}")
         return True
 
