@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import random
 import shlex
@@ -23,7 +22,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -42,15 +41,11 @@ from benchmarks.throughput_harness import (
     postgres_database,
 )
 from benchmarks.throughput_stats import (
-    Tally,
     compare_chats,
-    in_order_share,
-    median,
     normalise,
-    per_second,
-    percentile,
 )
-from benchmarks.throughput_table import Row, goals_table, results_table
+from benchmarks.throughput_table import goals_table, results_table
+from benchmarks.throughput_trial import Trial, by_chat, log_problems, summarise, timeline
 from tests.e2e.botprocess import BotProcess
 
 SCRIPTS = 10  # distinct customer scripts; customer c plays script c % SCRIPTS
@@ -92,51 +87,6 @@ def make_scripts(data_dir: Path, messages: int, seed: int = 0) -> tuple[list[lis
 
 
 # --- one measured run -----------------------------------------------------------------------
-
-
-@dataclass
-class Trial:
-    bot: str  # "echo" or a configuration's name
-    updates: int
-    t0: float  # when the backlog was released
-    sends: list[tuple[float, int, str]]
-    customers: dict[int, list[str]]  # chat -> what the bot sent it, in order
-    available: dict[int, float]  # chat -> when its first message was made available
-    arrival: dict[int, tuple[float, int]]  # chat -> its place in the order customers came
-    processed: tuple[int, float, float] | None  # from the inbox: (count, first, last)
-    cpu: float
-    rss_mb: float
-    finished: bool
-    log_problems: int
-    tally: Tally = field(default_factory=Tally)
-
-    def processing_rate(self) -> float:
-        if self.processed is not None:
-            count, first, last = self.processed
-            return count / (last - first) if last > first else float("nan")
-        return self.answered_rate()
-
-    def answered_rate(self) -> float:
-        """Updates a second from the release to the last message in a customer's chat."""
-        last = max((t for t, chat, _ in self.sends if chat >= FIRST_CUSTOMER), default=self.t0)
-        return self.updates / (last - self.t0) if last > self.t0 else float("nan")
-
-    def send_rates(self) -> list[int]:
-        end = max((t for t, _, _ in self.sends), default=self.t0)
-        return per_second((t for t, _, _ in self.sends), self.t0, end)
-
-    def first_replies(self) -> list[float]:
-        """Seconds from each customer's first message being made available to the bot to the
-        first message in their chat, customers in the order their first messages came."""
-        first: dict[int, float] = {}
-        for t, chat, _ in self.sends:
-            first.setdefault(chat, t)
-        order = sorted(self.arrival, key=self.arrival.__getitem__)
-        return [first.get(chat, float("inf")) - self.available[chat] for chat in order]
-
-
-def log_problems(text: str) -> int:
-    return sum(1 for line in text.splitlines() if " ERROR " in line or "Traceback" in line)
 
 
 def progress(message: str) -> None:
@@ -285,70 +235,7 @@ def _run(
     )  # fmt: skip
 
 
-def by_chat(sends: Sequence[tuple[float, int, str]]) -> dict[int, list[str]]:
-    """What each customer chat received, in order, digits made ``#``."""
-    chats: dict[int, list[str]] = {}
-    for _, chat, text in sends:
-        if chat >= FIRST_CUSTOMER:
-            chats.setdefault(chat, []).append(normalise(text))
-    return chats
-
-
 # --- the whole run --------------------------------------------------------------------------
-
-
-def timeline(trial: Trial) -> dict[str, Any]:
-    """One run's figures second by second, for finding where the time goes (``--json``)."""
-    end = max((t for t, _, _ in trial.sends), default=trial.t0)
-    customers = [t for t, chat, _ in trial.sends if chat >= FIRST_CUSTOMER]
-    others = [t for t, chat, _ in trial.sends if chat < FIRST_CUSTOMER]
-    processed = trial.processed
-    return {
-        "run": trial.bot,
-        "updates": trial.updates,
-        "finished": trial.finished,
-        "processed": None
-        if processed is None
-        else {
-            "count": processed[0],
-            "first_stored_s": processed[1] - trial.t0,
-            "last_handled_s": processed[2] - trial.t0,
-        },
-        "customer_messages_per_second": per_second(customers, trial.t0, end),
-        "other_messages_per_second": per_second(others, trial.t0, end),
-        "first_reply_s": [None if math.isinf(x) else x for x in trial.first_replies()],
-        "cpu_s": trial.cpu,
-        "peak_rss_mb": trial.rss_mb,
-        "lost": trial.tally.lost,
-        "duplicated": trial.tally.duplicated,
-        "reordered": trial.tally.reordered,
-        "log_errors": trial.log_problems,
-    }
-
-
-def summarise(label: str, trials: list[Trial], echo: Row | None) -> Row:
-    rates = [t.processing_rate() for t in trials]
-    buckets = [t.send_rates() for t in trials]
-    latencies = [t.first_replies() for t in trials]
-    return Row(
-        label=label,
-        updates=trials[0].updates,
-        rate=median(rates),
-        answered=median([t.answered_rate() for t in trials]),
-        send_median=median([median(b) for b in buckets]),
-        send_max=max(max(b) for b in buckets),
-        p50=median([percentile(x, 50) for x in latencies]),
-        p99=median([percentile(x, 99) for x in latencies]),
-        in_order=median([in_order_share(x) for x in latencies]),
-        cpu_ms=median([1000 * t.cpu / t.updates for t in trials]),
-        rss_mb=max(t.rss_mb for t in trials),
-        lost=max(t.tally.lost for t in trials),
-        duplicated=max(t.tally.duplicated for t in trials),
-        reordered=max(t.tally.reordered for t in trials),
-        errors=max(t.log_problems for t in trials),
-        finished=all(t.finished for t in trials),
-        echo=echo,
-    )
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
