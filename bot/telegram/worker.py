@@ -181,7 +181,8 @@ class Worker:
             return True
         await self._answer_button(item, update)
         try:
-            request = self._handle(item, update)
+            # in a thread: the event loop stays free for the sender's lanes and their pace
+            request = await asyncio.to_thread(self._handle, item, update)
         except Exception as exc:
             if is_conflict(exc):  # another replica changed the same rows: handle it again
                 log.info("update %s met a concurrent change; handling it again", item.update_id)
