@@ -73,30 +73,6 @@ class SqlOutbox:
         )
         return self._items(self._session().scalars(stmt).all())
 
-    def due(self, now: datetime, limit: int = 100) -> list[OutboxItem]:
-        """Pending messages that may be sent at ``now``: live ones first, each by id.
-
-        A message queued behind an earlier one of the same chat that waits for its retry is
-        left out, and so is one behind an earlier follow-up of its chat (which comes later in
-        this order), so each chat's messages arrive in order.
-        """
-        earlier = aliased(OutboxRow)
-        waiting = exists().where(
-            col(earlier.chat_id) == col(OutboxRow.chat_id),
-            col(earlier.status) == OutboxStatus.PENDING,
-            col(earlier.id) < col(OutboxRow.id),
-            or_(
-                col(earlier.next_attempt_at) > now, col(earlier.priority) > col(OutboxRow.priority)
-            ),
-        )
-        stmt = select(OutboxRow).where(
-            col(OutboxRow.status) == OutboxStatus.PENDING,
-            due(col(OutboxRow.next_attempt_at), now),
-            ~waiting,
-        )
-        stmt = stmt.order_by(col(OutboxRow.priority), col(OutboxRow.id)).limit(limit)
-        return self._items(self._session().scalars(stmt).all())
-
     def claim(
         self,
         now: datetime,

@@ -300,7 +300,8 @@ def test_a_long_reply_is_one_row_per_chunk_and_a_failed_chunk_is_sent_alone(
     async def work(bot: Bot) -> None:
         sender = Sender(bot=bot, new_uow=app.new_uow, clock=clock)
         with app.new_uow() as uow:
-            first = uow.outbox.due(clock.now())[0]
+            first = uow.outbox.claim(clock.now(), clock.now(), 1)[0]
+            uow.commit()
         assert await sender.deliver(first)
         fake_api.fail_next("sendMessage", 502, "Bad Gateway")  # chunk 2 fails
         await sender.send_due()

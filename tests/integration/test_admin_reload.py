@@ -54,7 +54,7 @@ def admin_for(directory: Path, engine: Engine) -> tuple[Admin, list[KnowledgeBas
 
 def outbox(engine: Engine) -> list[tuple[int, str]]:
     with SqlUnitOfWork(engine) as uow:
-        return [(m.chat_id, m.text) for m in uow.outbox.due(SystemClock().now())]
+        return [(m.chat_id, m.text) for m in uow.outbox.pending()]
 
 
 def test_reload_says_unchanged_reloaded_and_broken(tmp_path: Path, engine: Engine) -> None:

@@ -859,15 +859,16 @@ def test_outbox_due_reads_only_due_rows_and_keeps_each_chat_in_order(engine: Eng
     later = T0 + timedelta(minutes=5)
     with SqlUnitOfWork(engine) as uow:
         backing_off = [uow.outbox.add(OutgoingMessage(42, MessageKind.SEND, "x"), T0)]
-        behind = uow.outbox.add(OutgoingMessage(42, MessageKind.SEND, "behind"), T0)
+        uow.outbox.add(OutgoingMessage(42, MessageKind.SEND, "behind"), T0)
         other = uow.outbox.add(OutgoingMessage(43, MessageKind.SEND, "other chat"), T0)
         uow.outbox.mark_retry(backing_off[0], later, "network")
         uow.commit()
     with SqlUnitOfWork(engine) as uow:
         # the waiting row and the row queued behind it in its chat are not read at all
-        assert [i.id for i in uow.outbox.due(T0)] == [other]
+        assert [i.id for i in uow.outbox.claim(T0, later, 100)] == [other]
         assert uow.outbox.next_due_at(T0) == later
-        assert [i.id for i in uow.outbox.due(later)] == [backing_off[0], behind, other]
+        # each chat's first row only: "behind" follows once the first is sent
+        assert [i.id for i in uow.outbox.claim(later, later, 100)] == [backing_off[0]]
         assert uow.outbox.next_due_at(later) is None
 
 
@@ -881,7 +882,7 @@ def test_outbox_due_reaches_new_rows_behind_many_that_back_off(engine: Engine) -
         fresh = uow.outbox.add(OutgoingMessage(999, MessageKind.SEND, "new"), T0)
         uow.commit()
     with SqlUnitOfWork(engine) as uow:
-        assert [i.id for i in uow.outbox.due(T0, limit=100)] == [fresh]
+        assert [i.id for i in uow.outbox.claim(T0, later, 100)] == [fresh]
 
 
 def test_outbox_retry_without_counting_an_attempt(engine: Engine) -> None:
