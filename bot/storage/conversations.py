@@ -9,11 +9,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import bindparam, func
+from sqlalchemy import insert as insert_into
 from sqlmodel import col, select
 
 from bot.storage.errors import NotFound, StorageError
-from bot.storage.session import SessionSource, insert
+from bot.storage.session import SessionSource, built, dialect_insert
 from bot.storage.tables import (
     ConversationRow,
     CustomerRow,
@@ -41,34 +42,52 @@ from flows.model import (
 # ---- the flows' repositories --------------------------------------------------------
 
 
+_CUSTOMER: Any = CustomerRow.__table__  # type: ignore[attr-defined]
+_CONVERSATION: Any = ConversationRow.__table__  # type: ignore[attr-defined]
+_MESSAGE: Any = MessageRow.__table__  # type: ignore[attr-defined]
+# the hot statements, built once (each runs on every update; see ``session.built``)
+_CUSTOMER_BY_CHAT = _CUSTOMER.select().where(_CUSTOMER.c.chat_id == bindparam("chat"))
+_CONVERSATION_BY_CHAT = _CONVERSATION.select().where(_CONVERSATION.c.chat_id == bindparam("chat"))
+_CHANGE_CUSTOMER = _CUSTOMER.update().where(_CUSTOMER.c.chat_id == bindparam("chat"))
+_ADD_LINE = insert_into(_MESSAGE)
+
+
+def _customer_upsert(dialect: str) -> Any:
+    stmt = dialect_insert(dialect, _CUSTOMER)
+    kept = ("user_id", "name", "username", "language", "blocked", "updated_at")
+    return stmt.on_conflict_do_update(
+        index_elements=["chat_id"], set_={name: stmt.excluded[name] for name in kept}
+    )
+
+
+def _conversation_upsert(dialect: str) -> Any:
+    stmt = dialect_insert(dialect, _CONVERSATION)
+    kept = ("state", "step", "ticket_id", "data", "updated_at")
+    return stmt.on_conflict_do_update(
+        index_elements=["chat_id"], set_={name: stmt.excluded[name] for name in kept}
+    )
+
+
 class SqlCustomerRepository:
+    """Customers, read and written without the ORM: one statement each, on every update."""
+
     def __init__(self, session: SessionSource) -> None:
         self._session = session
 
     def upsert(self, person: Person, at: datetime) -> None:
         """Create the customer or refresh their name; clears a 'blocked' mark."""
-        stmt = insert(self._session(), CustomerRow).values(
-            chat_id=person.chat_id,
-            user_id=person.user_id,
-            name=person.name[:256],
-            username=person.username[:64] if person.username else person.username,
-            language=person.language[:16] if person.language else person.language,
-            blocked=False,
-            created_at=at,
-            updated_at=at,
-        )
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["chat_id"],
-            set_={
-                "user_id": stmt.excluded.user_id,
-                "name": stmt.excluded.name,
-                "username": stmt.excluded.username,
-                "language": stmt.excluded.language,
-                "blocked": False,
-                "updated_at": stmt.excluded.updated_at,
-            },
-        )
-        self._session().execute(stmt)
+        session = self._session()
+        values = {
+            "chat_id": person.chat_id,
+            "user_id": person.user_id,
+            "name": person.name[:256],
+            "username": person.username[:64] if person.username else person.username,
+            "language": person.language[:16] if person.language else person.language,
+            "blocked": False,
+            "created_at": at,
+            "updated_at": at,
+        }
+        session.execute(built(session, _customer_upsert), values)
 
     def get(self, chat_id: ChatId) -> Person | None:
         row = self._row(chat_id)
@@ -84,32 +103,31 @@ class SqlCustomerRepository:
 
     def choose_language(self, chat_id: ChatId, language: str, at: datetime) -> None:
         """The customer chose the language they read (``/language``); kept over Telegram's."""
-        row = self._row(chat_id)
-        if row is not None:
-            row.chosen_language = language[:16]
-            row.updated_at = at
+        self._change(chat_id, chosen_language=language[:16], updated_at=at)
 
     def mark_blocked(self, chat_id: int, blocked: bool, at: datetime) -> None:
         """Record that the customer blocked the bot (403) or came back. Unknown chats: no-op."""
-        row = self._row(chat_id)
-        if row is not None:
-            row.blocked = blocked
-            row.updated_at = at
+        self._change(chat_id, blocked=blocked, updated_at=at)
 
     def is_blocked(self, chat_id: int) -> bool:
         row = self._row(chat_id)
-        return row is not None and row.blocked
+        return row is not None and bool(row.blocked)
 
-    def _row(self, chat_id: int) -> CustomerRow | None:
-        return self._session().get(CustomerRow, chat_id, populate_existing=True)
+    def _row(self, chat_id: int) -> Any:
+        return self._session().execute(_CUSTOMER_BY_CHAT, {"chat": chat_id}).first()
+
+    def _change(self, chat_id: int, **values: Any) -> None:
+        self._session().execute(_CHANGE_CUSTOMER.values(**values), {"chat": chat_id})
 
 
 class SqlConversationRepository:
+    """Conversations, read and written without the ORM (one statement each, every update)."""
+
     def __init__(self, session: SessionSource) -> None:
         self._session = session
 
     def get(self, chat_id: ChatId) -> Conversation | None:
-        row = self._session().get(ConversationRow, chat_id, populate_existing=True)
+        row = self._session().execute(_CONVERSATION_BY_CHAT, {"chat": chat_id}).first()
         if row is None:
             return None
         return Conversation(
@@ -122,22 +140,16 @@ class SqlConversationRepository:
 
     def save(self, conversation: Conversation) -> None:
         """Insert or replace the conversation; ``updated_at`` is the wall clock (bookkeeping)."""
-        stmt = insert(self._session(), ConversationRow).values(
-            chat_id=conversation.chat_id,
-            state=State(conversation.state).value,
-            step=conversation.step,
-            ticket_id=conversation.ticket_id,
-            data=dict(conversation.data),
-            updated_at=datetime.now(UTC),
-        )
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["chat_id"],
-            set_={
-                name: getattr(stmt.excluded, name)
-                for name in ("state", "step", "ticket_id", "data", "updated_at")
-            },
-        )
-        self._session().execute(stmt)
+        session = self._session()
+        values = {
+            "chat_id": conversation.chat_id,
+            "state": State(conversation.state).value,
+            "step": conversation.step,
+            "ticket_id": conversation.ticket_id,
+            "data": dict(conversation.data),
+            "updated_at": datetime.now(UTC),
+        }
+        session.execute(built(session, _conversation_upsert), values)
 
 
 class SqlTicketRepository:
@@ -277,15 +289,14 @@ class SqlTranscriptRepository:
         self._session = session
 
     def add(self, line: TranscriptLine) -> None:
-        self._session().add(
-            MessageRow(
-                chat_id=line.chat_id,
-                ticket_id=line.ticket_id,
-                direction=line.direction.value,
-                text=line.text,
-                at=line.at,
-            )
-        )
+        values = {
+            "chat_id": line.chat_id,
+            "ticket_id": line.ticket_id,
+            "direction": line.direction.value,
+            "text": line.text,
+            "at": line.at,
+        }
+        self._session().execute(_ADD_LINE, values)
 
     def for_chat(self, chat_id: int, limit: int = 100) -> list[TranscriptLine]:
         """The chat's latest transcript lines, oldest first."""

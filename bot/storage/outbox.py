@@ -13,8 +13,9 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, exists, func, or_, update
-from sqlalchemy.orm import aliased
+from sqlalchemy import bindparam, case, exists, func, or_, update
+from sqlalchemy import insert as insert_into
+from sqlalchemy import select as select_core
 from sqlmodel import col, select
 
 from bot.storage.errors import NotFound
@@ -30,6 +31,55 @@ from bot.storage.session import SessionSource, due, insert
 from bot.storage.tables import OutboxRow, SendPaceRow
 
 _NOT_DONE = (OutboxStatus.PENDING, OutboxStatus.SENDING)
+_TABLE: Any = OutboxRow.__table__  # type: ignore[attr-defined]
+
+
+def _claim_statement(one_chat: bool, live: bool | None) -> Any:
+    """``claim``'s statement: one UPDATE of the rows its subquery picks. Built once, and on
+    the table (not the ORM class): building it per call, or the ORM's handling of it, cost
+    more than running it."""
+    row, earlier = _TABLE.c, _TABLE.alias("earlier").c
+    ahead = exists().where(
+        earlier.chat_id == row.chat_id, earlier.id < row.id, earlier.status.in_(_NOT_DONE)
+    )
+    chosen = select_core(row.id).where(
+        row.status == OutboxStatus.PENDING, due(row.next_attempt_at, bindparam("now")), ~ahead
+    )
+    if one_chat:
+        chosen = chosen.where(row.chat_id == bindparam("chat"))
+    if live is not None:
+        chosen = chosen.where(row.priority == LIVE if live else row.priority != LIVE)
+    chosen = (
+        chosen.order_by(row.priority, row.id)
+        .limit(bindparam("limit"))
+        .with_for_update(skip_locked=True, of=_TABLE)
+    )
+    return (
+        update(_TABLE)
+        .where(row.id.in_(chosen.scalar_subquery().correlate(None)))
+        .values(status=OutboxStatus.SENDING, lease_until=bindparam("lease"))
+        .returning(*_TABLE.c)
+    )
+
+
+_CLAIMS = {
+    (one_chat, live): _claim_statement(one_chat, live)
+    for one_chat in (False, True)
+    for live in (None, True, False)
+}
+_ADD = insert_into(_TABLE).returning(_TABLE.c.id)
+_BY_ID = _TABLE.c.id == bindparam("row_id")
+_MARK_SENT = (
+    update(_TABLE)
+    .where(_BY_ID)
+    .values(
+        status=OutboxStatus.SENT,
+        sent_at=bindparam("at"),
+        telegram_message_id=bindparam("message_id"),
+        lease_until=None,
+    )
+    .returning(_TABLE.c.id)
+)
 
 
 class SqlOutbox:
@@ -40,28 +90,24 @@ class SqlOutbox:
 
     def add(self, message: OutgoingMessage, at: datetime) -> int:
         """Queue a message; returns its outbox id."""
-        row = OutboxRow(
-            chat_id=message.chat_id,
-            kind=message.kind,
-            text=message.text,
-            buttons=[[dict(button) for button in line] for line in message.buttons]
+        values = {
+            "chat_id": message.chat_id,
+            "kind": message.kind,
+            "text": message.text,
+            "buttons": [[dict(button) for button in line] for line in message.buttons]
             if message.buttons is not None
             else None,
-            message_thread_id=message.message_thread_id,
-            target_message_id=message.target_message_id,
-            ticket_id=message.ticket_id,
-            from_chat_id=message.from_chat_id,
-            source_message_id=message.source_message_id,
-            priority=message.priority,
-            status=OutboxStatus.PENDING,
-            attempts=0,
-            created_at=at,
-        )
-        session = self._session()
-        session.add(row)
-        session.flush()
-        assert row.id is not None
-        return row.id
+            "message_thread_id": message.message_thread_id,
+            "target_message_id": message.target_message_id,
+            "ticket_id": message.ticket_id,
+            "from_chat_id": message.from_chat_id,
+            "source_message_id": message.source_message_id,
+            "priority": message.priority,
+            "status": OutboxStatus.PENDING,
+            "attempts": 0,
+            "created_at": at,
+        }
+        return int(self._session().execute(_ADD, values).scalar_one())
 
     def pending(self, limit: int = 100) -> list[OutboxItem]:
         """Pending messages by id, whatever their ``next_attempt_at``."""
@@ -86,33 +132,10 @@ class SqlOutbox:
         first: each becomes ``sending`` until ``lease_until``. Rows another transaction holds
         are skipped (``FOR UPDATE SKIP LOCKED``). ``chat_id``: only that chat's; ``live``:
         only live rows (True) or only the others (False)."""
-        earlier = aliased(OutboxRow)
-        ahead = exists().where(
-            col(earlier.chat_id) == col(OutboxRow.chat_id),
-            col(earlier.id) < col(OutboxRow.id),
-            col(earlier.status).in_(_NOT_DONE),
-        )
-        stmt = select(OutboxRow).where(
-            col(OutboxRow.status) == OutboxStatus.PENDING,
-            due(col(OutboxRow.next_attempt_at), now),
-            ~ahead,
-        )
-        if chat_id is not None:
-            stmt = stmt.where(col(OutboxRow.chat_id) == chat_id)
-        if live is not None:
-            is_live = col(OutboxRow.priority) == LIVE
-            stmt = stmt.where(is_live if live else ~is_live)
-        stmt = (
-            stmt.order_by(col(OutboxRow.priority), col(OutboxRow.id))
-            .limit(limit)
-            .with_for_update(skip_locked=True, of=OutboxRow)
-        )
-        rows = self._session().scalars(stmt).all()
-        for row in rows:
-            row.status = OutboxStatus.SENDING
-            row.lease_until = lease_until
-        self._session().flush()
-        return self._items(rows)
+        stmt = _CLAIMS[(chat_id is not None, live)]
+        params = {"now": now, "lease": lease_until, "limit": limit, "chat": chat_id}
+        rows = self._session().execute(stmt, params).all()
+        return sorted((_item(row) for row in rows), key=lambda i: (i.priority, i.id))
 
     def release_expired(self, now: datetime, *, keep: Collection[int] = ()) -> list[int]:
         """Rows left ``sending`` by a sender whose lease ran out (it died, or this process
@@ -186,13 +209,9 @@ class SqlOutbox:
         return int(self._session().execute(stmt).scalar_one())
 
     def mark_sent(self, id: int, at: datetime, telegram_message_id: int | None) -> None:
-        self._set(
-            id,
-            status=OutboxStatus.SENT,
-            sent_at=at,
-            telegram_message_id=telegram_message_id,
-            lease_until=None,
-        )
+        params = {"row_id": id, "at": at, "message_id": telegram_message_id}
+        if self._session().execute(_MARK_SENT, params).first() is None:
+            raise NotFound(f"no message {id} in the outbox")
 
     def mark_retry(
         self, id: int, next_attempt_at: datetime, error: str, *, count: bool = True
@@ -259,31 +278,31 @@ class SqlOutbox:
 
     @staticmethod
     def _items(rows: Sequence[OutboxRow]) -> list[OutboxItem]:
-        items = []
-        for row in rows:
-            assert row.id is not None
-            items.append(
-                OutboxItem(
-                    id=row.id,
-                    chat_id=row.chat_id,
-                    kind=MessageKind(row.kind),
-                    text=row.text,
-                    buttons=row.buttons,
-                    message_thread_id=row.message_thread_id,
-                    target_message_id=row.target_message_id,
-                    status=OutboxStatus(row.status),
-                    attempts=row.attempts,
-                    next_attempt_at=row.next_attempt_at,
-                    created_at=row.created_at,
-                    error=row.error,
-                    telegram_message_id=row.telegram_message_id,
-                    ticket_id=row.ticket_id,
-                    from_chat_id=row.from_chat_id,
-                    source_message_id=row.source_message_id,
-                    priority=row.priority,
-                )
-            )
-        return items
+        return [_item(row) for row in rows]
+
+
+def _item(row: Any) -> OutboxItem:
+    """An outbox row (an ``OutboxRow`` or a result row of its columns) as an item."""
+    assert row.id is not None
+    return OutboxItem(
+        id=row.id,
+        chat_id=row.chat_id,
+        kind=MessageKind(row.kind),
+        text=row.text,
+        buttons=row.buttons,
+        message_thread_id=row.message_thread_id,
+        target_message_id=row.target_message_id,
+        status=OutboxStatus(row.status),
+        attempts=row.attempts,
+        next_attempt_at=row.next_attempt_at,
+        created_at=row.created_at,
+        error=row.error,
+        telegram_message_id=row.telegram_message_id,
+        ticket_id=row.ticket_id,
+        from_chat_id=row.from_chat_id,
+        source_message_id=row.source_message_id,
+        priority=row.priority,
+    )
 
 
 class SqlPace:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import or_
@@ -17,7 +16,11 @@ SessionSource = Callable[[], Session]
 
 def insert(session: Session, table: Any) -> Any:
     """``INSERT`` with ``ON CONFLICT`` support for the session's dialect."""
-    dialect = session.get_bind().dialect.name
+    return dialect_insert(session.get_bind().dialect.name, table)
+
+
+def dialect_insert(dialect: str, table: Any) -> Any:
+    """``INSERT`` with ``ON CONFLICT`` support for the dialect named."""
     if dialect == "sqlite":
         return sqlite.insert(table)
     if dialect == "postgresql":
@@ -25,6 +28,19 @@ def insert(session: Session, table: Any) -> Any:
     raise StorageError(f"unsupported database dialect: {dialect}")
 
 
-def due(next_attempt_at: Any, now: datetime) -> Any:
-    """A row with no retry time, or one that has come."""
+_BUILT: dict[tuple[Callable[[str], Any], str], Any] = {}
+
+
+def built(session: Session, make: Callable[[str], Any]) -> Any:
+    """``make(dialect)``'s statement for the session's dialect, built once: building a
+    statement on every call cost as much as running it (values go in as parameters)."""
+    key = (make, session.get_bind().dialect.name)
+    statement = _BUILT.get(key)
+    if statement is None:
+        statement = _BUILT[key] = make(key[1])
+    return statement
+
+
+def due(next_attempt_at: Any, now: Any) -> Any:
+    """A row with no retry time, or one that has come (``now``: a time or a bound parameter)."""
     return or_(next_attempt_at.is_(None), next_attempt_at <= now)

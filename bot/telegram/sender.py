@@ -48,6 +48,7 @@ from bot.storage import (
     RETRY_AFTER,
     MessageKind,
     OutboxItem,
+    SqlUnitOfWork,
     UnitOfWorkFactory,
 )
 from bot.telegram.calls import call, place_of
@@ -86,7 +87,7 @@ class Sender:
         self.clock = clock
         self.lanes = lanes
         self.sole = sole
-        self.pacing = Pacing(new_uow=new_uow, clock=clock, rate=rate)
+        self.pacing = Pacing(new_uow=new_uow, clock=clock, rate=rate, shared=not sole)
         self._lanes: dict[int, asyncio.Task[None]] = {}  # chat id → the lane sending to it
         self._follow_up_lanes = 0
         self._lane_error: BaseException | None = None
@@ -98,7 +99,8 @@ class Sender:
         self.wake = asyncio.Event()
         self._paused_until = clock.now()
         self._pause_restored = False  # a 429 pause stored before a restart was looked for
-        self._unrecorded: dict[int, tuple[OutboxItem, int | None]] = {}  # sent, not yet marked
+        # sent, not yet marked: the row, its result, when it was sent
+        self._unrecorded: dict[int, tuple[OutboxItem, int | None, datetime]] = {}
         self._unclaimed: set[int] = set()  # claimed, not sent, not yet given back
         self.followup_budget = SendBudget(followup_rate) if followup_rate is not None else None
         self.stale_after = stale_after
@@ -132,8 +134,7 @@ class Sender:
         self._release(now)
         while not stop.is_set():
             self.wake.clear()  # before claiming: a wake-up from now on is seen below
-            if self._paused_until <= self.clock.now():
-                self._fill()
+            self._fill(claim=self._paused_until <= self.clock.now())
             if not self._lanes:
                 break
             waits = [asyncio.ensure_future(self.wake.wait()), asyncio.ensure_future(stop.wait())]
@@ -142,6 +143,7 @@ class Sender:
                 waiting.cancel()
         if self._lanes:
             await asyncio.gather(*self._lanes.values(), return_exceptions=True)
+        self._record_unrecorded()
         if self._lane_error is not None:
             error, self._lane_error = self._lane_error, None
             raise error
@@ -157,14 +159,17 @@ class Sender:
             delay = min(delay, self.followup_budget.wait())  # follow-ups may be waiting
         return delay
 
-    def _fill(self) -> None:
-        """Claim the first row of as many waiting chats as there are free lanes, live ones
-        first, and start a lane for each."""
-        free = self.lanes - len(self._lanes)
+    def _fill(self, *, claim: bool = True) -> None:
+        """Record the rows sent since the last look and claim the first row of as many
+        waiting chats as there are free lanes, live ones first (in one transaction: a chat's
+        next row is claimed once the one before is marked sent); start a lane for each."""
+        free = self.lanes - len(self._lanes) if claim else 0
         if free <= 0:
+            self._record_unrecorded()
             return
         now = self.clock.now()
         with self.new_uow() as uow:
+            self._record_unrecorded(uow)
             items = uow.outbox.claim(now, now + LEASE, free, live=True)
             spare = min(free - len(items), FOLLOW_UP_LANES - self._follow_up_lanes)
             spare = min(spare, self._budget_left())
@@ -174,6 +179,7 @@ class Sender:
                     self.followup_budget.take(len(follow_ups))
                 items += follow_ups
             uow.commit()
+        self._unrecorded.clear()
         for item in items:
             live = item.priority == LIVE
             self._follow_up_lanes += 0 if live else 1
@@ -352,15 +358,16 @@ class Sender:
         return True
 
     def _mark_sent(self, item: OutboxItem, result: int | None) -> None:
-        """Record a delivered row; if the database fails, remember it rather than resend.
+        """A delivered row, marked sent with the next claim (``_fill``, once its lane has
+        ended: so its chat's next row can be claimed): rows sent together are recorded in
+        one transaction. If the database fails, the row is remembered, never sent again.
 
         ``result`` is the message id, or a new topic's thread id; a ticket's topic and card
         are kept on the ticket in the same transaction.
         """
-        self._unrecorded[item.id] = (item, result)
+        self._unrecorded[item.id] = (item, result, self.clock.now())
         self.sent += 1
         self.latency_sum += max((self.clock.now() - item.created_at).total_seconds(), 0.0)
-        self._record_unrecorded()
 
     def _give_back(self) -> None:
         """Rows claimed but not sent when the database failed: waiting again (not left to
@@ -373,19 +380,23 @@ class Sender:
             uow.commit()
         self._unclaimed.clear()
 
-    def _record_unrecorded(self) -> None:
-        if not self._unrecorded:
+    def _record_unrecorded(self, uow: SqlUnitOfWork | None = None) -> None:
+        """Mark the sent rows in ``uow`` (the caller commits and clears them), or in a
+        transaction of their own."""
+        if uow is None:
+            if self._unrecorded:
+                with self.new_uow() as own:
+                    self._record_unrecorded(own)
+                    own.commit()
+                self._unrecorded.clear()
             return
-        with self.new_uow() as uow:
-            for item, result in self._unrecorded.values():
-                uow.outbox.mark_sent(item.id, self.clock.now(), result)
-                if item.ticket_id is not None and result is not None:
-                    if item.kind is MessageKind.CREATE_TOPIC:
-                        uow.tickets.set_topic(item.ticket_id, result)
-                    elif item.kind is MessageKind.CARD:
-                        uow.tickets.set_card(item.ticket_id, result)
-            uow.commit()
-        self._unrecorded.clear()
+        for item, result, at in self._unrecorded.values():
+            uow.outbox.mark_sent(item.id, at, result)
+            if item.ticket_id is not None and result is not None:
+                if item.kind is MessageKind.CREATE_TOPIC:
+                    uow.tickets.set_topic(item.ticket_id, result)
+                elif item.kind is MessageKind.CARD:
+                    uow.tickets.set_card(item.ticket_id, result)
 
     def _retry(self, item: OutboxItem, error: str, *, after: float, count: bool = True) -> None:
         with self.new_uow() as uow:
