@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from bot.storage import SqlUnitOfWork, make_engine, upgrade
-from bot.telegram.pacing import GROUP_BURST, GROUP_INTERVAL, PRIVATE_BURST, Pacing
+from bot.telegram.pacing import GROUP_BURST, GROUP_INTERVAL, HEADROOM, PRIVATE_BURST, Pacing
 
 T0 = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 GROUP, ANN = -1009999999999, 4242
@@ -28,8 +28,11 @@ class Clock:
         return self.current
 
 
-@pytest.fixture
-def paced(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Pacing, Clock]:
+@pytest.fixture(params=[True, False], ids=["shared", "in-memory"])
+def paced(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> tuple[Pacing, Clock]:
+    """Slots shared through the database (replicas), or kept in memory (the sole sender)."""
     engine = make_engine(f"sqlite:///{tmp_path / 'bot.db'}")
     upgrade(engine)
     clock = Clock()
@@ -40,7 +43,8 @@ def paced(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Pacing, Cloc
     monkeypatch.setattr(asyncio, "sleep", sleep)
     new_uow = functools.partial(SqlUnitOfWork, engine)
     seconds = lambda: clock.now().timestamp()  # noqa: E731
-    return Pacing(new_uow=new_uow, clock=clock, rate=30.0, monotonic=seconds), clock
+    pace = Pacing(new_uow=new_uow, clock=clock, rate=30.0, monotonic=seconds, shared=request.param)
+    return pace, clock
 
 
 def send_times(paced: tuple[Pacing, Clock], chats: list[int]) -> list[float]:
@@ -60,8 +64,9 @@ def send_times(paced: tuple[Pacing, Clock], chats: list[int]) -> list[float]:
 def test_the_overall_budget_spaces_every_message(paced: tuple[Pacing, Clock]) -> None:
     times = send_times(paced, list(range(1, 61)))  # sixty chats, one message each
     gaps = [b - a for a, b in itertools.pairwise(times)]
-    assert all(gap == pytest.approx(1 / 30, abs=0.002) for gap in gaps)  # evenly spaced
-    assert sum(1 for t in times if t < 1.0) == 30  # 30 a second from the first, never more
+    slot = 1 / (30 * HEADROOM)  # a little under the budget: Telegram sees calls with jitter
+    assert all(gap == pytest.approx(slot, abs=0.002) for gap in gaps)  # evenly spaced
+    assert sum(1 for t in times if t < 1.0) == 29  # 28.5 a second from the first, never 30
 
 
 def test_a_group_gets_its_burst_then_one_message_every_three_seconds(
@@ -85,13 +90,13 @@ def test_a_private_chat_gets_a_short_burst_then_one_a_second(
 def test_a_429_holds_every_chat_until_it_ends(paced: tuple[Pacing, Clock]) -> None:
     pace, clock = paced
     pace.hold(T0 + timedelta(seconds=30))  # Telegram's retry_after, seen by any replica
-    assert send_times(paced, [ANN, 5000]) == [30.0, round(30 + 1 / 30, 3)]
+    assert send_times(paced, [ANN, 5000]) == [30.0, round(30 + 1 / (30 * HEADROOM), 3)]
     assert clock.now() >= T0 + timedelta(seconds=30)
 
 
 def test_late_lanes_do_not_fire_together(paced: tuple[Pacing, Clock]) -> None:
     """Sixty lanes whose slots passed while the event loop was busy all wake at once: this
-    process still makes no more than 30 calls in any second."""
+    process still makes no more calls in any second than its pace allows (29: 28.5 a second)."""
     pace, clock = paced
 
     async def run() -> list[float]:
@@ -102,5 +107,5 @@ def test_late_lanes_do_not_fire_together(paced: tuple[Pacing, Clock]) -> None:
         return times
 
     times = asyncio.run(run())
-    assert max(sum(1 for t in times if s <= t < s + 1.0) for s in times) == 30
-    assert times[-1] >= 1.0  # the second thirty waited for the window
+    assert max(sum(1 for t in times if s <= t < s + 1.0) for s in times) == 29
+    assert times[-1] >= 1.0  # the later ones waited for the window
