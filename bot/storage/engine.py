@@ -2,8 +2,9 @@
 
 SQLite (the default) gets WAL, a busy timeout, foreign keys and ``BEGIN IMMEDIATE``: every
 transaction takes the write lock up front, so two writers in one process queue up instead of
-one failing with "database is locked" when it tries to upgrade a read lock. PostgreSQL URLs
-use psycopg 3.
+one failing with "database is locked" when it tries to upgrade a read lock; they queue on a
+lock of this process first (``bot.storage.gate``), so each starts as the last one ends.
+PostgreSQL URLs use psycopg 3.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.pool import StaticPool
 
 from bot.storage.errors import DatabaseUnavailable, StorageError
+from bot.storage.gate import WriteGate, install
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
 
@@ -92,8 +94,16 @@ def _sqlite_engine(url: URL) -> Engine:
         finally:
             cursor.close()
 
+    gate = WriteGate(SQLITE_BUSY_TIMEOUT_MS / 1000)
+    install(engine, gate)
+
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        gate.enter(connection.connection)
+        try:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            gate.leave(connection.connection)
+            raise
 
     return engine
