@@ -13,6 +13,7 @@ threads on a lock of their own before ``BEGIN``, so the next one starts as the l
 from __future__ import annotations
 
 import threading
+import weakref
 from typing import Any
 
 from sqlalchemy import Engine, event
@@ -23,6 +24,11 @@ class WriteGate:
         self.timeout = timeout  # past it, SQLite's own busy timeout decides, as without a gate
         self._lock = threading.Lock()
         self._holder: Any = None  # the DBAPI connection whose transaction holds the gate
+
+    @property
+    def held(self) -> bool:
+        """A transaction of this process holds the gate."""
+        return self._holder is not None
 
     def enter(self, connection: Any) -> None:
         if self._lock.acquire(timeout=self.timeout):
@@ -41,10 +47,19 @@ def _raw(connection: Any) -> Any:
     return getattr(connection, "dbapi_connection", connection)
 
 
+_GATES: weakref.WeakKeyDictionary[Engine, WriteGate] = weakref.WeakKeyDictionary()
+
+
+def gate_of(engine: Engine) -> WriteGate | None:
+    """The gate ``install`` put on ``engine`` (None: it has none, e.g. PostgreSQL)."""
+    return _GATES.get(engine)
+
+
 def install(engine: Engine, gate: WriteGate) -> None:
     """Let ``engine``'s transactions through ``gate``: entered by the "begin" listener (the
     caller's, which calls ``gate.enter`` first), left when the DBAPI commits or rolls back,
     or when the connection is invalidated or closed."""
+    _GATES[engine] = gate
     dialect = engine.dialect
     commit, rollback = dialect.do_commit, dialect.do_rollback
 
