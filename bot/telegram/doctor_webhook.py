@@ -44,14 +44,14 @@ def judge_webhook_url(url: str, *, base_url: str) -> Check:
     if port not in PORTS:
         problems.append(f"uses port {port}")
     if not _public(parts.hostname or ""):
-        problems.append(f"names {parts.hostname}, which cannot be reached from the internet")
+        problems.append(f"names {parts.hostname}, not a public address")
     if not problems:
         return Check(
             "webhook URL",
             Status.OK,
             f"{url} is https on port {port}, which Telegram posts to, and WEBHOOK_SECRET is set",
         )
-    wrong = " and ".join(problems)
+    wrong = " and ".join([", ".join(problems[:-1]), problems[-1]] if problems[1:] else problems)
     rule = "https:// on port 443, 80, 88 or 8443 at a public address"
     if urlsplit(base_url).hostname == TELEGRAM_HOST:
         return Check(
@@ -64,15 +64,16 @@ def judge_webhook_url(url: str, *, base_url: str) -> Check:
     return Check(
         "webhook URL",
         Status.WARN,
-        f"WEBHOOK_URL {wrong}, which your Bot API server (TELEGRAM_BASE_URL) posts to only"
-        f" when started with --local: start it so, or make WEBHOOK_URL {rule} as Telegram's"
-        " own servers need",
+        f"WEBHOOK_URL {wrong}: your Bot API server (TELEGRAM_BASE_URL) posts there only when"
+        f" started with --local, so start it so, or make WEBHOOK_URL {rule} as Telegram's own"
+        " servers need",
     )
 
 
 def judge_webhook(webhook_url: str, telegram_url: str, pending: int) -> Check:
     """What ``getWebhookInfo`` said about the URL, against WEBHOOK_URL ("" when polling)."""
     if not webhook_url:
+        kept = f" (keeping the {_waiting(pending)})" if pending else ""
         if not telegram_url:
             return Check(
                 "webhook",
@@ -83,9 +84,9 @@ def judge_webhook(webhook_url: str, telegram_url: str, pending: int) -> Check:
             "webhook",
             Status.WARN,
             f"Telegram posts updates to {telegram_url}, but WEBHOOK_URL is not set:"
-            f" supportbot run deletes that webhook when it starts and long-polls instead"
-            f" (keeping the {_waiting(pending)}), so set WEBHOOK_URL and WEBHOOK_SECRET here"
-            " if you meant webhook mode, or stop the deployment that set it",
+            " supportbot run deletes that webhook when it starts and long-polls instead"
+            f"{kept}, so set WEBHOOK_URL and WEBHOOK_SECRET here if you meant webhook mode, or"
+            " stop the deployment that set it",
         )
     if telegram_url == webhook_url:
         return Check("webhook", Status.OK, "Telegram posts updates to WEBHOOK_URL")
@@ -100,8 +101,8 @@ def judge_webhook(webhook_url: str, telegram_url: str, pending: int) -> Check:
         "webhook",
         Status.WARN,
         f"Telegram posts updates to {telegram_url}, not to WEBHOOK_URL: supportbot run sets"
-        " it to WEBHOOK_URL when it starts, so if another deployment of this bot set that"
-        " URL, stop it first, or each start takes the webhook from the other",
+        " WEBHOOK_URL in its place when it starts; if another deployment of this bot set that"
+        " URL, stop that one first, or each start takes the webhook from the other",
     )
 
 

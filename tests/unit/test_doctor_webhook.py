@@ -73,7 +73,8 @@ def test_telegram_posts_only_to_https_on_four_ports_at_public_addresses(
 def test_every_problem_is_named_in_the_one_line() -> None:
     check = judge_webhook_url("http://127.0.0.1:8080/hook", base_url=TELEGRAM_API)
     assert check.message.startswith(
-        "WEBHOOK_URL is http://, not https:// and uses port 8080 and names 127.0.0.1,"
+        "WEBHOOK_URL is http://, not https://, uses port 8080 and names 127.0.0.1, not a"
+        " public address, but Telegram posts only to"
     )
 
 
@@ -100,6 +101,7 @@ def test_polling_with_a_webhook_left_set_warns_and_says_what_run_does() -> None:
     assert "supportbot run deletes that webhook when it starts" in check.message
     assert "keeping the 1 update waiting" in check.message
     assert "set WEBHOOK_URL and WEBHOOK_SECRET" in check.message
+    assert "keeping" not in judge_webhook("", "https://old.example.com/hook", 0).message
 
 
 def test_webhook_mode_with_telegram_posting_to_webhook_url_passes() -> None:
@@ -120,7 +122,7 @@ def test_webhook_mode_with_another_url_set_warns_naming_it() -> None:
     assert "posts updates to https://staging.example.com/hook, not to WEBHOOK_URL" in (
         check.message
     )
-    assert "supportbot run sets it to WEBHOOK_URL when it starts" in check.message
+    assert "supportbot run sets WEBHOOK_URL in its place when it starts" in check.message
 
 
 # ---- getWebhookInfo: the last failed delivery --------------------------------------------
