@@ -287,6 +287,7 @@ def _doctor() -> int:
 
 
 def _telegram_checks(settings: Settings) -> list[Check]:
+    from bot.clock import system_clock
     from bot.telegram.channel import build_bot
     from bot.telegram.doctor import Check, Status, check_telegram
 
@@ -295,8 +296,9 @@ def _telegram_checks(settings: Settings) -> list[Check]:
             Check(
                 "Telegram",
                 Status.SKIP,
-                "no TELEGRAM_BOT_TOKEN, so the token, the agent chat and the bot's rights there"
-                " are not checked; the terminal chat (supportbot chat) works without one",
+                "no TELEGRAM_BOT_TOKEN, so the token, the agent chat, the bot's rights there"
+                " and the webhook are not checked; the terminal chat (supportbot chat) works"
+                " without one",
             )
         ]
     bot = build_bot(settings.token, settings.telegram_base_url, settings.base_file_url)
@@ -308,6 +310,8 @@ def _telegram_checks(settings: Settings) -> list[Check]:
                 settings.agent_chat_id,
                 escalation=settings.escalation_on,
                 base_url=settings.telegram_base_url,
+                webhook_url=settings.webhook_url,
+                now=system_clock().now(),
             )
         finally:
             with contextlib.suppress(Exception):

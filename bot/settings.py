@@ -287,6 +287,12 @@ class Settings(BaseSettings):
         parts = urlsplit(url)
         if parts.scheme not in ("https", "http") or not parts.hostname:
             raise ValueError("must be the public https:// URL Telegram posts updates to")
+        try:
+            port = parts.port
+        except ValueError:
+            port = 0
+        if port == 0:
+            raise ValueError("has a port that is not a number from 1 to 65535")
         if parts.path.rstrip("/") in OPS_PATHS:
             raise ValueError(f"must not end in {parts.path}: that path serves operations")
         return url

@@ -9,13 +9,15 @@ sentence; a failure's sentence says what to do. Judging what Telegram answered i
 What the agent chat (``AGENT_CHAT_ID``) needs: to exist and be a supergroup, with topics
 (one per ticket; without them tickets go to the group's main thread, so that is a warning),
 and the bot an administrator there that may manage topics. With no ``AGENT_CHAT_ID`` nobody
-could answer escalated customers, which is a failure unless ``ESCALATION=off``.
+could answer escalated customers, which is a failure unless ``ESCALATION=off``. The webhook
+(``doctor`` only: ``run`` sets it itself) is judged in ``bot.telegram.doctor_webhook``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from enum import StrEnum
 
 from telegram import Bot
@@ -207,14 +209,27 @@ async def check_agent_chat(
 
 
 async def check_telegram(
-    bot: Bot, agent_chat_id: int | None, *, escalation: bool, base_url: str
+    bot: Bot,
+    agent_chat_id: int | None,
+    *,
+    escalation: bool,
+    base_url: str,
+    webhook_url: str = "",
+    now: datetime | None = None,
 ) -> list[Check]:
-    """Everything ``doctor`` asks Telegram, in order; stops where the rest cannot be asked."""
+    """Everything ``doctor`` asks Telegram, in order; stops where the rest cannot be asked.
+    ``webhook_url``: WEBHOOK_URL ("" when polling); ``now`` dates a failed delivery."""
+    from bot.telegram.doctor_webhook import check_webhook  # it builds on this module
+
     token = await check_token(bot, base_url=base_url)
     if token.status is Status.FAIL:
         return [token]
     chat = await check_agent_chat(bot, agent_chat_id, escalation=escalation, base_url=base_url)
-    return [token, *chat]
+    if any(check.name == "Bot API" for check in chat):  # unreachable: one line says so
+        return [token, *chat]
+    now = now or datetime.now(UTC)
+    webhook = await check_webhook(bot, webhook_url, base_url=base_url, now=now)
+    return [token, *chat, *webhook]
 
 
 def _refused(name: str, chat_id: int, error: TelegramError, base_url: str) -> Check:

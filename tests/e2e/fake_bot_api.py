@@ -49,6 +49,10 @@ Behaviour in short:
   (``rights`` such as ``can_manage_topics=False`` override an administrator's flags);
   :meth:`FakeBotApi.forget_chat` makes every call naming a chat answer 400
   ``Bad Request: chat not found``, as Telegram does for a chat the bot was never in.
+* Webhooks: ``setWebhook`` / ``deleteWebhook`` keep a URL that ``getWebhookInfo`` reports
+  (``getUpdates`` answers 409 while one is set) but nothing is ever posted to it;
+  :meth:`FakeBotApi.set_webhook` leaves one set and :meth:`FakeBotApi.fail_webhook_delivery`
+  a failed delivery (``last_error_message`` / ``last_error_date``).
 """
 
 from __future__ import annotations
@@ -473,6 +477,7 @@ class FakeBotApi:
         self._last_update_id = 0
         self._confirmed_offset = 0
         self._webhook_url = ""
+        self._webhook_error: tuple[str, int] | None = None  # getWebhookInfo's last_error_*
         self._chats: dict[int | str, _ChatInfo] = {}
         self._users: dict[int, JSONDict] = {}
         self._languages: dict[int, str] = {}  # the user's app language (language_code)
@@ -1034,6 +1039,13 @@ class FakeBotApi:
         with self._cond:
             self._webhook_url = url
 
+    def fail_webhook_delivery(self, message: str, *, at: float | None = None) -> None:
+        """As if Telegram's last post to the webhook had failed with ``message`` at the Unix
+        time ``at`` (now by default): ``getWebhookInfo`` reports it, as Telegram does, until
+        another failure replaces it. Nothing is posted to the webhook by this fake."""
+        with self._cond:
+            self._webhook_error = (message, int(time.time() if at is None else at))
+
     @property
     def confirmed_offset(self) -> int:
         with self._cond:
@@ -1412,11 +1424,14 @@ class FakeBotApi:
         return True
 
     def _m_getWebhookInfo(self, params: JSONDict) -> JSONDict:
-        return {
+        info: JSONDict = {
             "url": self._webhook_url,
             "has_custom_certificate": False,
             "pending_update_count": len(self._pending),
         }
+        if self._webhook_error is not None:
+            info["last_error_message"], info["last_error_date"] = self._webhook_error
+        return info
 
     def _m_logOut(self, params: JSONDict) -> bool:
         return True

@@ -19,6 +19,9 @@ from tests.e2e.fake_bot_api import FakeBotApi
 
 ANN = 4242
 WRONG_TOKEN = "123456:WRONG-token-abcdefghijklmnopqrstuvwxyz1"
+HOOK = "https://bot.example.test/telegram/hook"
+SECRET = "doctor-Webhook_secret-0123456789"
+WEBHOOK = {"WEBHOOK_URL": HOOK, "WEBHOOK_SECRET": SECRET}
 
 
 def cli(
@@ -58,6 +61,7 @@ class Doctor:
         result = cli(self.fake, self.workdir, "doctor", self.knowledge_dir, **env)
         output = result.stdout + result.stderr
         assert self.fake.token not in output and WRONG_TOKEN not in output
+        assert SECRET not in output
         return result.returncode, lines(result)
 
 
@@ -72,6 +76,7 @@ def test_all_good(doctor: Doctor, fake_api: FakeBotApi) -> None:
         "topics",
         "administrator",
         "manage topics",
+        "webhook",
     ]
     assert all(line.startswith("✓") for line in found.values()), found
     assert code == 0
@@ -156,6 +161,79 @@ def test_a_wrong_setting_is_one_failed_line(doctor: Doctor) -> None:
     assert code == 1
     assert list(found) == ["settings"]
     assert found["settings"].startswith("✗ settings: Setting ESCALATION:")
+
+
+# ---- webhook mode (WEBHOOK_URL) and a webhook left set while polling -----------------------
+
+
+def test_webhook_mode_all_good(doctor: Doctor, fake_api: FakeBotApi) -> None:
+    fake_api.set_webhook(HOOK)  # as `supportbot run` leaves it
+    code, found = doctor(**WEBHOOK)
+    assert list(found)[-3:] == ["webhook URL", "webhook", "webhook delivery"]
+    assert all(line.startswith("✓") for line in found.values()), found
+    assert code == 0
+    assert found["webhook URL"] == (
+        f"✓ webhook URL: {HOOK} is https on port 443, which Telegram posts to, and"
+        " WEBHOOK_SECRET is set"
+    )
+    assert found["webhook"] == "✓ webhook: Telegram posts updates to WEBHOOK_URL"
+    assert found["webhook delivery"].startswith("✓ webhook delivery: no failed delivery")
+    assert len(fake_api.requests_for("getWebhookInfo")) == 1
+    assert fake_api.requests_for("setWebhook") == []  # doctor only looks
+
+
+def test_webhook_mode_with_a_recent_failed_delivery(doctor: Doctor, fake_api: FakeBotApi) -> None:
+    fake_api.set_webhook(HOOK)
+    fake_api.push_text(ANN, "hello?")  # one update Telegram could not deliver
+    fake_api.fail_webhook_delivery("Connection refused")
+    code, found = doctor(**WEBHOOK)
+    assert code == 0  # a warning: the bot may just be down for a moment
+    line = found["webhook delivery"]
+    assert line.startswith("⚠ webhook delivery: Telegram's last post to WEBHOOK_URL failed")
+    assert '"Connection refused" (1 update waiting)' in line
+    assert "WEBHOOK_LISTEN" in line
+
+
+def test_webhook_mode_before_the_first_run(doctor: Doctor, fake_api: FakeBotApi) -> None:
+    code, found = doctor(**WEBHOOK)
+    assert code == 0
+    assert found["webhook"].startswith("⚠ webhook: Telegram has no webhook for this bot yet")
+    assert "supportbot run sets it when it starts" in found["webhook"]
+    assert "webhook delivery" not in found  # nothing was posted anywhere yet
+    assert fake_api.webhook_url == ""
+
+
+def test_webhook_mode_on_telegrams_own_rules(doctor: Doctor) -> None:
+    """The fake is a Bot API server of one's own, so an http URL on another port is a
+    warning that names --local (with api.telegram.org it fails; see the unit tests)."""
+    code, found = doctor(WEBHOOK_URL="http://127.0.0.1:9000/hook", WEBHOOK_SECRET=SECRET)
+    assert code == 0
+    line = found["webhook URL"]
+    assert line.startswith(
+        "⚠ webhook URL: WEBHOOK_URL is http://, not https://, uses port 9000 and names"
+        " 127.0.0.1, not a public address: your Bot API server (TELEGRAM_BASE_URL) posts there"
+        " only when started with --local"
+    )
+
+
+def test_polling_with_a_webhook_left_set(doctor: Doctor, fake_api: FakeBotApi) -> None:
+    left = f"https://old.example.test/{fake_api.token}"  # shown, but never the token
+    fake_api.set_webhook(left)  # getUpdates answers 409 while it is set
+    code, found = doctor()
+    assert code == 0
+    assert found["webhook"].startswith(
+        "⚠ webhook: Telegram posts updates to https://old.example.test/[token], but"
+    )
+    assert "supportbot run deletes that webhook when it starts" in found["webhook"]
+    assert fake_api.webhook_url == left  # doctor only looks
+    assert "webhook URL" not in found
+
+
+def test_a_wrong_webhook_secret_is_the_settings_line_and_not_shown(doctor: Doctor) -> None:
+    code, found = doctor(WEBHOOK_URL=HOOK, WEBHOOK_SECRET=f"{SECRET};")
+    assert code == 1
+    assert list(found) == ["settings"]
+    assert found["settings"].startswith("✗ settings: Setting WEBHOOK_SECRET: must be 1-256")
 
 
 # ---- `supportbot run` refuses on the same checks ------------------------------------------

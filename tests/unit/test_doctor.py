@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import cast
 
 import pytest
-from telegram import Bot
+from telegram import Bot, WebhookInfo
 from telegram.error import (
     BadRequest,
     ChatMigrated,
@@ -129,8 +129,12 @@ FORUM = Chat("supergroup", "Support", is_forum=True)
 ADMIN = Member("administrator", can_manage_topics=True)
 
 
+NO_WEBHOOK = WebhookInfo(url="", has_custom_certificate=False, pending_update_count=0)
+
+
 class FakeBot:
-    """Answers getMe, getChat and getChatMember from its fields, or raises what it is given."""
+    """Answers getMe, getChat, getChatMember and getWebhookInfo from its fields, or raises
+    what it is given."""
 
     id = 7000001
     username = "shop_bot"
@@ -141,8 +145,9 @@ class FakeBot:
         me: TelegramError | None = None,
         chat: Chat | TelegramError = FORUM,
         member: Member | TelegramError = ADMIN,
+        webhook: WebhookInfo | TelegramError = NO_WEBHOOK,
     ):
-        self.me, self.chat, self.member = me, chat, member
+        self.me, self.chat, self.member, self.webhook = me, chat, member, webhook
         self.calls: list[str] = []
 
     async def initialize(self) -> None:
@@ -163,13 +168,23 @@ class FakeBot:
             raise self.member
         return self.member
 
+    async def get_webhook_info(self) -> WebhookInfo:
+        self.calls.append("getWebhookInfo")
+        if isinstance(self.webhook, TelegramError):
+            raise self.webhook
+        return self.webhook
 
-def ask(fake: FakeBot, agent_chat_id: int | None = AGENTS, escalation: bool = True) -> list[Check]:
+
+def ask(
+    fake: FakeBot, agent_chat_id: int | None = AGENTS, escalation: bool = True, webhook: str = ""
+) -> list[Check]:
     bot = cast(Bot, fake)
-    return asyncio.run(check_telegram(bot, agent_chat_id, escalation=escalation, base_url=URL))
+    return asyncio.run(
+        check_telegram(bot, agent_chat_id, escalation=escalation, base_url=URL, webhook_url=webhook)
+    )
 
 
-def test_all_good_asks_getme_getchat_and_getchatmember() -> None:
+def test_all_good_asks_getme_getchat_getchatmember_and_getwebhookinfo() -> None:
     fake = FakeBot()
     checks = ask(fake)
     assert failed(checks) == []
@@ -179,9 +194,10 @@ def test_all_good_asks_getme_getchat_and_getchatmember() -> None:
         "topics",
         "administrator",
         "manage topics",
+        "webhook",
     ]
     assert "@shop_bot" in checks[0].message
-    assert fake.calls == ["getMe", "getChat", "getChatMember"]
+    assert fake.calls == ["getMe", "getChat", "getChatMember", "getWebhookInfo"]
 
 
 def test_a_refused_token_is_named_and_never_shown() -> None:
@@ -216,8 +232,11 @@ def test_an_unreachable_bot_api_is_one_line_naming_the_url(error: NetworkError) 
 )
 def test_what_getchat_refusals_mean(error: TelegramError, name: str, says: str) -> None:
     checks = ask(FakeBot(chat=error))
-    assert statuses(checks) == [("token", Status.OK), (name, Status.FAIL)]
-    assert says in checks[-1].message
+    assert statuses(checks)[:2] == [("token", Status.OK), (name, Status.FAIL)]
+    assert says in checks[1].message
+    # an unreachable Bot API is said once; a wrong agent chat does not hide the webhook
+    after = [] if name == "Bot API" else [("webhook", Status.OK)]
+    assert statuses(checks)[2:] == after
 
 
 def test_a_getchatmember_refusal_keeps_what_was_learnt_before_it() -> None:
@@ -227,21 +246,22 @@ def test_a_getchatmember_refusal_keeps_what_was_learnt_before_it() -> None:
         ("agent chat", Status.OK),
         ("topics", Status.OK),
         ("administrator", Status.FAIL),
+        ("webhook", Status.OK),
     ]
 
 
 def test_a_failing_chat_type_stops_before_getchatmember() -> None:
     fake = FakeBot(chat=Chat("group", "Old group", None))
     checks = ask(fake)
-    assert statuses(checks)[-1] == ("agent chat", Status.FAIL)
+    assert statuses(checks)[-2] == ("agent chat", Status.FAIL)
     assert "getChatMember" not in fake.calls
 
 
 def test_no_agent_chat_with_escalation_off_asks_nothing_more() -> None:
     fake = FakeBot()
     checks = ask(fake, agent_chat_id=None, escalation=False)
-    assert failed(checks) == [] and fake.calls == ["getMe"]
-    assert "ESCALATION=off" in checks[-1].message
+    assert failed(checks) == [] and fake.calls == ["getMe", "getWebhookInfo"]
+    assert "ESCALATION=off" in checks[1].message
 
 
 def test_run_uses_the_same_checks_without_asking_getme_again() -> None:

@@ -192,6 +192,8 @@ def test_a_wrong_secret_is_refused_without_showing_it(
     [
         ("WEBHOOK_URL", "bot.example.com/hook", "public https:// URL"),
         ("WEBHOOK_URL", "https://bot.example.com/healthz", "serves operations"),
+        ("WEBHOOK_URL", "https://bot.example.com:84x3/hook", "port that is not a number"),
+        ("WEBHOOK_URL", "https://bot.example.com:0/hook", "port that is not a number"),
         ("WEBHOOK_LISTEN", "8443", "host:port"),
         ("METRICS_LISTEN", "127.0.0.1:99999", "host:port"),
     ],
