@@ -28,7 +28,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from bot.clock import Clock
-from bot.storage import UnitOfWorkFactory
+from bot.storage import SqlUnitOfWork, UnitOfWorkFactory
 
 GLOBAL = 0  # the key of the shared budget (no Telegram chat has id 0)
 GROUP_INTERVAL = 3.0  # seconds between messages to one group: Telegram allows 20 a minute
@@ -64,21 +64,40 @@ class Pacing:
         self.shared = shared
         self._slots: dict[int, float] = {}  # not shared: key → the end of its last slot
 
-    async def wait_turn(self, chat_id: int) -> None:
-        """Sleep until a message to ``chat_id`` may go: its chat's pace, then a slot of the
-        overall budget (taken last, so a slot is not held while the chat's pace waits)."""
+    def reserve(self, uow: SqlUnitOfWork | None, count: int) -> list[float]:
+        """``count`` consecutive slots of the overall budget, taken now (shared: in ``uow``,
+        the transaction that claims the rows they are for, so rows claimed first, by any
+        replica, go first; not shared: in memory, on the event loop's thread); each is when a
+        message may go, in seconds since the epoch."""
+        if count <= 0:
+            return []
+        now = self._now()
+        span = self.interval * count
+        if self.shared:
+            assert uow is not None
+            first = uow.pace.take(GLOBAL, now, span)
+        else:
+            first = self._take(GLOBAL, now, span)
+        return [first + self.interval * k for k in range(count)]
+
+    async def wait_turn(self, chat_id: int, slot: float | None = None) -> None:
+        """Sleep until a message to ``chat_id`` may go: its chat's pace, and its slot of the
+        overall budget (``reserve``'s; None: one is taken now, after the chat's pace, so a
+        slot is not held while the chat's pace waits). A chat's pace that ends after the
+        slot was due takes a fresh slot then: the one reserved is not used twice."""
         now = self._now()
         if chat_id < 0:
-            start = self._take(chat_id, now, GROUP_INTERVAL)
+            start = await self._take_off_loop(chat_id, now, GROUP_INTERVAL)
             start -= GROUP_INTERVAL * (GROUP_BURST - 1)  # GCRA's tolerance: the burst
         else:
             start = self._take_private(chat_id, now)
         if start > now:
             await asyncio.sleep(start - now)
         now = self._now()
-        start = self._take(GLOBAL, now, self.interval)
-        if start > now:
-            await asyncio.sleep(start - now)
+        if slot is None or start > slot:
+            slot = await self._take_off_loop(GLOBAL, now, self.interval)
+        if slot > now:
+            await asyncio.sleep(slot - now)
         await self.window()
 
     async def window(self) -> None:
@@ -100,6 +119,12 @@ class Pacing:
         with self.new_uow() as uow:
             uow.pace.hold(GLOBAL, until.timestamp())
             uow.commit()
+
+    async def _take_off_loop(self, key: int, now: float, interval: float) -> float:
+        """``_take``; a shared slot in a thread, so the event loop goes on meanwhile."""
+        if not self.shared:
+            return self._take(key, now, interval)
+        return await asyncio.to_thread(self._take, key, now, interval)
 
     def _take(self, key: int, now: float, interval: float) -> float:
         """The next slot of ``key`` (GCRA, as ``SqlPace.take``); returns when it begins."""

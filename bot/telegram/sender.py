@@ -25,8 +25,9 @@ due or something new is queued. What a failure does to a row:
   rows are kept until the bot is back, and the admins told once; a wrong message is given
   up, HTML that does not parse sent once more as plain text first).
 
-A row is marked in the database after each call, so a restart carries on where it stopped;
-if marking fails (the database is down) the sender remembers it and does not send it again.
+A row is marked in the database after its call, with the next claim (``bot.telegram.ledger``),
+so a restart carries on where it stopped; if marking fails (the database is down) the sender
+remembers it and does not send it again.
 """
 
 from __future__ import annotations
@@ -46,12 +47,11 @@ from bot.markup import plain
 from bot.storage import (
     LIVE,
     RETRY_AFTER,
-    MessageKind,
     OutboxItem,
-    SqlUnitOfWork,
     UnitOfWorkFactory,
 )
 from bot.telegram.calls import call, place_of
+from bot.telegram.ledger import Ledger, Sent, record
 from bot.telegram.pacing import Pacing
 from bot.telegram.refusals import MAX_BACKOFF, AgentChatLoss, Refusal, bad_request
 from bot.telegram.rendering import keyboard
@@ -99,9 +99,7 @@ class Sender:
         self.wake = asyncio.Event()
         self._paused_until = clock.now()
         self._pause_restored = False  # a 429 pause stored before a restart was looked for
-        # sent, not yet marked: the row, its result, when it was sent
-        self._unrecorded: dict[int, tuple[OutboxItem, int | None, datetime]] = {}
-        self._unclaimed: set[int] = set()  # claimed, not sent, not yet given back
+        self.ledger = Ledger(new_uow=new_uow, clock=clock)  # what became of each row
         self.followup_budget = SendBudget(followup_rate) if followup_rate is not None else None
         self.stale_after = stale_after
         self.delivered = 0  # rows done with since start (sent or given up)
@@ -129,12 +127,11 @@ class Sender:
         now = self.clock.now()
         if not self._pause_restored:
             self._restore_pause(now)
-        self._record_unrecorded()
-        self._give_back()
+        self.ledger.settle()
         self._release(now)
         while not stop.is_set():
             self.wake.clear()  # before claiming: a wake-up from now on is seen below
-            self._fill(claim=self._paused_until <= self.clock.now())
+            await self._fill(claim=self._paused_until <= self.clock.now())
             if not self._lanes:
                 break
             waits = [asyncio.ensure_future(self.wake.wait()), asyncio.ensure_future(stop.wait())]
@@ -143,7 +140,7 @@ class Sender:
                 waiting.cancel()
         if self._lanes:
             await asyncio.gather(*self._lanes.values(), return_exceptions=True)
-        self._record_unrecorded()
+        self.ledger.settle()
         if self._lane_error is not None:
             error, self._lane_error = self._lane_error, None
             raise error
@@ -159,64 +156,76 @@ class Sender:
             delay = min(delay, self.followup_budget.wait())  # follow-ups may be waiting
         return delay
 
-    def _fill(self, *, claim: bool = True) -> None:
+    async def _fill(self, *, claim: bool = True) -> None:
         """Record the rows sent since the last look and claim the first row of as many
-        waiting chats as there are free lanes, live ones first (in one transaction: a chat's
-        next row is claimed once the one before is marked sent); start a lane for each."""
+        waiting chats as there are free lanes, live ones first, each with its slot of the
+        overall budget; start a lane for each. The database work runs in a thread, so the
+        lanes' calls go on meanwhile."""
         free = self.lanes - len(self._lanes) if claim else 0
-        if free <= 0:
-            self._record_unrecorded()
+        marks = self.ledger.waiting()
+        if free <= 0 and not marks:
             return
+        cap = min(FOLLOW_UP_LANES - self._follow_up_lanes, self._budget_left())
+        items, slots = await asyncio.to_thread(self._claim, marks, free, cap)
+        self.ledger.recorded(marks)
+        if not self.pacing.shared:
+            slots = self.pacing.reserve(None, len(items))
+        for item, slot in zip(items, slots, strict=True):
+            live = item.priority == LIVE
+            self._follow_up_lanes += 0 if live else 1
+            task = asyncio.create_task(self._lane(item, slot), name=f"lane {item.chat_id}")
+            self._lanes[item.chat_id] = task
+            task.add_done_callback(functools.partial(self._done, item.chat_id, live))
+
+    def _claim(
+        self, marks: list[Sent], free: int, cap: int
+    ) -> tuple[list[OutboxItem], list[float]]:
+        """One transaction: ``marks`` marked sent (so their chats' next rows can be claimed),
+        up to ``free`` rows claimed (at most ``cap`` follow-ups), and, for replicas sharing
+        the budget, a slot for each: rows claimed first, by any replica, go first."""
         now = self.clock.now()
         with self.new_uow() as uow:
-            self._record_unrecorded(uow)
-            items = uow.outbox.claim(now, now + LEASE, free, live=True)
-            spare = min(free - len(items), FOLLOW_UP_LANES - self._follow_up_lanes)
-            spare = min(spare, self._budget_left())
+            record(uow, marks)
+            items = uow.outbox.claim(now, now + LEASE, free, live=True) if free > 0 else []
+            spare = min(free - len(items), cap)
             if spare > 0:
                 follow_ups = uow.outbox.claim(now, now + LEASE, spare, live=False)
                 if self.followup_budget is not None:  # handed over now: counted now
                     self.followup_budget.take(len(follow_ups))
                 items += follow_ups
+            slots = self.pacing.reserve(uow, len(items)) if self.pacing.shared else []
             uow.commit()
-        self._unrecorded.clear()
-        for item in items:
-            live = item.priority == LIVE
-            self._follow_up_lanes += 0 if live else 1
-            task = asyncio.create_task(self._lane(item), name=f"lane {item.chat_id}")
-            self._lanes[item.chat_id] = task
-            task.add_done_callback(functools.partial(self._done, item.chat_id, live))
+        return items, slots
 
     def _budget_left(self) -> int:
         """How many follow-ups may be handed over now (``FOLLOWUP_RATE``)."""
         budget = self.followup_budget
         return LANES if budget is None else max(budget.available(), 0)
 
-    def _done(self, chat_id: int, live: bool, _: object) -> None:
-        self._lanes.pop(chat_id, None)
+    def _done(self, chat_id: int, live: bool, lane: asyncio.Task[None]) -> None:
+        if self._lanes.get(chat_id) is lane:  # (noted late: the next may have started)
+            del self._lanes[chat_id]
         self._follow_up_lanes -= 0 if live else 1
 
-    async def _lane(self, item: OutboxItem) -> None:
+    async def _lane(self, item: OutboxItem, slot: float) -> None:
         """Send ``item``, in its chat's turn; the chat is this lane's alone until it ends.
         Its next row is claimed by ``_fill`` like any other: first come, first served across
         chats, so a customer's first reply does not wait behind another's third."""
         try:
-            await self._send(item)
+            await self._send(item, slot)
         except Exception as exc:  # the database failed: raised from ``send_due``
             self._lane_error = self._lane_error or exc
-            if item.id not in self._unrecorded:  # (sent: marked by the next pass)
-                self._unclaimed.add(item.id)  # not sent: given back by the next pass
+            self.ledger.unsent(item)  # given back by the next pass, unless it was sent
 
-    async def _send(self, item: OutboxItem) -> bool:
-        """One claimed row, in its turn; True when done with (sent or given up)."""
+    async def _send(self, item: OutboxItem, slot: float) -> bool:
+        """One claimed row, in its turn (``slot``: of the overall budget, reserved with the
+        claim); True when done with (sent or given up)."""
         if self._stale(item):
             self.delivered += 1
             return True
-        await self.pacing.wait_turn(item.chat_id)
+        await self.pacing.wait_turn(item.chat_id, slot)
         if self._paused_until > self.clock.now():  # a 429 came while this one waited
-            with self.new_uow() as uow:
-                uow.outbox.give_back(item.id)
-                uow.commit()
+            self.ledger.give_back(item)
             return False
         delivered = await self.deliver(item)
         if delivered:
@@ -250,7 +259,7 @@ class Sender:
             wait = exc.retry_after
             seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
             self._paused_until = self.clock.now() + timedelta(seconds=seconds)
-            self._retry(item, f"{RETRY_AFTER} {seconds:g}", after=seconds, count=False)
+            self.ledger.retry(item, f"{RETRY_AFTER} {seconds:g}", after=seconds, count=False)
             self.pacing.hold(self._paused_until)  # the other replicas wait too
             log.warning("Telegram asked to slow down: pausing sends for %.0f s", seconds)
             return False
@@ -280,11 +289,11 @@ class Sender:
                 exc.message,
                 pause,
             )
-            self._retry(item, f"network: {exc.message}", after=pause, count=False)
+            self.ledger.retry(item, f"network: {exc.message}", after=pause, count=False)
             return False
         except TelegramError as exc:
             log.error("Telegram refused a message to chat %s: %s", item.chat_id, exc.message)
-            self._fail(item, exc.message)
+            self.ledger.fail(item, exc.message)
             return True
         self._outage = 0
         if item.chat_id == self.agent_chat_id:
@@ -335,7 +344,7 @@ class Sender:
             return True
         if refusal is Refusal.PLAIN:
             return await self._send_plain(item)
-        self._fail(item, f"400 {exc.message}")
+        self.ledger.fail(item, f"400 {exc.message}")
         return True
 
     async def _send_plain(self, item: OutboxItem) -> bool:
@@ -349,62 +358,16 @@ class Sender:
                 reply_parameters=place.reply,
             )
         except (RetryAfter, NetworkError) as exc:  # passing: the next try starts over
-            self._retry(item, f"plain retry: {exc}", after=min(MAX_BACKOFF, 2.0), count=False)
+            self.ledger.retry(item, f"plain retry: {exc}", after=min(MAX_BACKOFF, 2.0), count=False)
             return False
         except TelegramError as exc:
-            self._fail(item, f"plain retry failed: {exc.message}")
+            self.ledger.fail(item, f"plain retry failed: {exc.message}")
             return True
         self._mark_sent(item, sent.message_id)
         return True
 
     def _mark_sent(self, item: OutboxItem, result: int | None) -> None:
-        """A delivered row, marked sent with the next claim (``_fill``, once its lane has
-        ended: so its chat's next row can be claimed): rows sent together are recorded in
-        one transaction. If the database fails, the row is remembered, never sent again.
-
-        ``result`` is the message id, or a new topic's thread id; a ticket's topic and card
-        are kept on the ticket in the same transaction.
-        """
-        self._unrecorded[item.id] = (item, result, self.clock.now())
+        """A delivered row: marked sent with the next claim (``bot.telegram.ledger``)."""
+        self.ledger.sent(item, result)
         self.sent += 1
         self.latency_sum += max((self.clock.now() - item.created_at).total_seconds(), 0.0)
-
-    def _give_back(self) -> None:
-        """Rows claimed but not sent when the database failed: waiting again (not left to
-        their lease, which would hold their chats for a minute)."""
-        if not self._unclaimed:
-            return
-        with self.new_uow() as uow:
-            for id in self._unclaimed:
-                uow.outbox.give_back(id)
-            uow.commit()
-        self._unclaimed.clear()
-
-    def _record_unrecorded(self, uow: SqlUnitOfWork | None = None) -> None:
-        """Mark the sent rows in ``uow`` (the caller commits and clears them), or in a
-        transaction of their own."""
-        if uow is None:
-            if self._unrecorded:
-                with self.new_uow() as own:
-                    self._record_unrecorded(own)
-                    own.commit()
-                self._unrecorded.clear()
-            return
-        for item, result, at in self._unrecorded.values():
-            uow.outbox.mark_sent(item.id, at, result)
-            if item.ticket_id is not None and result is not None:
-                if item.kind is MessageKind.CREATE_TOPIC:
-                    uow.tickets.set_topic(item.ticket_id, result)
-                elif item.kind is MessageKind.CARD:
-                    uow.tickets.set_card(item.ticket_id, result)
-
-    def _retry(self, item: OutboxItem, error: str, *, after: float, count: bool = True) -> None:
-        with self.new_uow() as uow:
-            at = self.clock.now() + timedelta(seconds=after)
-            uow.outbox.mark_retry(item.id, at, error, count=count)
-            uow.commit()
-
-    def _fail(self, item: OutboxItem, error: str) -> None:
-        with self.new_uow() as uow:
-            uow.outbox.mark_failed(item.id, error[:500])
-            uow.commit()

@@ -12,7 +12,14 @@ from pathlib import Path
 import pytest
 
 from bot.storage import SqlUnitOfWork, make_engine, upgrade
-from bot.telegram.pacing import GROUP_BURST, GROUP_INTERVAL, HEADROOM, PRIVATE_BURST, Pacing
+from bot.telegram.pacing import (
+    GROUP_BURST,
+    GROUP_INTERVAL,
+    HEADROOM,
+    PRIVATE_BURST,
+    PRIVATE_INTERVAL,
+    Pacing,
+)
 
 T0 = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 GROUP, ANN = -1009999999999, 4242
@@ -109,3 +116,41 @@ def test_late_lanes_do_not_fire_together(paced: tuple[Pacing, Clock]) -> None:
     times = asyncio.run(run())
     assert max(sum(1 for t in times if s <= t < s + 1.0) for s in times) == 29
     assert times[-1] >= 1.0  # the later ones waited for the window
+
+
+def reserve(pace: Pacing, count: int) -> list[float]:
+    """``count`` slots reserved as the sender does with a claim, in seconds after T0."""
+    with pace.new_uow() as uow:
+        slots = pace.reserve(uow, count)
+        uow.commit()
+    return [round(slot - T0.timestamp(), 3) for slot in slots]
+
+
+def test_slots_reserved_with_claims_follow_each_other(paced: tuple[Pacing, Clock]) -> None:
+    pace, _ = paced
+    slot = 1 / (30 * HEADROOM)
+    first, second = reserve(pace, 3), reserve(pace, 2)
+    assert first + second == [round(slot * n, 3) for n in range(5)]  # in the order claimed
+    if pace.shared:  # another replica on the database reserves after them, whatever it holds
+        other = Pacing(new_uow=pace.new_uow, clock=pace.clock, rate=30.0, shared=True)
+        assert reserve(other, 1) == [round(slot * 5, 3)]
+
+
+def test_a_chat_whose_pace_ends_after_its_slot_takes_a_fresh_one(
+    paced: tuple[Pacing, Clock],
+) -> None:
+    """A reserved slot that passed while the chat's own pace waited is not used: two
+    messages would go in one slot."""
+    pace, clock = paced
+    times = send_times(paced, [ANN] * PRIVATE_BURST)  # the chat's burst is spent
+    [slot] = reserve(pace, 1)
+    chat_free = times[0] + PRIVATE_INTERVAL  # a burst, then one a second from the first
+    assert slot < chat_free  # due before the chat may have another
+
+    async def run() -> None:
+        await pace.wait_turn(ANN, T0.timestamp() + slot)
+
+    asyncio.run(run())
+    sent = round((clock.now() - T0).total_seconds(), 3)
+    assert sent == pytest.approx(chat_free, abs=0.01)  # the chat's pace
+    assert reserve(pace, 1)[0] > sent  # a fresh slot was taken at that time: the next is later
