@@ -18,7 +18,7 @@ from sqlmodel import col, select
 
 from bot.storage.errors import NotFound
 from bot.storage.records import InboxItem
-from bot.storage.session import SessionSource, due, insert
+from bot.storage.session import SessionSource, built, dialect_insert, due
 from bot.storage.tables import InboxRow
 
 
@@ -42,6 +42,14 @@ def _claim_statements() -> tuple[Any, Any]:
 
 
 _CLAIM, _CLAIM_IN_TURN = _claim_statements()
+
+
+def _add_statement(dialect: str) -> Any:
+    table = InboxRow.__table__  # type: ignore[attr-defined]
+    stmt = dialect_insert(dialect, table).on_conflict_do_nothing(index_elements=["update_id"])
+    return stmt.returning(table.c.update_id)
+
+
 _TABLE: Any = InboxRow.__table__  # type: ignore[attr-defined]
 _MARK_DONE = (
     _TABLE.update()
@@ -62,15 +70,11 @@ class SqlInbox:
 
         ``chat_id`` keeps one chat's updates in order when one of them has to be retried.
         """
-        stmt = (
-            insert(self._session(), InboxRow)
-            .values(update_id=update_id, chat_id=chat_id, payload=payload, received_at=at)
-            .on_conflict_do_nothing(index_elements=["update_id"])
-            .returning(col(InboxRow.update_id))
-        )
+        session = self._session()
+        values = {"update_id": update_id, "chat_id": chat_id, "payload": payload, "received_at": at}
         # RETURNING yields the row only when it was inserted (rowcount is unreliable here:
         # psycopg reports -1 for this statement).
-        return self._session().execute(stmt).first() is not None
+        return session.execute(built(session, _add_statement), values).first() is not None
 
     def pending(
         self,

@@ -152,17 +152,8 @@ class Poller:
         while True:
             try:
                 while pieces:
-                    added = 0
-                    with self.new_uow() as uow:
-                        for update in pieces[0]:
-                            payload = json.dumps(update.to_dict(), ensure_ascii=False)
-                            chat = update.effective_chat
-                            chat_id = chat.id if chat is not None else None
-                            added += uow.inbox.add(
-                                update.update_id, payload, self.clock.now(), chat_id
-                            )
-                        uow.commit()
-                    self.stored += added
+                    # in a thread: the event loop (the sender's lanes) goes on meanwhile
+                    self.stored += await asyncio.to_thread(self._store_piece, pieces[0])
                     pieces.pop(0)
                     failures = 0
                 return max(u.update_id for u in updates)
@@ -181,6 +172,18 @@ class Poller:
                     log.exception("could not store updates; retrying before confirming them")
                 if await sleep(stop, pause):
                     return None
+
+    def _store_piece(self, updates: list[Update]) -> int:
+        """Store ``updates`` in one transaction; returns how many were new."""
+        added = 0
+        with self.new_uow() as uow:
+            for update in updates:
+                payload = json.dumps(update.to_dict(), ensure_ascii=False)
+                chat = update.effective_chat
+                chat_id = chat.id if chat is not None else None
+                added += uow.inbox.add(update.update_id, payload, self.clock.now(), chat_id)
+            uow.commit()
+        return added
 
     async def _no_webhook(self) -> None:
         """getUpdates is refused while a webhook is set (left by webhook mode, say): remove it
