@@ -60,6 +60,15 @@ class Trial:
         order = sorted(self.arrival, key=self.arrival.__getitem__)
         return [first.get(chat, float("inf")) - self.available[chat] for chat in order]
 
+    def first_reply_times(self) -> list[float]:
+        """When each customer's first reply came (seconds since the epoch), customers in the
+        order their first messages came: sorted, they are in arrival order."""
+        first: dict[int, float] = {}
+        for t, chat, _ in self.sends:
+            first.setdefault(chat, t)
+        order = sorted(self.arrival, key=self.arrival.__getitem__)
+        return [first.get(chat, float("inf")) for chat in order]
+
 
 def log_problems(text: str) -> int:
     return sum(1 for line in text.splitlines() if " ERROR " in line or "Traceback" in line)
@@ -116,7 +125,7 @@ def summarise(label: str, trials: list[Trial], echo: Row | None) -> Row:
         send_max=max(max(b) for b in buckets),
         p50=median([percentile(x, 50) for x in latencies]),
         p99=median([percentile(x, 99) for x in latencies]),
-        in_order=median([in_order_share(x) for x in latencies]),
+        in_order=median([in_order_share(t.first_reply_times()) for t in trials]),
         cpu_ms=median([1000 * t.cpu / t.updates for t in trials]),
         rss_mb=max(t.rss_mb for t in trials),
         lost=max(t.tally.lost for t in trials),
