@@ -186,8 +186,9 @@ class Sender:
         budget = self.followup_budget
         return LANES if budget is None else max(budget.available(), 0)
 
-    def _done(self, chat_id: int, live: bool, _: object) -> None:
-        self._lanes.pop(chat_id, None)
+    def _done(self, chat_id: int, live: bool, lane: asyncio.Task[None]) -> None:
+        if self._lanes.get(chat_id) is lane:  # (noted late: the next may have started)
+            del self._lanes[chat_id]
         self._follow_up_lanes -= 0 if live else 1
 
     async def _lane(self, item: OutboxItem) -> None:
