@@ -48,11 +48,8 @@ def test_a_replica_killed_holding_follow_ups_leaves_them_to_the_others_after_its
         [doomed] = replicas.bots
         claim = f"test hook: claimed {RATE} follow-up(s)"
         assert doomed.wait_for_log(claim, 60), doomed.log()
-        held = {
-            row_id: followup(engine, row_id)
-            for row_id in rows.values()
-            if followup(engine, row_id).status is FollowUpStatus.SENDING
-        }
+        claimed = [followup(engine, row_id) for row_id in rows.values()]
+        held = {row.id: row for row in claimed if row.status is FollowUpStatus.SENDING}
         assert len(held) == RATE and {r.attempts for r in held.values()} == {1}
         # what the doomed replica had asked Telegram to send (none: it froze at its claim)
         in_flight = sum(r.get("chat_id") in CHATS for r in fake_api.requests_for("sendMessage"))
