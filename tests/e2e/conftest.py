@@ -1,10 +1,14 @@
 """Fixtures for end-to-end tests against the fake Telegram Bot API."""
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import Engine
 
+from bot.storage import make_engine, upgrade
+from tests.databases import PG_SKIP_REASON, drop_everything
 from tests.e2e.botprocess import BotProcess
 from tests.e2e.fake_bot_api import FakeBotApi
 
@@ -40,6 +44,30 @@ def bot(fake_api: FakeBotApi, tmp_path: Path, knowledge_dir: Path) -> Iterator[B
         if process.alive():
             process.kill()
         assert fake_api.token not in process.log(), "the bot token was written to the log"
+
+
+@pytest.fixture(
+    params=[
+        pytest.param("sqlite", id="sqlite"),
+        pytest.param("postgresql", id="postgresql", marks=pytest.mark.postgres),
+    ]
+)
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, Engine]]:
+    """An empty, migrated database of each kind, and an engine on it for the test."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'bot.db'}"
+    else:
+        url = os.environ.get("TEST_DATABASE_URL") or ""
+        if not url:
+            pytest.skip(PG_SKIP_REASON)
+    engine = make_engine(url)
+    drop_everything(engine)
+    upgrade(engine)
+    try:
+        yield url, engine
+    finally:
+        drop_everything(engine)
+        engine.dispose()
 
 
 KETTLES = """\

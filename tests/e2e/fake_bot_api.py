@@ -42,8 +42,10 @@ Behaviour in short:
   to identical text and markup -> 400 ``Bad Request: message is not modified: ...``.
   MarkdownV2 is not validated.
 * Fault injection: :meth:`FakeBotApi.fail_next`, :meth:`FakeBotApi.delay_next`,
-  :meth:`FakeBotApi.block_chat`.  Injected faults and blocked chats are counted in ``requests``
-  but not in ``sent_messages()``.
+  :meth:`FakeBotApi.block_chat`; :meth:`FakeBotApi.hold` keeps chosen calls waiting, not yet
+  acted on, until :meth:`FakeBotApi.release` (e.g. the getUpdates that would confirm a batch,
+  so a test can kill the bot before it did).  Injected faults and blocked chats are counted in
+  ``requests`` but not in ``sent_messages()``.
 * Misconfigured agent chats (for ``supportbot doctor``): the bot is an administrator with every
   right in every group until :meth:`FakeBotApi.set_member_status` says otherwise for ``BOT_ID``
   (``rights`` such as ``can_manage_topics=False`` override an administrator's flags);
@@ -75,7 +77,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-__all__ = ["DEFAULT_TOKEN", "FakeBotApi"]
+__all__ = ["DEFAULT_TOKEN", "FakeBotApi", "Hold"]
 
 DEFAULT_TOKEN = "123456:TEST-TOKEN-abcdefghijklmnopqrstuvwxyz12345"
 
@@ -353,6 +355,17 @@ class _Injection:
     delay: float = 0.0
 
 
+@dataclass(eq=False)
+class Hold:
+    """Calls that :meth:`FakeBotApi.hold` keeps waiting; pass it to :meth:`FakeBotApi.release`."""
+
+    method: str  # lower-case method name or "*"
+    match: Callable[[JSONDict], bool] | None  # which calls (their params); None: all
+    waiting: int = 0  # calls held now
+    released: bool = False
+    drop: bool = False  # released without effect: as if they never arrived
+
+
 @dataclass
 class _ChatInfo:
     chat: JSONDict
@@ -493,6 +506,7 @@ class FakeBotApi:
         self._commands: dict[tuple[str, str], list[JSONDict]] = {}
         self._files: dict[str, tuple[str, bytes]] = {}
         self._injections: list[_Injection] = []
+        self._holds: list[Hold] = []
         self._blocked: dict[int | str, str] = {}
         self._forgotten: set[int | str] = set()
         self._handlers: dict[str, Callable[[JSONDict], Any]] = {
@@ -1181,6 +1195,58 @@ class FakeBotApi:
                 _Injection(method.lower(), times, _norm_chat_id(chat_id), delay=seconds)
             )
 
+    def hold(self, method: str, match: Callable[[JSONDict], bool] | None = None) -> Hold:
+        """From now on, hold calls of ``method`` ("*" = any) whose params ``match`` (all,
+        without) before they take effect, until :meth:`release`: the request has been sent
+        and is in ``requests``, Telegram has not acted on it yet (a getUpdates held so has
+        not confirmed its offset). :meth:`held` counts the calls waiting."""
+        hold = Hold(method.lower(), match)
+        with self._cond:
+            self._holds.append(hold)
+        return hold
+
+    def held(self, method: str | None = None) -> int:
+        """How many calls (of ``method``) are held now."""
+        with self._cond:
+            return sum(h.waiting for h in self._holds if method in (None, h.method))
+
+    def wait_for_held(self, method: str, count: int = 1, timeout: float = 10.0) -> None:
+        """Block until at least ``count`` calls of ``method`` are held."""
+        if not self._wait(lambda: self.held(method.lower()) >= count, timeout):
+            raise AssertionError(
+                f"expected >= {count} held {method} calls within {timeout}s, got "
+                f"{self.held(method.lower())}; all requests: {[m for m, _ in self.requests]}"
+            )
+
+    def release(self, hold: Hold | None = None, *, drop: bool = False) -> None:
+        """End ``hold`` (None: every hold): its calls go on, or with ``drop`` end with 502
+        Bad Gateway and no effect, as if they had never reached Telegram (their client was
+        killed first)."""
+        with self._cond:
+            for ended in [h for h in self._holds if hold in (None, h)]:
+                ended.released, ended.drop = True, drop
+                self._holds.remove(ended)
+            self._cond.notify_all()
+
+    def _wait_if_held(self, method: str, params: JSONDict) -> None:
+        with self._cond:
+            hold = next(
+                (
+                    h
+                    for h in self._holds
+                    if h.method in ("*", method) and (h.match is None or h.match(params))
+                ),
+                None,
+            )
+            if hold is None:
+                return
+            hold.waiting += 1
+            self._cond.notify_all()
+            self._cond.wait_for(lambda: hold.released or self._stopping)
+            hold.waiting -= 1
+        if hold.drop or not hold.released:
+            raise ApiError(502, _DEFAULT_DESCRIPTIONS[502])
+
     def block_chat(self, chat_id: int | str, description: str | None = None) -> None:
         """Every request targeting ``chat_id`` returns 403 until :meth:`unblock_chat`."""
         key = _norm_chat_id(chat_id)
@@ -1248,6 +1314,7 @@ class FakeBotApi:
         handler = self._handlers.get(name)
         if handler is None:
             raise ApiError(404, "Not Found: method not found")
+        self._wait_if_held(name, params)
         chat_id = _norm_chat_id(params.get("chat_id"))
         delay = self._take_injection(name, chat_id, delay=True)
         if delay is not None:

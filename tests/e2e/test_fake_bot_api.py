@@ -24,6 +24,7 @@ from telegram.error import (
     EndPointNotFound,
     Forbidden,
     InvalidToken,
+    NetworkError,
     RetryAfter,
     TimedOut,
 )
@@ -563,6 +564,32 @@ def test_delay_next_provokes_client_timeout(fake_api: FakeBotApi) -> None:
         assert (await bot.get_me()).id == 7000001
 
     run_with_bot(fake_api, scenario)
+
+
+def test_a_held_get_updates_confirms_nothing_until_released(fake_api: FakeBotApi) -> None:
+    fake_api.push_text(USER, "one")
+    fake_api.push_text(USER, "two")
+    fake_api.hold("getUpdates", lambda params: params.get("offset", 0) > 1)
+
+    async def scenario(bot: Bot) -> None:
+        assert [u.update_id for u in await bot.get_updates()] == [1, 2]  # not held
+        confirming = asyncio.ensure_future(bot.get_updates(offset=3))
+        await asyncio.to_thread(fake_api.wait_for_held, "getUpdates")
+        assert fake_api.confirmed_offset == 0
+        fake_api.release(drop=True)  # as if its client had died before it arrived
+        with pytest.raises(NetworkError):  # 502 Bad Gateway
+            await confirming
+        assert fake_api.held() == 0
+        assert [u.update_id for u in await bot.get_updates()] == [1, 2]  # still there
+        fake_api.hold("sendMessage")
+        sending = asyncio.ensure_future(bot.send_message(USER, "late"))
+        await asyncio.to_thread(fake_api.wait_for_held, "sendMessage")
+        assert fake_api.sent_messages(USER) == []
+        fake_api.release()
+        assert (await sending).text == "late"
+
+    run_with_bot(fake_api, scenario)
+    assert fake_api.confirmed_offset == 0
 
 
 def test_real_application_polls_and_replies(fake_api: FakeBotApi) -> None:

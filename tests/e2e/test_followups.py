@@ -14,11 +14,10 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pytest
 from sqlalchemy import Engine
 
 from bot.storage import OutboxStatus, SqlUnitOfWork, make_engine, upgrade
@@ -31,7 +30,6 @@ from flows.model import (
     Ticket,
     TicketStatus,
 )
-from tests.databases import PG_SKIP_REASON, drop_everything
 from tests.e2e.botprocess import ROOT, BotProcess
 from tests.e2e.fake_bot_api import FakeBotApi
 from tests.followup_standin import QUESTION
@@ -39,30 +37,6 @@ from tests.followup_standin import QUESTION
 ANN = 4242
 CONSOLE = 1  # bot.console.CONSOLE_CHAT
 LEASE = "3s"
-
-
-@pytest.fixture(
-    params=[
-        pytest.param("sqlite", id="sqlite"),
-        pytest.param("postgresql", id="postgresql", marks=pytest.mark.postgres),
-    ]
-)
-def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, Engine]]:
-    """An empty, migrated database of each kind, and an engine on it for the test."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'bot.db'}"
-    else:
-        url = os.environ.get("TEST_DATABASE_URL") or ""
-        if not url:
-            pytest.skip(PG_SKIP_REASON)
-    engine = make_engine(url)
-    drop_everything(engine)
-    upgrade(engine)
-    try:
-        yield url, engine
-    finally:
-        drop_everything(engine)
-        engine.dispose()
 
 
 def bot_process(

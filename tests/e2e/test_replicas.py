@@ -30,11 +30,12 @@ class Replicas:
         self.bots: list[BotProcess] = []
         self.hooks: list[Telegram] = []
 
-    def start(self, count: int, *, webhook: bool) -> Replicas:
+    def start(self, count: int, *, webhook: bool, module: str = "bot", **more: str) -> Replicas:
+        """``count`` more replicas, ``python -m module`` with ``more`` settings."""
         for n in range(len(self.bots), len(self.bots) + count):
             folder = self.root / f"replica{n}"
             folder.mkdir()
-            env = {"KNOWLEDGE_DIR": str(self.knowledge), "DATABASE_URL": self.url}
+            env = {"KNOWLEDGE_DIR": str(self.knowledge), "DATABASE_URL": self.url, **more}
             if webhook:
                 port = free_port()
                 env |= {
@@ -43,7 +44,8 @@ class Replicas:
                     "WEBHOOK_LISTEN": f"127.0.0.1:{port}",
                 }
                 self.hooks.append(Telegram(port))
-            self.bots.append(BotProcess(self.fake, folder, **env).start(wait=False))
+            bot = BotProcess(self.fake, folder, module=module, **env)
+            self.bots.append(bot.start(wait=False))
         for bot in self.bots:  # connected: serving, polling or standing by
             assert bot.wait_for_log("waiting for customers", 90), bot.log()
         return self
