@@ -291,23 +291,22 @@ def test_a_wake_up_while_the_sender_is_busy_is_not_lost(
 def test_a_lane_whose_end_is_noted_late_leaves_the_chats_next_lane_alone(
     fake_api: FakeBotApi, app: App
 ) -> None:
-    """A lane's end is noted by a callback that runs a moment after it ended; the sender may
-    have started the chat's next lane meanwhile (woken by another lane). That note must not
-    take the new lane off the books: the sender would stop waiting for it and sleep its
-    idle time with the chat's next reply due (seen: "Did this fix it?" 10 s late)."""
+    """A lane's end is noted by a callback that runs a moment after it ended; if the chat's
+    next lane has started meanwhile, that note must not take the new lane off the books: the
+    sender would stop waiting for it and sleep its idle time with the chat's next reply due
+    (seen: "Did this fix it?" 10 s late, when claims ran on the loop without yielding)."""
     queue(app, "first")
     queue(app, "second")
 
     async def work(bot: Bot) -> None:
         sender = Sender(bot=bot, new_uow=app.new_uow, clock=app.clock)
-        sender._fill()
+        await sender._fill()
         first = sender._lanes[ANN]
-        while not first.done():  # each pass runs before the callbacks its own step queued
-            await asyncio.sleep(0)
-        sender._fill()  # "first" is sent: the chat's next row gets a lane
+        await first
+        await sender._fill()  # "first" is sent: the chat's next row gets a lane
         second = sender._lanes[ANN]
         assert second is not first
-        await asyncio.sleep(0)  # the first lane's end is noted now
+        sender._done(ANN, True, first)  # the first lane's end, noted late
         assert sender._lanes.get(ANN) is second
         await second
 
