@@ -49,8 +49,9 @@ def _claim_statement(one_chat: bool, live: bool | None) -> Any:
         chosen = chosen.where(row.chat_id == bindparam("chat"))
     if live is not None:
         chosen = chosen.where(row.priority == LIVE if live else row.priority != LIVE)
+    to_a_group = case((row.chat_id < 0, 1), else_=0)  # the team's chat: after customers'
     chosen = (
-        chosen.order_by(row.priority, row.id)
+        chosen.order_by(row.priority, to_a_group, row.id)
         .limit(bindparam("limit"))
         .with_for_update(skip_locked=True, of=_TABLE)
     )
@@ -129,13 +130,15 @@ class SqlOutbox:
         live: bool | None = None,
     ) -> list[OutboxItem]:
         """Take up to ``limit`` due rows, each the first of its chat not yet done, live ones
-        first: each becomes ``sending`` until ``lease_until``. Rows another transaction holds
+        first, and of those the customers' before the team chat's (a group: its notices are
+        bulk work, they wait while customers' replies do): each becomes ``sending`` until
+        ``lease_until``. Rows another transaction holds
         are skipped (``FOR UPDATE SKIP LOCKED``). ``chat_id``: only that chat's; ``live``:
         only live rows (True) or only the others (False)."""
         stmt = _CLAIMS[(chat_id is not None, live)]
         params = {"now": now, "lease": lease_until, "limit": limit, "chat": chat_id}
         rows = self._session().execute(stmt, params).all()
-        return sorted((_item(row) for row in rows), key=lambda i: (i.priority, i.id))
+        return sorted((_item(row) for row in rows), key=lambda i: (i.priority, i.chat_id < 0, i.id))
 
     def release_expired(self, now: datetime, *, keep: Collection[int] = ()) -> list[int]:
         """Rows left ``sending`` by a sender whose lease ran out (it died, or this process

@@ -75,6 +75,17 @@ def test_live_rows_are_claimed_before_follow_ups_and_apart_from_them(engine: Eng
     assert claim(engine, live=False) == [(BEN, "how did it go?")]
 
 
+def test_customers_replies_are_claimed_before_the_team_chats_notices(engine: Engine) -> None:
+    """The team's chat (a group) is bulk work: its notices wait while customers' replies do,
+    however much earlier they were queued."""
+    team = -1001234567890
+    queue(engine, team, "new ticket")
+    queue(engine, ANN, "a reply")
+    queue(engine, BEN, "b reply")
+    assert claim(engine, 2) == [(ANN, "a reply"), (BEN, "b reply")]
+    assert claim(engine, 2) == [(team, "new ticket")]
+
+
 def test_a_row_whose_sender_died_is_taken_up_after_its_lease(engine: Engine) -> None:
     queue(engine, ANN, "a1", "a2")
     assert claim(engine) == [(ANN, "a1")]  # ... and its process is killed
