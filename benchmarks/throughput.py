@@ -102,9 +102,11 @@ def measure(
     database_url: str | None,
     timeout: float,
     done_when: Callable[[dict[int, list[str]]], bool] | None = None,
+    fake: RecordingFake | None = None,
 ) -> Trial:
-    """One run: start the bot(s), release the backlog, wait until all is answered."""
-    fake = RecordingFake()
+    """One run: start the bot(s), release the backlog, wait until all is answered. ``fake``:
+    a fresh Bot API of the caller's (which pushes its own backlog), read after the run."""
+    fake = RecordingFake() if fake is None else fake
     with tempfile.TemporaryDirectory(prefix="throughput-") as tmp, fake:
         workdir = Path(tmp)
         env = {
@@ -240,11 +242,28 @@ def _run(
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.throughput", description=__doc__)
     parser.add_argument("data_dir", nargs="?", type=Path, default=DEFAULT_DATA_DIR)
-    parser.add_argument("--customers", type=int, default=500)
+    parser.add_argument("--customers", type=int, help="500 (with --escalations: 200)")
     parser.add_argument("--messages", type=int, default=20)
+    parser.add_argument(
+        "--escalations",
+        type=int,
+        default=0,
+        metavar="K",
+        help="instead of the echo comparison: the customers alone, then the same customers "
+        "with K more asking for a person at once, alternating (benchmarks.throughput_escalations)",
+    )
+    parser.add_argument(
+        "--escalations-at",
+        choices=["mixed", "first", "last"],
+        default="mixed",
+        help="where the K escalations stand in the backlog (mixed: spread evenly)",
+    )
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument(
-        "--configs", nargs="+", choices=list(CONFIGS), default=["sqlite", "pg1", "pg3"]
+        "--configs",
+        nargs="+",
+        choices=list(CONFIGS),
+        help="sqlite pg1 pg3 (with --escalations: sqlite pg1)",
     )
     parser.add_argument(
         "--database-url",
@@ -263,6 +282,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--update-readme", action="store_true")
     args = parser.parse_args(argv)
+    if args.customers is None:
+        args.customers = 200 if args.escalations else 500
+    if args.configs is None:
+        args.configs = ["sqlite", "pg1"] if args.escalations else ["sqlite", "pg1", "pg3"]
     if args.quick:
         args.customers, args.messages, args.rounds = 50, 5, 1
     return args
@@ -286,6 +309,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             if c.database == "pg":
                 print(f"{c.name}: skipped, no PostgreSQL (--database-url or TEST_DATABASE_URL)")
         configs = [c for c in configs if c.database != "pg"]
+    if args.escalations:
+        from benchmarks.throughput_escalations import compare_escalations
+
+        return compare_escalations(args, configs, command_line(argv))
     scripts, entries = make_scripts(args.data_dir, args.messages)
     with tempfile.TemporaryDirectory(prefix="throughput-knowledge-") as kdir:
         knowledge = Path(kdir)

@@ -101,14 +101,15 @@ class Inbox:
         self.engine = make_engine(url)
 
     def progress(self) -> tuple[int, int]:
-        """(updates handled, outbox rows pending); (0, 1) before the tables exist."""
+        """(updates handled, outbox rows not yet sent: pending, or claimed by a lane that
+        waits for its chat's turn); (0, 1) before the tables exist."""
         try:
             with self.engine.connect() as c:
                 handled = c.execute(
                     select(func.count()).where(col(InboxRow.processed_at).is_not(None))
                 ).scalar_one()
                 pending = c.execute(
-                    select(func.count()).where(col(OutboxRow.status) == "pending")
+                    select(func.count()).where(col(OutboxRow.status).in_(("pending", "sending")))
                 ).scalar_one()
         except SQLAlchemyError:
             return 0, 1

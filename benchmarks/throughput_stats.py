@@ -5,7 +5,10 @@
   reordered messages (see ``Tally``);
 - ``per_second``: messages counted in one-second buckets, for the send rate;
 - ``in_order_share``: how many pairs of customers got their first replies in the order they
-  wrote.
+  wrote;
+- ``escalation_plan``, ``first_reply_latencies``, ``sent_before``: who writes where in a
+  backlog with escalations, first replies of a subset of chats, and what went out ahead of a
+  reply (``benchmarks.throughput_escalations``).
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 _DIGITS = re.compile(r"\d+")
@@ -135,3 +138,53 @@ def in_order_share(times: Sequence[float]) -> float:
 
     _, inversions = sort_count(list(times))
     return 1 - inversions / (n * (n - 1) / 2)
+
+
+# --- escalations at once (``benchmarks.throughput_escalations``) ---------------------------
+
+
+def escalation_plan(ordinary: int, escalations: int, where: str, scripts: int) -> list[int | None]:
+    """Who writes at position c of the backlog: ordinary customer j plays script j % scripts
+    (the same in a run with escalations and one without), ``None`` asks for a person.
+    ``where``: ``"first"`` (all escalations ahead of the ordinary customers), ``"last"``, or
+    ``"mixed"`` (spread evenly: escalation k right after ordinary customer
+    ceil((k + 1) * ordinary / escalations) - 1)."""
+    customers: list[int | None] = [j % scripts for j in range(ordinary)]
+    if where == "first":
+        return [None] * escalations + customers
+    if where == "last":
+        return customers + [None] * escalations
+    if where != "mixed":
+        raise ValueError(f"escalations go first, last or mixed, not {where!r}")
+    plan: list[int | None] = []
+    k = 0
+    for j, script in enumerate(customers):
+        plan.append(script)
+        while k < escalations and (k + 1) * ordinary <= (j + 1) * escalations:
+            plan.append(None)
+            k += 1
+    return plan + [None] * (escalations - k)
+
+
+def first_reply_latencies(
+    sends: Iterable[tuple[float, int, str]], available: Mapping[int, float], chats: Sequence[int]
+) -> list[float]:
+    """Seconds from each of ``chats`` being made available to its first message in ``sends``
+    (time, chat, text), in the order of ``chats``; ``inf`` for a chat that got nothing."""
+    first: dict[int, float] = {}
+    for t, chat, _ in sends:
+        first.setdefault(chat, t)
+    return [first.get(chat, math.inf) - available[chat] for chat in chats]
+
+
+def sent_before(
+    sends: Iterable[tuple[float, int, str]], when: float, groups: Mapping[str, Collection[int]]
+) -> dict[str, int]:
+    """How many messages each group of chats was sent before ``when`` (strictly): what had
+    gone out ahead of a reply at that time. Chats in no group are counted as ``"other"``."""
+    counts = dict.fromkeys([*groups, "other"], 0)
+    owner = {chat: name for name, chats in groups.items() for chat in chats}
+    for t, chat, _ in sends:
+        if t < when:
+            counts[owner.get(chat, "other")] += 1
+    return counts

@@ -10,12 +10,15 @@ from benchmarks.throughput_stats import (
     Tally,
     compare,
     compare_chats,
+    escalation_plan,
+    first_reply_latencies,
     in_order_share,
     lcs_length,
     median,
     normalise,
     per_second,
     percentile,
+    sent_before,
 )
 
 
@@ -84,3 +87,40 @@ def test_first_replies_in_arrival_order() -> None:
     assert in_order_share([2.0, 1.0, 4.0, 3.0]) == pytest.approx(4 / 6)
     assert in_order_share([3.0, 4.0, 1.0, 2.0]) == pytest.approx(2 / 6)  # 1 and 2 pass two each
     assert math.isnan(in_order_share([1.0]))
+
+
+def test_an_escalation_plan_keeps_the_ordinary_customers_scripts() -> None:
+    alone = escalation_plan(8, 0, "mixed", 3)
+    assert alone == [0, 1, 2, 0, 1, 2, 0, 1]
+    for where in ("mixed", "first", "last"):
+        plan = escalation_plan(8, 2, where, 3)
+        assert plan.count(None) == 2
+        assert [s for s in plan if s is not None] == alone  # the same customers, same order
+    assert escalation_plan(8, 2, "mixed", 3) == [0, 1, 2, 0, None, 1, 2, 0, 1, None]
+    assert escalation_plan(2, 1, "first", 3) == [None, 0, 1]
+    assert escalation_plan(2, 1, "last", 3) == [0, 1, None]
+    assert escalation_plan(2, 3, "mixed", 3) == [0, None, 1, None, None]
+    with pytest.raises(ValueError):
+        escalation_plan(2, 1, "middle", 3)
+
+
+def test_first_replies_of_a_subset_of_chats_in_their_order() -> None:
+    sends = [(10.0, 1, "a"), (11.0, 2, "b"), (12.0, 1, "c"), (13.0, 3, "d")]
+    available = {1: 9.0, 2: 10.0, 3: 10.5, 4: 9.0}
+    assert first_reply_latencies(sends, available, [2, 1]) == [1.0, 1.0]
+    assert first_reply_latencies(sends, available, [3]) == [2.5]
+    assert first_reply_latencies(sends, available, [4]) == [math.inf]  # never answered
+    assert first_reply_latencies(sends, available, []) == []
+
+
+def test_what_was_sent_ahead_of_a_reply_by_group() -> None:
+    sends = [(1.0, 1, "a"), (2.0, -5, "team"), (3.0, 7, "b"), (4.0, 1, "c"), (5.0, 9, "x")]
+    groups = {"ordinary": [1], "escalating": [7], "team": [-5]}
+    assert sent_before(sends, 4.0, groups) == {
+        "ordinary": 1,
+        "escalating": 1,
+        "team": 1,
+        "other": 0,
+    }  # the message at 4.0 itself is not ahead of it
+    assert sent_before(sends, 10.0, groups)["other"] == 1
+    assert sent_before([], 10.0, groups) == dict.fromkeys([*groups, "other"], 0)
