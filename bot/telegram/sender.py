@@ -6,9 +6,10 @@ for the chat's pace and a slot of the overall budget (``bot.telegram.pacing``) a
 it; the chat's next row is claimed once that one is done, oldest rows first across chats.
 Up to ``lanes`` chats are served at once, so one slow chat (the agent group's 20 a minute)
 holds up nobody else. Live replies are claimed first (customers' before the team chat's
-notices, which are bulk work), and follow-ups may take only ``FOLLOW_UP_LANES`` lanes. Several replicas share one outbox: a
-claimed row is ``sending`` under a lease, and one whose sender died is sent again once the
-lease has run out (it may then arrive twice: the Bot API has no idempotency key).
+notices, which are bulk work), and follow-ups may take only ``FOLLOW_UP_LANES`` lanes.
+Several replicas share one outbox: a claimed row is ``sending`` under a lease, and one whose
+sender died is sent again once the lease has run out (it may then arrive twice: the Bot API
+has no idempotency key).
 
 Only rows that are due are read (in SQL), and the sender sleeps until the next one falls
 due or something new is queued. What a failure does to a row:
