@@ -143,7 +143,6 @@ class LoadBalancer(threading.Thread):
         self.updates, self.ports, self.give_up = updates, ports, give_up
         self.refused = 0
         self.started: dict[int, float] = {}  # update's index -> when its first POST went out
-        self.stored: dict[int, float] = {}  # update's index -> when it was answered 200
         self.done = threading.Event()
 
     def run(self) -> None:
@@ -173,7 +172,6 @@ class LoadBalancer(threading.Thread):
                         try:
                             async with session.post(url, json=update, headers=headers) as r:
                                 if r.status == 200:
-                                    self.stored[i] = time.time()
                                     return
                         except aiohttp.ClientError:
                             pass
