@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 from datetime import timedelta
 from pathlib import Path
@@ -116,8 +117,7 @@ class Settings(BaseSettings):
     followup_stale_after: Duration = timedelta(hours=72)
     # local hours (TIMEZONE) when no follow-up is sent, e.g. 21-9; empty: any time
     quiet_hours: str = "21-9"
-    # follow-ups handed to the sender per second at most, leaving room for live replies
-    # (Telegram allows about 30 messages a second in all)
+    # follow-ups sent a second at most, per replica, leaving room for live replies (of ~30)
     followup_rate: float = Field(default=10.0, gt=0, le=30)
     # a follow-up claimed by a process that died is taken again after this (with several
     # processes on PostgreSQL, one stalled this long may see its claim taken over)
@@ -287,10 +287,9 @@ class Settings(BaseSettings):
         parts = urlsplit(url)
         if parts.scheme not in ("https", "http") or not parts.hostname:
             raise ValueError("must be the public https:// URL Telegram posts updates to")
-        try:
+        port: int | None = 0  # urlsplit takes :0, and raises for text or past 65535
+        with contextlib.suppress(ValueError):
             port = parts.port
-        except ValueError:
-            port = 0
         if port == 0:
             raise ValueError("has a port that is not a number from 1 to 65535")
         if parts.path.rstrip("/") in OPS_PATHS:

@@ -21,12 +21,13 @@ from bot.storage.records import InboxItem
 from bot.storage.session import SessionSource, built, dialect_insert, due
 from bot.storage.tables import InboxRow
 
+_TABLE: Any = InboxRow.__table__  # type: ignore[attr-defined]
+
 
 def _claim_statements() -> tuple[Any, Any]:
     """``claim``'s two queries, built once and on the table, not the ORM class (building
     them per update, or the ORM's handling of them, took longer than running them)."""
-    table = InboxRow.__table__  # type: ignore[attr-defined]
-    row, earlier = table.c, table.alias("earlier").c
+    row, earlier = _TABLE.c, _TABLE.alias("earlier").c
     ahead = exists().where(
         earlier.chat_id == row.chat_id,
         earlier.processed_at.is_(None),
@@ -36,8 +37,8 @@ def _claim_statements() -> tuple[Any, Any]:
         row.update_id == bindparam("update_id"), row.processed_at.is_(None)
     )
     return (
-        mine.with_for_update(skip_locked=True, of=table),
-        mine.where(~ahead).with_for_update(skip_locked=True, of=table),
+        mine.with_for_update(skip_locked=True, of=_TABLE),
+        mine.where(~ahead).with_for_update(skip_locked=True, of=_TABLE),
     )
 
 
@@ -45,12 +46,10 @@ _CLAIM, _CLAIM_IN_TURN = _claim_statements()
 
 
 def _add_statement(dialect: str) -> Any:
-    table = InboxRow.__table__  # type: ignore[attr-defined]
-    stmt = dialect_insert(dialect, table).on_conflict_do_nothing(index_elements=["update_id"])
-    return stmt.returning(table.c.update_id)
+    stmt = dialect_insert(dialect, _TABLE).on_conflict_do_nothing(index_elements=["update_id"])
+    return stmt.returning(_TABLE.c.update_id)
 
 
-_TABLE: Any = InboxRow.__table__  # type: ignore[attr-defined]
 _MARK_DONE = (
     _TABLE.update()
     .where(_TABLE.c.update_id == bindparam("done_id"))

@@ -58,7 +58,7 @@ def test_an_invalidated_connection_frees_the_gate(engine: Engine) -> None:
         assert not gate(engine).held
 
 
-def test_a_second_thread_waits_at_the_gate_and_goes_when_the_first_commits(
+def test_a_second_threads_transaction_waits_for_the_first_and_goes_when_it_commits(
     engine: Engine,
 ) -> None:
     entered = threading.Event()
