@@ -13,28 +13,22 @@ from sqlalchemy import bindparam, func
 from sqlalchemy import insert as insert_into
 from sqlmodel import col, select
 
-from bot.storage.errors import NotFound, StorageError
 from bot.storage.session import SessionSource, built, dialect_insert
 from bot.storage.tables import (
     ConversationRow,
     CustomerRow,
     MessageRow,
-    OutboxRow,
     TicketEventRow,
-    TicketRow,
 )
 from flows.model import (
-    WITH_TEAM,
     ChatId,
     Conversation,
     Direction,
     Person,
     State,
-    Ticket,
     TicketEvent,
     TicketEventKind,
     TicketId,
-    TicketStatus,
     TranscriptLine,
     UserId,
 )
@@ -150,138 +144,6 @@ class SqlConversationRepository:
             "updated_at": datetime.now(UTC),
         }
         session.execute(built(session, _conversation_upsert), values)
-
-
-class SqlTicketRepository:
-    def __init__(self, session: SessionSource) -> None:
-        self._session = session
-
-    def add(self, ticket: Ticket) -> Ticket:
-        """Store a new ticket; sets ``ticket.id`` and returns the same object."""
-        if ticket.id is not None:
-            raise StorageError(f"ticket {ticket.ref} is already stored; use save()")
-        row = TicketRow(
-            chat_id=ticket.chat_id,
-            summary=ticket.summary,
-            status=TicketStatus(ticket.status).value,
-            created_at=ticket.created_at,
-            updated_at=ticket.updated_at,
-        )
-        self._copy(ticket, row)
-        session = self._session()
-        session.add(row)
-        session.flush()
-        assert row.id is not None
-        ticket.id = TicketId(row.id)
-        return ticket
-
-    def get(self, ticket_id: TicketId) -> Ticket | None:
-        row = self._session().get(TicketRow, ticket_id)
-        return self._ticket(row) if row is not None else None
-
-    def save(self, ticket: Ticket) -> None:
-        row = self._session().get(TicketRow, ticket.id) if ticket.id is not None else None
-        if row is None:
-            raise NotFound(f"ticket {ticket.ref} is not stored; use add()")
-        self._copy(ticket, row)
-        self._session().flush()
-
-    def for_topic(self, topic_id: int) -> Ticket | None:
-        stmt = select(TicketRow).where(col(TicketRow.topic_id) == topic_id).limit(1)
-        row = self._session().scalars(stmt).first()
-        return self._ticket(row) if row is not None else None
-
-    def for_team_message(self, chat_id: int, message_id: int) -> Ticket | None:
-        """By its card, or by a message the bot posted in the team's chat for it."""
-        stmt = select(TicketRow).where(col(TicketRow.card_message_id) == message_id).limit(1)
-        row = self._session().scalars(stmt).first()
-        if row is None:
-            posted = (
-                select(OutboxRow.ticket_id)
-                .where(
-                    col(OutboxRow.chat_id) == chat_id,
-                    col(OutboxRow.telegram_message_id) == message_id,
-                    col(OutboxRow.ticket_id).is_not(None),
-                )
-                .limit(1)
-            )
-            ticket_id = self._session().execute(posted).scalar()
-            row = self._session().get(TicketRow, ticket_id) if ticket_id is not None else None
-        return self._ticket(row) if row is not None else None
-
-    def waiting_for_team(self, limit: int = 50) -> list[Ticket]:
-        waiting = [status.value for status in WITH_TEAM]
-        stmt = (
-            select(TicketRow)
-            .where(col(TicketRow.status).in_(waiting))
-            .order_by(col(TicketRow.created_at), col(TicketRow.id))
-            .limit(limit)
-        )
-        return [self._ticket(row) for row in self._session().scalars(stmt)]
-
-    def set_topic(self, ticket_id: int, topic_id: int) -> None:
-        """The ticket's forum topic in the agent chat, once Telegram has created it."""
-        row = self._session().get(TicketRow, ticket_id)
-        if row is None:
-            raise NotFound(f"no ticket {ticket_id}")
-        row.topic_id = topic_id
-        self._session().flush()
-
-    def set_card(self, ticket_id: int, message_id: int) -> None:
-        """The message id of the ticket's context card in the agent chat."""
-        row = self._session().get(TicketRow, ticket_id)
-        if row is None:
-            raise NotFound(f"no ticket {ticket_id}")
-        row.card_message_id = message_id
-        self._session().flush()
-
-    def for_customer(self, chat_id: ChatId, limit: int = 10) -> list[Ticket]:
-        """The customer's tickets, newest first."""
-        stmt = (
-            select(TicketRow)
-            .where(col(TicketRow.chat_id) == chat_id)
-            .order_by(col(TicketRow.created_at).desc(), col(TicketRow.id).desc())
-            .limit(limit)
-        )
-        return [self._ticket(row) for row in self._session().scalars(stmt)]
-
-    @staticmethod
-    def _copy(ticket: Ticket, row: TicketRow) -> None:
-        row.chat_id = ticket.chat_id
-        row.summary = ticket.summary
-        row.status = TicketStatus(ticket.status).value
-        row.entry_id = ticket.entry_id
-        row.order_number = ticket.order_number
-        row.purchase_date = ticket.purchase_date
-        row.tried = [dict(item) for item in ticket.tried]
-        row.created_at = ticket.created_at
-        row.updated_at = ticket.updated_at
-        row.topic_id = ticket.topic_id
-        row.card_message_id = ticket.card_message_id
-        row.assignee_id = ticket.assignee_id
-        row.rating = ticket.rating
-        row.rating_comment = ticket.rating_comment
-
-    @staticmethod
-    def _ticket(row: TicketRow) -> Ticket:
-        assert row.id is not None
-        return Ticket(
-            id=TicketId(row.id),
-            chat_id=ChatId(row.chat_id),
-            summary=row.summary,
-            status=TicketStatus(row.status),
-            created_at=row.created_at,
-            updated_at=row.updated_at,
-            entry_id=row.entry_id,
-            order_number=row.order_number,
-            purchase_date=row.purchase_date,
-            tried=[dict(item) for item in row.tried],
-            topic_id=row.topic_id,
-            card_message_id=row.card_message_id,
-            assignee_id=UserId(row.assignee_id) if row.assignee_id is not None else None,
-            rating=row.rating,
-            rating_comment=row.rating_comment,
-        )
 
 
 class SqlTranscriptRepository:

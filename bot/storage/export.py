@@ -15,8 +15,9 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
-from bot.storage.conversations import SqlTicketRepository, ticket_event, transcript_line
+from bot.storage.conversations import ticket_event, transcript_line
 from bot.storage.tables import CustomerRow, MessageRow, TicketEventRow, TicketRow
+from bot.storage.tickets import ticket_of
 from flows.model import Ticket, TicketEvent, TranscriptLine
 
 PAGE_SIZE = 500
@@ -78,7 +79,7 @@ def _page(
         events[event.ticket_id].append(ticket_event(event))
     records = []
     for ticket_row, chosen, telegram in rows:
-        ticket = SqlTicketRepository._ticket(ticket_row)
+        ticket = ticket_of(ticket_row)
         assert ticket.id is not None
         records.append(
             TicketRecord(

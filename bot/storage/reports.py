@@ -14,10 +14,11 @@ from datetime import datetime
 from sqlalchemy import Engine, inspect
 from sqlmodel import col, select
 
-from bot.storage.conversations import SqlTicketRepository, ticket_event
+from bot.storage.conversations import ticket_event
 from bot.storage.factory import UnitOfWorkFactory
 from bot.storage.followups import followup_from_row
 from bot.storage.tables import FollowUpRow, TicketEventRow, TicketRow
+from bot.storage.tickets import ticket_of
 from bot.storage.uow import SqlUnitOfWork
 from flows.learning import Unmatched
 from flows.model import FollowUp, Ticket, TicketEvent, TicketEventKind
@@ -60,7 +61,7 @@ def read_period(
             .where(*in_period)
             .order_by(col(TicketRow.created_at), col(TicketRow.id))
         )
-        ticket_list = tuple(SqlTicketRepository._ticket(row) for row in tickets)
+        ticket_list = tuple(ticket_of(row) for row in tickets)
         events = session.scalars(
             select(TicketEventRow)
             .where(col(TicketEventRow.ticket_id).in_(opened))

@@ -28,7 +28,6 @@ from bot.storage.conversations import (
     SqlConversationRepository,
     SqlCustomerRepository,
     SqlTicketEvents,
-    SqlTicketRepository,
     SqlTranscriptRepository,
 )
 from bot.storage.errors import StorageError
@@ -37,6 +36,7 @@ from bot.storage.inbox import SqlInbox
 from bot.storage.learning import SqlSuggestions, SqlUnmatched
 from bot.storage.outbox import SqlOutbox, SqlPace
 from bot.storage.team import SqlAgentRepository, SqlAuditLog
+from bot.storage.tickets import SqlTicketRepository
 
 if TYPE_CHECKING:
     from flows.ports import Repositories
