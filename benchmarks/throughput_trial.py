@@ -48,8 +48,17 @@ class Trial:
         return self.updates / (last - self.t0) if last > self.t0 else float("nan")
 
     def send_rates(self) -> list[int]:
+        """Messages sent in each second while customers' replies were queued: from the
+        release to the last message to a customer. What comes after it is the team chat's
+        notices alone (bulk work, sent after the replies), which the group's own limit of
+        20 a minute paces, not the overall budget."""
+        end = max((t for t, chat, _ in self.sends if chat >= FIRST_CUSTOMER), default=self.t0)
+        return per_second((t for t, _, _ in self.sends if t <= end), self.t0, end)
+
+    def peak_send_rate(self) -> int:
+        """The most messages sent in any one second of the run, to any chat."""
         end = max((t for t, _, _ in self.sends), default=self.t0)
-        return per_second((t for t, _, _ in self.sends), self.t0, end)
+        return max(per_second((t for t, _, _ in self.sends), self.t0, end))
 
     def first_replies(self) -> list[float]:
         """Seconds from each customer's first message being made available to the bot to the
@@ -122,7 +131,7 @@ def summarise(label: str, trials: list[Trial], echo: Row | None) -> Row:
         rate=median(rates),
         answered=median([t.answered_rate() for t in trials]),
         send_median=median([median(b) for b in buckets]),
-        send_max=max(max(b) for b in buckets),
+        send_max=max(t.peak_send_rate() for t in trials),
         p50=median([percentile(x, 50) for x in latencies]),
         p99=median([percentile(x, 99) for x in latencies]),
         in_order=median([in_order_share(t.first_reply_times()) for t in trials]),

@@ -6,6 +6,7 @@ import math
 
 import pytest
 
+from benchmarks.throughput_harness import FIRST_CUSTOMER
 from benchmarks.throughput_stats import (
     Tally,
     compare,
@@ -20,6 +21,7 @@ from benchmarks.throughput_stats import (
     percentile,
     sent_before,
 )
+from benchmarks.throughput_trial import Trial
 
 
 def test_percentiles_interpolate_between_ranks() -> None:
@@ -124,3 +126,17 @@ def test_what_was_sent_ahead_of_a_reply_by_group() -> None:
     }  # the message at 4.0 itself is not ahead of it
     assert sent_before(sends, 10.0, groups)["other"] == 1
     assert sent_before([], 10.0, groups) == dict.fromkeys([*groups, "other"], 0)
+
+
+def test_the_send_rate_counts_the_seconds_while_customers_replies_were_queued() -> None:
+    customer, team = FIRST_CUSTOMER, -100
+    # two seconds of customers' replies (with a team notice among them), then the team
+    # chat's paced notices alone for six seconds more
+    sends = [(100.0 + i / 10, customer + i, "reply") for i in range(20)]
+    sends += [(100.5, team, "notice"), (104.0, team, "notice"), (107.5, team, "notice")]
+    trial = Trial(
+        bot="sqlite", updates=20, t0=100.0, sends=sorted(sends), customers={}, available={},
+        arrival={}, processed=None, cpu=0.0, rss_mb=0.0, finished=True, log_problems=0,
+    )  # fmt: skip
+    assert trial.send_rates() == [11, 10]  # up to the last customer's reply at 101.9 s
+    assert trial.peak_send_rate() == 11
