@@ -199,6 +199,35 @@ def test_a_bug_holds_back_its_own_chat_and_nobody_else(
     assert anns == [welcome, app.responses.text(Say.HELP)]  # her order kept after the retry
 
 
+def test_a_bug_in_the_middle_of_a_run_is_tried_and_the_others_go_on(
+    fake_api: FakeBotApi, app: App, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The worker handles a run of updates in one trip to a thread; one that fails there is
+    tried on its own (and logged), the rest of its chat waits, the other chats go on."""
+    ben, cid = ANN + 1, ANN + 2
+    store_update(app, fake_api, fake_api.push_command(ben, "start"), chat_id=ben)
+    store_update(app, fake_api, fake_api.push_command(ANN, "start"))
+    store_update(app, fake_api, fake_api.push_command(ben, "help"), chat_id=ben)
+    store_update(app, fake_api, fake_api.push_command(ANN, "help"))
+    store_update(app, fake_api, fake_api.push_command(cid, "start"), chat_id=cid)
+    flaky = Exploding(app.conversations, broken={ANN})
+
+    async def work(bot: Bot) -> None:
+        assert await make_worker(bot, app, flaky).drain() == 3  # Ben's two, Cid's
+
+    with caplog.at_level(logging.WARNING, logger="bot.telegram.worker"):
+        run(with_bot(fake_api, work))
+    warnings = [r for r in caplog.records if r.name == "bot.telegram.worker"]
+    assert len(warnings) == 1 and "failed" in warnings[0].getMessage()  # Ann's first, once
+    with app.new_uow() as uow:
+        pending = uow.inbox.pending()
+        bens = [item.text for item in uow.outbox.for_chat(ben)]
+        assert uow.outbox.for_chat(ANN) == []
+        assert len(uow.outbox.for_chat(cid)) == 1
+    assert [(item.chat_id, item.attempts) for item in pending] == [(ANN, 1), (ANN, 0)]
+    assert bens == [app.responses.text(Say.WELCOME, name="Ann"), app.responses.text(Say.HELP)]
+
+
 def test_an_unreadable_stored_update_is_set_aside(
     fake_api: FakeBotApi, app: App, clock: SettableClock
 ) -> None:
