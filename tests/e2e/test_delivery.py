@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from collections.abc import Awaitable, Callable, Coroutine, Iterator
@@ -11,6 +12,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
+from sqlalchemy import Engine
 from telegram.ext import ExtBot
 
 from bot.app import App, build
@@ -226,6 +228,43 @@ def test_a_bug_in_the_middle_of_a_run_is_tried_and_the_others_go_on(
         assert len(uow.outbox.for_chat(cid)) == 1
     assert [(item.chat_id, item.attempts) for item in pending] == [(ANN, 1), (ANN, 0)]
     assert bens == [app.responses.text(Say.WELCOME, name="Ann"), app.responses.text(Say.HELP)]
+
+
+@pytest.mark.parametrize("database", ["postgresql"], indirect=True)
+def test_an_update_another_replica_holds_holds_back_its_chat_and_nobody_else(
+    fake_api: FakeBotApi,
+    database: tuple[str, Engine],
+    clock: SettableClock,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    """Another replica is handling Ann's first update (its row lock is held): the worker's
+    run passes over her chat and handles the others; hers follow in order once it is free."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("KNOWLEDGE_DIR", raising=False)
+    app = build(load_settings(database_url=database[0]), clock=clock)
+    ben, cid = ANN + 1, ANN + 2
+    held = fake_api.push_command(ANN, "start")
+    store_update(app, fake_api, held)
+    store_update(app, fake_api, fake_api.push_command(ben, "start"), chat_id=ben)
+    store_update(app, fake_api, fake_api.push_command(ANN, "help"))
+    store_update(app, fake_api, fake_api.push_command(cid, "start"), chat_id=cid)
+    with contextlib.ExitStack() as replica:  # the other one, handling Ann's first
+        other = replica.enter_context(app.new_uow())
+        [item] = [i for i in other.inbox.pending() if i.update_id == held]
+        assert other.inbox.claim(item)
+
+        async def work(bot: Bot) -> None:
+            worker = make_worker(bot, app, app.conversations)
+            assert await worker.drain() == 2  # Ben's and Cid's
+            replica.close()  # the other replica died before committing
+            assert await worker.drain() == 2  # Ann's two, in order
+
+        run(with_bot(fake_api, work))
+    with app.new_uow() as uow:
+        anns = [item.text for item in uow.outbox.for_chat(ANN)]
+        assert len(uow.outbox.for_chat(ben)) == len(uow.outbox.for_chat(cid)) == 1
+    assert anns == [app.responses.text(Say.WELCOME, name="Ann"), app.responses.text(Say.HELP)]
 
 
 def test_an_unreadable_stored_update_is_set_aside(
