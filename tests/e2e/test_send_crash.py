@@ -1,17 +1,21 @@
 """A sender killed in the middle of a send: the row it held is sent again, once, after its
 lease (at once for the only sender of a SQLite database), with a warning that it may
-arrive twice; nothing behind it in its chat overtakes it."""
+arrive twice; nothing behind it in its chat overtakes it. A sender that lives on through a
+lost connection does not wait for its own leases."""
 
 from __future__ import annotations
 
 import logging
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
+from sqlalchemy.exc import OperationalError
 
 from bot.app import App, build
 from bot.settings import load_settings
+from bot.storage import SqlUnitOfWork, UnitOfWorkFactory
 from bot.telegram.sender import LEASE, Sender
 from tests.e2e.fake_bot_api import FakeBotApi
 from tests.e2e.test_delivery import ANN, Bot, SettableClock, queue, run, statuses, with_bot
@@ -69,3 +73,51 @@ def test_another_replica_takes_up_a_dead_senders_row_only_after_its_lease(
 
     run(with_bot(fake_api, work))
     assert [m["text"] for m in fake_api.sent_messages(ANN)] == ["first", "second"]
+
+
+class CommitAnswerLost:
+    """A unit-of-work factory whose first claim that takes rows commits, and then reports the
+    connection lost: the server's answer to COMMIT never came back (a reset, a proxy)."""
+
+    def __init__(self, new_uow: UnitOfWorkFactory) -> None:
+        self.new_uow = new_uow
+        self.armed = True
+
+    def __call__(self) -> SqlUnitOfWork:
+        uow = self.new_uow()
+        claim, commit = uow.outbox.claim, uow.commit
+
+        def claiming(*args: Any, **kwargs: Any) -> Any:
+            items = claim(*args, **kwargs)
+            if items and self.armed:
+                self.armed = False
+                uow.commit = lost  # type: ignore[method-assign]
+            return items
+
+        def lost() -> None:
+            commit()
+            raise OperationalError("COMMIT", {}, Exception("server closed the connection"))
+
+        uow.outbox.claim = claiming  # type: ignore[method-assign]
+        return uow
+
+
+def test_a_claim_whose_commit_answer_was_lost_is_sent_without_waiting_for_its_lease(
+    fake_api: FakeBotApi, app: App, clock: SettableClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    queue(app, "first")
+    queue(app, "second")
+    flaky = CommitAnswerLost(app.new_uow)
+
+    async def work(bot: Bot) -> None:
+        sender = Sender(bot=bot, new_uow=flaky, clock=clock)  # PostgreSQL's: not sole
+        with pytest.raises(OperationalError):
+            await sender.send_due()
+        assert statuses(app) == ["sending", "pending"]  # the claim did commit
+        await sender.send_due()  # the clock stands still: the lease has not run out
+
+    with caplog.at_level(logging.WARNING, logger="bot.telegram.sender"):
+        run(with_bot(fake_api, work))
+    assert [m["text"] for m in fake_api.sent_messages(ANN)] == ["first", "second"]
+    assert statuses(app) == ["sent", "sent"]
+    assert not [r for r in caplog.records if "may arrive twice" in r.getMessage()]  # never sent
