@@ -1,5 +1,5 @@
 """Delivers the outbox through the Bot API: in order per chat, many chats at once, retried,
-never lost, never sent twice but for a crash in the middle of a call.
+never lost, sent twice only after a crash in a call or an answer lost (a reset, a timeout).
 
 Each row is sent by a *lane* (a task) that holds the first waiting row of its chat, waits
 for the chat's pace and a slot of the overall budget (``bot.telegram.pacing``) and sends
@@ -54,7 +54,13 @@ from bot.storage import (
 from bot.telegram.calls import call, place_of
 from bot.telegram.ledger import Ledger, Sent, Untried, give_back_untried, record
 from bot.telegram.pacing import Pacing
-from bot.telegram.refusals import MAX_BACKOFF, AgentChatLoss, Refusal, bad_request
+from bot.telegram.refusals import (
+    MAX_BACKOFF,
+    AgentChatLoss,
+    Refusal,
+    bad_request,
+    may_have_arrived,
+)
 from bot.telegram.rendering import keyboard
 from bot.telegram.timing import keep_going
 from knowledge.responses import Responses
@@ -304,9 +310,10 @@ class Sender:
             self._outage += 1
             pause = min(MAX_BACKOFF, 2.0**self._outage)
             log.warning(
-                "sending to chat %s failed (%s); trying again in %.0f s",
+                "sending to chat %s failed (%s)%s; trying again in %.0f s",
                 item.chat_id,
                 exc.message,
+                " after it went out: it may arrive twice" if may_have_arrived(exc) else "",
                 pause,
             )
             self.ledger.retry(item, f"network: {exc.message}", after=pause, count=False)
