@@ -58,14 +58,50 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
+# PostgreSQL ends a session that has waited this many seconds for its client (idle, or idle
+# in a transaction). A statement lost on a network that drops traffic silently (no reset,
+# no FIN) is never answered: only the server closing the session frees the bot's connection,
+# or the poller lock's, which the bot would otherwise wait on for good.
+PG_IDLE_TIMEOUT = 60
+# ... and the client side of a link that is gone: libpq's own timeouts (the URL may set them)
+_PG_TCP = {
+    "connect_timeout": 10,
+    "keepalives": 1,
+    "keepalives_idle": 30,
+    "keepalives_interval": 10,
+    "keepalives_count": 3,
+    "tcp_user_timeout": 60_000,  # ms unacknowledged before the connection is dropped
+}
+
+
 def _postgresql_engine(url: URL) -> Engine:
     # No pre-ping: it cost a round trip per transaction (14 % of the event loop's time under
     # benchmarks/throughput.py). A connection that died meanwhile fails its first statement
     # instead, and every caller retries a passing database failure (``is_temporary``);
-    # SQLAlchemy then drops the pool's other connections from before the failure.
+    # SQLAlchemy then drops the pool's other connections from before the failure. Pooled
+    # connections are replaced before the server's idle timeout could have ended them.
     if url.drivername == "postgresql":
         url = url.set(drivername="postgresql+psycopg")
-    return create_engine(url)
+    timeout_ms = int(PG_IDLE_TIMEOUT * 1000)
+    engine = create_engine(
+        url,
+        pool_recycle=PG_IDLE_TIMEOUT * 0.8,
+        connect_args={k: v for k, v in _PG_TCP.items() if k not in url.query},
+    )
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        names = ["idle_in_transaction_session_timeout"]
+        if dbapi_connection.info.server_version >= 140000:  # new in PostgreSQL 14
+            names.append("idle_session_timeout")
+        autocommit, dbapi_connection.autocommit = dbapi_connection.autocommit, True
+        try:
+            for name in names:
+                dbapi_connection.execute(f"SET {name} = {timeout_ms}")
+        finally:
+            dbapi_connection.autocommit = autocommit
+
+    return engine
 
 
 def _sqlite_engine(url: URL) -> Engine:

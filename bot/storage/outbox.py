@@ -245,6 +245,22 @@ class SqlOutbox:
         )
         self._session().execute(stmt)
 
+    def give_back_claim(self, lease_until: datetime, *, keep: Collection[int] = ()) -> None:
+        """The rows one claim took (found by the lease it wrote, to the microsecond), still
+        ``sending``: waiting again. For a claim whose commit may or may not have been done;
+        ``keep``: chats the caller is sending to, left alone."""
+        stmt = (
+            update(OutboxRow)
+            .where(
+                col(OutboxRow.status) == OutboxStatus.SENDING,
+                col(OutboxRow.lease_until) == lease_until,
+                col(OutboxRow.chat_id).not_in(list(keep)),
+            )
+            .values(status=OutboxStatus.PENDING, lease_until=None)
+            .execution_options(synchronize_session=False)
+        )
+        self._session().execute(stmt)
+
     def mark_failed(self, id: int, error: str) -> None:
         """A try failed for good (terminal): ``attempts`` + 1, never sent."""
         self._set(

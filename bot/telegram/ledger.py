@@ -4,19 +4,22 @@ failed for good, or given back untried.
 A row sent is remembered until it is marked, which happens in the transaction that claims
 the next rows (``Sender._claim``), so rows sent together cost one transaction; if the
 database fails meanwhile, the row stays remembered and is never sent again. A row claimed
-and not sent when the database failed is given back by the next pass rather than left to
-its lease, which would hold its chat for a minute.
+and not sent when the database failed is given back by the next claim rather than left to
+its lease, which would hold its chat for a minute; so are the rows of a claim whose commit
+failed without saying whether it was done (the connection dropped before the answer came):
+they are found by the lease it wrote, which no other claim shares.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import datetime, timedelta
 
 from bot.clock import Clock
 from bot.storage import MessageKind, OutboxItem, SqlUnitOfWork, UnitOfWorkFactory
 
 Sent = tuple[OutboxItem, int | None, datetime]  # the row, its result, when it was sent
+Untried = tuple[list[int], list[datetime]]  # rows claimed and not tried; leases of claims
 
 
 class Ledger:
@@ -25,6 +28,7 @@ class Ledger:
         self.clock = clock
         self._unrecorded: dict[int, Sent] = {}  # sent, not yet marked
         self._unclaimed: set[int] = set()  # claimed, not sent, not yet given back
+        self._uncertain: set[datetime] = set()  # leases of claims that may have committed
 
     def sent(self, item: OutboxItem, result: int | None) -> None:
         """``item`` reached Telegram (``result``: the message id, or a new topic's thread
@@ -36,6 +40,20 @@ class Ledger:
         unless it was sent (then it is marked, never sent again)."""
         if item.id not in self._unrecorded:
             self._unclaimed.add(item.id)
+
+    def uncertain(self, lease: datetime) -> None:
+        """A claim writing ``lease`` failed in its commit: it may have been done."""
+        self._uncertain.add(lease)
+
+    def untried(self) -> Untried:
+        """What the next claim gives back: rows claimed and not sent, and the leases of
+        claims that may have committed (their rows are no lane's)."""
+        return list(self._unclaimed), list(self._uncertain)
+
+    def given_back(self, untried: Untried) -> None:
+        """``untried`` was given back, committed."""
+        self._unclaimed.difference_update(untried[0])
+        self._uncertain.difference_update(untried[1])
 
     def waiting(self) -> list[Sent]:
         """The rows sent and not marked yet (for ``record`` in a claim's transaction)."""
@@ -54,12 +72,12 @@ class Ledger:
                 record(uow, marks)
                 uow.commit()
             self.recorded(marks)
-        if self._unclaimed:
+        if self._unclaimed or self._uncertain:
+            untried = self.untried()
             with self.new_uow() as uow:
-                for id in self._unclaimed:
-                    uow.outbox.give_back(id)
+                give_back_untried(uow, untried)
                 uow.commit()
-            self._unclaimed.clear()
+            self.given_back(untried)
 
     def give_back(self, item: OutboxItem) -> None:
         """A claimed row not tried after all (a 429 came while it waited): waiting again."""
@@ -88,3 +106,13 @@ def record(uow: SqlUnitOfWork, marks: Iterable[Sent]) -> None:
                 uow.tickets.set_topic(item.ticket_id, result)
             elif item.kind is MessageKind.CARD:
                 uow.tickets.set_card(item.ticket_id, result)
+
+
+def give_back_untried(uow: SqlUnitOfWork, untried: Untried, keep: Collection[int] = ()) -> None:
+    """Put back rows claimed and never tried (see ``Ledger.untried``); ``keep``: chats this
+    process is sending to, whose rows are in hand whatever their lease."""
+    ids, leases = untried
+    for id in ids:
+        uow.outbox.give_back(id)
+    for lease in leases:
+        uow.outbox.give_back_claim(lease, keep=keep)

@@ -8,7 +8,10 @@ the agent chat answering 403 (the bot was removed from it).
   again;
 - a 400 that says the message itself is wrong: logged and given up (HTML that does not
   parse is sent once more as plain text first); one that says there was nothing to do
-  (buttons already cleared, a topic already closed) counts as sent.
+  (buttons already cleared, a topic already closed) counts as sent;
+- a network failure after the request went out (no answer, a reset, a timeout while
+  reading): Telegram may have sent the message, and the retry may deliver it twice
+  (``may_have_arrived``), which the sender's warning says.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from collections.abc import Collection
 from datetime import timedelta
 from enum import Enum
 
-from telegram.error import BadRequest, Forbidden
+from telegram.error import BadRequest, Forbidden, NetworkError
 
 from bot.clock import Clock
 from bot.storage import MessageKind, OutboxItem, OutgoingMessage, UnitOfWorkFactory
@@ -27,6 +30,19 @@ from knowledge.responses import Responses, Say
 log = logging.getLogger("bot.telegram.sender")
 
 MAX_BACKOFF = 60.0  # longest wait between tries of one message during an outage
+
+
+# httpx's errors once the request was written (python-telegram-bot raises NetworkError or
+# TimedOut from them): the Bot API may have acted on it
+_AFTER_SENDING = frozenset({"ReadError", "ReadTimeout", "RemoteProtocolError"})
+
+
+def may_have_arrived(error: NetworkError) -> bool:
+    """True when a call failed after its request went out, so Telegram may have done it:
+    sent again, the message may arrive twice (the Bot API has no idempotency key). False
+    when it never got there (refused, no route, a 5xx that Telegram answered)."""
+    cause = error.__cause__
+    return type(cause).__module__.startswith("httpx") and type(cause).__name__ in _AFTER_SENDING
 
 
 class Refusal(Enum):

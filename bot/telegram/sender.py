@@ -1,5 +1,5 @@
 """Delivers the outbox through the Bot API: in order per chat, many chats at once, retried,
-never lost, never sent twice but for a crash in the middle of a call.
+never lost, sent twice only after a crash in a call or an answer lost (a reset, a timeout).
 
 Each row is sent by a *lane* (a task) that holds the first waiting row of its chat, waits
 for the chat's pace and a slot of the overall budget (``bot.telegram.pacing``) and sends
@@ -52,9 +52,15 @@ from bot.storage import (
     UnitOfWorkFactory,
 )
 from bot.telegram.calls import call, place_of
-from bot.telegram.ledger import Ledger, Sent, record
+from bot.telegram.ledger import Ledger, Sent, Untried, give_back_untried, record
 from bot.telegram.pacing import Pacing
-from bot.telegram.refusals import MAX_BACKOFF, AgentChatLoss, Refusal, bad_request
+from bot.telegram.refusals import (
+    MAX_BACKOFF,
+    AgentChatLoss,
+    Refusal,
+    bad_request,
+    may_have_arrived,
+)
 from bot.telegram.rendering import keyboard
 from bot.telegram.timing import keep_going
 from knowledge.responses import Responses
@@ -167,8 +173,19 @@ class Sender:
         if free <= 0 and not marks:
             return
         cap = min(FOLLOW_UP_LANES - self._follow_up_lanes, self._budget_left())
-        items, slots = await asyncio.to_thread(self._claim, marks, free, cap)
+        untried = self.ledger.untried()
+        lease = self.clock.now() + LEASE
+        try:
+            busy = list(self._lanes)
+            items, slots = await asyncio.to_thread(
+                self._claim, marks, untried, free, cap, lease, busy
+            )
+        except Exception:
+            if free > 0:  # the commit may have been done: its rows are given back next time
+                self.ledger.uncertain(lease)
+            raise
         self.ledger.recorded(marks)
+        self.ledger.given_back(untried)
         if not self.pacing.shared:
             slots = self.pacing.reserve(None, len(items))
         for item, slot in zip(items, slots, strict=True):
@@ -179,18 +196,26 @@ class Sender:
             task.add_done_callback(functools.partial(self._done, item.chat_id, live))
 
     def _claim(
-        self, marks: list[Sent], free: int, cap: int
+        self,
+        marks: list[Sent],
+        untried: Untried,
+        free: int,
+        cap: int,
+        lease: datetime,
+        busy: Collection[int],
     ) -> tuple[list[OutboxItem], list[float]]:
         """One transaction: ``marks`` marked sent (so their chats' next rows can be claimed),
-        up to ``free`` rows claimed (at most ``cap`` follow-ups), and, for replicas sharing
+        ``untried`` rows given back (not those of ``busy`` chats, in hand), up to ``free``
+        rows claimed until ``lease`` (at most ``cap`` follow-ups), and, for replicas sharing
         the budget, a slot for each: rows claimed first, by any replica, go first."""
         now = self.clock.now()
         with self.new_uow() as uow:
             record(uow, marks)
-            items = uow.outbox.claim(now, now + LEASE, free, live=True) if free > 0 else []
+            give_back_untried(uow, untried, keep=busy)
+            items = uow.outbox.claim(now, lease, free, live=True) if free > 0 else []
             spare = min(free - len(items), cap)
             if spare > 0:
-                follow_ups = uow.outbox.claim(now, now + LEASE, spare, live=False)
+                follow_ups = uow.outbox.claim(now, lease, spare, live=False)
                 if self.followup_budget is not None:  # handed over now: counted now
                     self.followup_budget.take(len(follow_ups))
                 items += follow_ups
@@ -216,7 +241,7 @@ class Sender:
             await self._send(item, slot)
         except Exception as exc:  # the database failed: raised from ``send_due``
             self._lane_error = self._lane_error or exc
-            self.ledger.unsent(item)  # given back by the next pass, unless it was sent
+            self.ledger.unsent(item)  # given back by the next claim, unless it was sent
 
     async def _send(self, item: OutboxItem, slot: float) -> bool:
         """One claimed row, in its turn (``slot``: of the overall budget, reserved with the
@@ -285,9 +310,10 @@ class Sender:
             self._outage += 1
             pause = min(MAX_BACKOFF, 2.0**self._outage)
             log.warning(
-                "sending to chat %s failed (%s); trying again in %.0f s",
+                "sending to chat %s failed (%s)%s; trying again in %.0f s",
                 item.chat_id,
                 exc.message,
+                " after it went out: it may arrive twice" if may_have_arrived(exc) else "",
                 pause,
             )
             self.ledger.retry(item, f"network: {exc.message}", after=pause, count=False)
