@@ -108,7 +108,8 @@ class Say(StrEnum):
     STATUS_RATED = "status_rated", "state", "stars"
     UNKNOWN_COMMAND = "unknown_command"
     CHOICE_EXPIRED = "choice_expired"
-    SOMETHING_WENT_WRONG = "something_went_wrong"
+    SOMETHING_WENT_WRONG = "something_went_wrong"  # no admin was told (no ADMIN_IDS)
+    SOMETHING_WENT_WRONG_TEAM_TOLD = "something_went_wrong_team_told"
     # ticket states as the customer reads them
     STATE_OPEN = "state_open"
     STATE_WAITING_AGENT = "state_waiting_agent"
@@ -215,6 +216,7 @@ class Say(StrEnum):
     # for admins, in a private chat
     ADMIN_AGENT_CHAT_LOST = "admin_agent_chat_lost", "chat", "count"
     ADMIN_KNOWLEDGE_BROKEN = "admin_knowledge_broken", "problems", "entries"
+    ADMIN_UPDATE_SET_ASIDE = "admin_update_set_aside", "update", "chat", "error"
     # admin commands (/stats, /unmatched, /reload), in a private chat or the team's chat
     ADMIN_ONLY = "admin_only", "command"
     ADMIN_FAILED = "admin_failed", "command"

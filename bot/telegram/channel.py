@@ -169,6 +169,7 @@ class TelegramChannel:
             agent_chat_id=agent_chat_id,
             on_outbox=self.sender.wake,
             admin=admin,
+            admin_ids=admin_ids,
             # updates posted at once over several connections may be stored out of order
             settle=WEBHOOK_SETTLE if webhook_url else 0.0,
         )

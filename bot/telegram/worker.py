@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections.abc import Collection
 from datetime import timedelta
 from typing import Protocol
 
@@ -85,6 +86,7 @@ class Worker:
         agent_chat_id: int | None,
         on_outbox: asyncio.Event,
         admin: Admin | None = None,
+        admin_ids: Collection[int] = (),  # told of an update set aside (``ADMIN_IDS``)
         settle: float = 0.0,  # webhook mode: seconds an update waits for a missing predecessor
     ):
         self.bot = bot
@@ -96,6 +98,7 @@ class Worker:
         self.agent_chat_id = agent_chat_id
         self.on_outbox = on_outbox
         self.admin = admin  # /stats, /unmatched, /reload (bot.admin)
+        self.admin_ids = tuple(admin_ids)
         self.settle = settle
         self.wake = asyncio.Event()
         self._answered: set[int] = set()  # button presses already acknowledged to Telegram
@@ -316,14 +319,25 @@ class Worker:
         return False
 
     def _set_aside(self, item: InboxItem, update: Update | None, exc: Exception) -> None:
-        """Mark the update done with its error; a customer in a private chat is told."""
+        """Mark the update done with its error; each admin (``ADMIN_IDS``) gets a private
+        notice, and a customer in a private chat an apology that says the team was told
+        only when somebody was."""
         self._answered.discard(item.update_id)
         chat = update.effective_chat if update is not None else None
+        now = self.clock.now()
         with self.new_uow() as uow:
-            uow.inbox.mark_done(item.update_id, self.clock.now(), error=repr(exc)[:500])
+            uow.inbox.mark_done(item.update_id, now, error=repr(exc)[:500])
+            notice = self.responses.text(
+                Say.ADMIN_UPDATE_SET_ASIDE,
+                update=item.update_id,
+                chat=item.chat_id if item.chat_id is not None else "-",
+                error=brief(exc)[:300],
+            )
+            for admin in self.admin_ids:
+                uow.outbox.add(OutgoingMessage(admin, MessageKind.SEND, notice), now)
             if chat is not None and chat.type == "private":
-                text = self.responses.text(Say.SOMETHING_WENT_WRONG)
-                message = OutgoingMessage(chat.id, MessageKind.SEND, text)
-                uow.outbox.add(message, self.clock.now())
+                told = Say.SOMETHING_WENT_WRONG_TEAM_TOLD if self.admin_ids else None
+                text = self.responses.text(told or Say.SOMETHING_WENT_WRONG)
+                uow.outbox.add(OutgoingMessage(chat.id, MessageKind.SEND, text), now)
             uow.commit()
         self.set_aside += 1

@@ -1,6 +1,6 @@
 """The apology for an update set aside after a bug says only what happened: the update is
-kept (with its error) and logged; no notice went to the team's chat, so it does not tell the
-customer that the team was told, in any shipped language."""
+kept (with its error) and logged, and each admin (``ADMIN_IDS``) gets a private notice; the
+customer is told that the team knows only when an admin was told, in every shipped language."""
 
 from __future__ import annotations
 
@@ -42,26 +42,38 @@ def app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, clock: SettableClock) -
     return build(load_settings(database_url=f"sqlite:///{tmp_path / 'bot.db'}"), clock=clock)
 
 
-def test_the_apology_for_a_set_aside_update_does_not_say_the_team_was_told(
-    fake_api: FakeBotApi, app: App, clock: SettableClock
-) -> None:
-    store_update(app, fake_api, fake_api.push_text(ANN, "my kettle is broken"))
+ADMIN = 777
+
+
+def set_aside(fake_api: FakeBotApi, app: App, clock: SettableClock, admins: tuple[int, ...]) -> int:
+    """Ann's message meets a bug three times and is set aside; its update_id."""
+    update_id = fake_api.push_text(ANN, "my kettle is broken")
+    store_update(app, fake_api, update_id)
 
     async def work(bot: Bot) -> None:
         worker = Worker(
             bot=bot,
             new_uow=app.new_uow,
-            conversations=Exploding(),
+            conversations=Exploding(message="bad <state> & more"),
             responses=app.responses,
             clock=app.clock,
             agent_chat_id=AGENTS,
             on_outbox=asyncio.Event(),
+            admin_ids=admins,
         )
         for _ in range(3):  # tried three times, then set aside
             await worker.drain()
             clock.current += timedelta(seconds=10)
+        assert worker.set_aside == 1
 
     run(with_bot(fake_api, work))
+    return update_id
+
+
+def test_with_no_admin_the_apology_does_not_say_the_team_was_told(
+    fake_api: FakeBotApi, app: App, clock: SettableClock
+) -> None:
+    set_aside(fake_api, app, clock, admins=())
     with app.new_uow() as uow:
         [apology] = [item.text for item in uow.outbox.for_chat(ANN)]
         assert uow.outbox.for_chat(AGENTS) == []  # the team was sent nothing
@@ -69,10 +81,25 @@ def test_the_apology_for_a_set_aside_update_does_not_say_the_team_was_told(
     assert TEAM["en"] not in apology.lower()
 
 
+def test_the_admins_are_told_and_then_the_apology_says_so(
+    fake_api: FakeBotApi, app: App, clock: SettableClock
+) -> None:
+    update_id = set_aside(fake_api, app, clock, admins=(ADMIN,))
+    with app.new_uow() as uow:
+        [apology] = [item.text for item in uow.outbox.for_chat(ANN)]
+        [notice] = [item.text for item in uow.outbox.for_chat(ADMIN)]
+        assert uow.outbox.for_chat(AGENTS) == []
+    assert apology == app.responses.text(Say.SOMETHING_WENT_WRONG_TEAM_TOLD)
+    assert TEAM["en"] in apology.lower()
+    assert f"<code>{update_id}</code>" in notice and f"<code>{ANN}</code>" in notice
+    assert "RuntimeError: bad &lt;state&gt; &amp; more" in notice  # the error, escaped
+
+
 @pytest.mark.parametrize("language", sorted(TEAM))
 def test_no_shipped_apology_for_a_bug_claims_a_notice_to_the_team(language: str) -> None:
     path = default_responses_path()
     if language != "en":
         path = path.with_name(f"responses.{language}.yaml")
-    apology = Responses.load(path, language=language).text(Say.SOMETHING_WENT_WRONG)
-    assert TEAM[language] not in apology.lower()
+    responses = Responses.load(path, language=language)
+    assert TEAM[language] not in responses.text(Say.SOMETHING_WENT_WRONG).lower()
+    assert TEAM[language] in responses.text(Say.SOMETHING_WENT_WRONG_TEAM_TOLD).lower()

@@ -131,13 +131,19 @@ def test_a_message_that_does_not_parse_is_sent_as_plain_text(
 class Exploding:
     """A flow engine with a bug in it, for the chats in ``broken`` (all when None)."""
 
-    def __init__(self, real: FlowEngine | None = None, broken: set[int] | None = None):
+    def __init__(
+        self,
+        real: FlowEngine | None = None,
+        broken: set[int] | None = None,
+        message: str = "a bug in the flows",
+    ):
         self.real = real
         self.broken = broken
+        self.message = message
 
     def handle(self, repos: Repositories, event: Inbound) -> list[Effect]:
         if self.broken is None or event.person.chat_id in self.broken:
-            raise RuntimeError("a bug in the flows")
+            raise RuntimeError(self.message)
         assert self.real is not None
         return self.real.handle(repos, event)
 
