@@ -65,8 +65,8 @@ class Poller:
         said = False
         failures = 0
         while not stop.is_set():
-            try:
-                if self.lock.acquire():
+            try:  # in a thread, as ``held`` below: a stalled database holds up this task only
+                if await asyncio.to_thread(self.lock.acquire):
                     log.info("this replica polls Telegram for updates")
                     self.polling = True
                     return True
@@ -89,7 +89,7 @@ class Poller:
         offset = await self._first_offset(stop)
         failures = 0
         while not stop.is_set():
-            if self.lock is not None and not self.lock.held():
+            if self.lock is not None and not await asyncio.to_thread(self.lock.held):
                 log.warning("lost the poller lock (its database connection); standing by")
                 return
             started = asyncio.get_running_loop().time()
