@@ -63,9 +63,8 @@ class Conversations:
     def handle(self, repos: Repositories, event: Inbound) -> list[Effect]:
         now = self.clock.now()
         person = event.person
-        repos.customers.upsert(person, now)
-        stored = repos.customers.get(person.chat_id)
-        if stored is not None and stored.language != person.language:
+        stored = repos.customers.upsert(person, now)
+        if stored.language != person.language:
             person = replace(person, language=stored.language)  # chosen with /language
         conversation = repos.conversations.get(person.chat_id) or Conversation(person.chat_id)
         before = conversation.state

@@ -36,8 +36,9 @@ class Matcher(Protocol):
 
 
 class CustomerRepository(Protocol):
-    def upsert(self, person: Person, at: datetime) -> None:
-        """Create the customer or refresh their name; clears a 'blocked' mark."""
+    def upsert(self, person: Person, at: datetime) -> Person:
+        """Create the customer or refresh their name; clears a 'blocked' mark. Returns the
+        stored customer, as ``get`` would (the language they chose, else Telegram's)."""
         ...
 
     def get(self, chat_id: ChatId) -> Person | None:

@@ -51,7 +51,7 @@ def _customer_upsert(dialect: str) -> Any:
     kept = ("user_id", "name", "username", "language", "blocked", "updated_at")
     return stmt.on_conflict_do_update(
         index_elements=["chat_id"], set_={name: stmt.excluded[name] for name in kept}
-    )
+    ).returning(*_CUSTOMER.c)
 
 
 def _conversation_upsert(dialect: str) -> Any:
@@ -62,14 +62,26 @@ def _conversation_upsert(dialect: str) -> Any:
     )
 
 
+def _person(row: Any) -> Person:
+    """The customer of a ``customer`` row, in the language they chose, else Telegram's."""
+    return Person(
+        chat_id=ChatId(row.chat_id),
+        user_id=row.user_id,
+        name=row.name,
+        username=row.username,
+        language=row.chosen_language or row.language,
+    )
+
+
 class SqlCustomerRepository:
     """Customers, read and written without the ORM: one statement each, on every update."""
 
     def __init__(self, session: SessionSource) -> None:
         self._session = session
 
-    def upsert(self, person: Person, at: datetime) -> None:
-        """Create the customer or refresh their name; clears a 'blocked' mark."""
+    def upsert(self, person: Person, at: datetime) -> Person:
+        """Create the customer or refresh their name; clears a 'blocked' mark. Returns the
+        stored customer (with the language they chose), read in the same statement."""
         session = self._session()
         values = {
             "chat_id": person.chat_id,
@@ -81,19 +93,11 @@ class SqlCustomerRepository:
             "created_at": at,
             "updated_at": at,
         }
-        session.execute(built(session, _customer_upsert), values)
+        return _person(session.execute(built(session, _customer_upsert), values).one())
 
     def get(self, chat_id: ChatId) -> Person | None:
         row = self._row(chat_id)
-        if row is None:
-            return None
-        return Person(
-            chat_id=ChatId(row.chat_id),
-            user_id=row.user_id,
-            name=row.name,
-            username=row.username,
-            language=row.chosen_language or row.language,
-        )
+        return _person(row) if row is not None else None
 
     def choose_language(self, chat_id: ChatId, language: str, at: datetime) -> None:
         """The customer chose the language they read (``/language``); kept over Telegram's."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -326,7 +327,8 @@ def test_a_chosen_language_survives_telegrams_on_every_update(engine: Engine) ->
         uow.customers.choose_language(ChatId(1), "es", T0)  # unknown chat: no-op
         uow.commit()
     with SqlUnitOfWork(engine) as uow:
-        uow.customers.upsert(telegram, T0 + timedelta(minutes=1))
+        stored = uow.customers.upsert(telegram, T0 + timedelta(minutes=1))
+        assert stored == replace(telegram, language="ru")  # what get() says, in one statement
         uow.commit()
     with SqlUnitOfWork(engine) as uow:
         found = uow.customers.get(BIG_CHAT)

@@ -93,9 +93,12 @@ class FakeCustomers:
     blocked: set[int] = field(default_factory=set)
     chosen: dict[int, str] = field(default_factory=dict)
 
-    def upsert(self, person: Person, at: datetime) -> None:
+    def upsert(self, person: Person, at: datetime) -> Person:
         self.people[person.chat_id] = person
         self.blocked.discard(person.chat_id)
+        stored = self.get(person.chat_id)
+        assert stored is not None
+        return stored
 
     def get(self, chat_id: ChatId) -> Person | None:
         person = self.people.get(chat_id)
