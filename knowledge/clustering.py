@@ -1,6 +1,7 @@
 """Group similar short texts: the questions the knowledge missed, for ``supportbot report``.
 
-Besides ``knowledge.matcher``, the one module that uses rapidfuzz (for the words similarity).
+Uses rapidfuzz for the words similarity, as the matchers do (the layering test keeps it to
+``knowledge``).
 
 Grouping is average-linkage agglomeration: every text starts as a group of its own, and the
 two groups whose texts are most similar on average merge, again and again, while that average
@@ -45,7 +46,7 @@ from typing import Any
 
 from rapidfuzz import fuzz, process
 
-from knowledge.matcher import normalise, stem
+from knowledge.text import normalise, stem
 
 __all__ = ["MEANING_THRESHOLD", "WORDS_THRESHOLD", "group_texts", "words_key"]
 

@@ -1,10 +1,10 @@
 """Rank knowledge entries against what a customer wrote.
 
-With ``knowledge.overlap`` (near-duplicate symptoms), the only module that uses rapidfuzz.
+Text is seen through ``knowledge.text`` (folding, stemming, n-grams), as in all of ``knowledge``.
 The raw score is a fixed weighted sum of three signals,
 each already on an absolute 0..1 scale (never relative to the best entry for this query), so
-scores are comparable across queries; a per-knowledge calibration (below) then makes them
-comparable across knowledge bases, so one pair of thresholds works:
+scores are comparable across queries; a per-knowledge calibration then makes them
+comparable across knowledge bases (``knowledge.calibration``), so one pair of thresholds works:
 
 - **words** (weight 1): BM25 over one document per entry (its title, symptoms and product; a
   phrasing repeated verbatim counts once), divided by the most the query could score -- the sum
@@ -19,30 +19,15 @@ comparable across knowledge bases, so one pair of thresholds works:
   entry's closest phrasing (near-duplicates, word order), always with ``default_process`` and a
   score cutoff.
 
-Calibration: how high an in-scope question scores depends on how densely the knowledge is
-written -- with 2 symptoms an entry a paraphrase shares far fewer words with its entry than with
-10 -- while what an out-of-scope question scores, and how often a given raw score is right, barely
-move. So at index time up to 500 of the knowledge's own phrasings (fixed seed) are scored
-leave-one-out, each against its entry without it, as a stand-in for a customer's paraphrase. The
-raw score a little below their median (0.65 ×, never above the median best *other* entry's score,
-which tracks what out-of-scope text reaches) maps to the suggest point 40; a fixed raw 27 maps to
-the answer point 60; the median score of a phrasing against its own entry maps to 95, and the
-rest piecewise linearly. The map is monotone, so the ranking is exactly that of the raw score.
-Tuned on CLINC150 / HWU64 validation data with 2, 3, 5 and 10 phrasings per entry.
-
 Speed: the word signal runs over an inverted index (only entries sharing a word with the query
 are touched); the character and fuzzy signals only for a short list of the best entries by words.
 """
 
 from __future__ import annotations
 
-import bisect
 import heapq
 import math
 import random
-import re
-import statistics
-import unicodedata
 from array import array
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -52,6 +37,7 @@ from operator import mul
 from rapidfuzz import fuzz, process
 from rapidfuzz.utils import default_process
 
+from knowledge import calibration
 from knowledge.schema import (
     Band,
     Candidate,
@@ -61,10 +47,10 @@ from knowledge.schema import (
     Thresholds,
     band_for,
 )
+from knowledge.text import MAX_QUERY_CHARS, char_ngrams, normalise, stem, terms
 
-__all__ = ["Matcher", "normalise", "stem"]
+__all__ = ["DEFAULT_THRESHOLDS", "Matcher", "normalise", "stem"]
 
-_MAX_QUERY_CHARS = 1000  # longer text is cut: the start of a message says what it is about
 _MAX_QUERY_TOKENS = 120
 _TYPO_SIMILARITY = 85.0  # a query word this close to a known word counts as that word
 _MIN_TYPO_LENGTH = 4  # shorter words are too easy to confuse ("cat" / "car")
@@ -84,69 +70,6 @@ _SHORTLIST = 30  # best entries by words that get the character and fuzzy compar
 _COMMON_POSTING = 1000
 
 DEFAULT_THRESHOLDS = Thresholds()  # chosen on validation data: see Thresholds
-
-# Self-calibration (see ``Matcher._calibrate``): raw scores are mapped piecewise-linearly through
-# three points measured on the knowledge itself onto these fixed calibrated values.
-_CALIBRATION_SAMPLE = 500  # phrasings scored leave-one-out at index time (fixed seed)
-_MIN_CALIBRATION = 5  # fewer usable phrasings: the default points below
-_SUGGEST_SHARE = 0.65  # raw suggest point = this × the median leave-one-out score ...
-_ANSWER_RAW = 27.0  # ... and the raw answer point is absolute: precision barely moves with density
-_MIN_SUGGEST_RAW = 6.0  # below this a query shares next to nothing with the entry
-_SUGGEST_POINT = 40.0
-_ANSWER_POINT = 60.0
-_EXACT_POINT = 95.0
-_DEFAULT_RAW = (10.0, _ANSWER_RAW, 78.0)  # suggest, answer, exact: as for 2 phrasings per entry
-
-_APOSTROPHES = re.compile(r"['’`´]")
-_SUFFIXES = ("ing", "ed", "es", "s", "ly")
-_NGRAM_SIZES = (3, 4, 5)
-
-
-def normalise(text: str) -> str:
-    """Lower-case, drop apostrophes ("won't" → "wont") and accents ("batería" → "bateria",
-    "ещё" → "еще": customers often type without them), punctuation to spaces."""
-    folded = "".join(
-        ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch)
-    )
-    return str(default_process(_APOSTROPHES.sub("", folded)))
-
-
-def stem(word: str) -> str:
-    """A light suffix stemmer: "pairing", "paired", "pairs", "pair" → "pair"."""
-    if len(word) > 4 and word.endswith("ies"):
-        return word[:-3] + "y"
-    for suffix in _SUFFIXES:
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            if suffix == "s" and word.endswith(("ss", "us", "is")):
-                break
-            word = word[: -len(suffix)]
-            if suffix in ("ing", "ed") and word[-1] == word[-2] and word[-1] not in "lsz":
-                word = word[:-1]  # "stopped" → "stop"
-            break
-    if len(word) > 4 and word.endswith("e"):
-        word = word[:-1]  # "charge" and "charging" → "charg"
-    return word
-
-
-def terms(normalised: str) -> list[str]:
-    """Stemmed words of already normalised text."""
-    return [stem(w) for w in normalised.split()]
-
-
-def char_ngrams(normalised: str) -> list[str]:
-    """3- to 5-character n-grams inside each word padded with spaces (" pair", "air ", ...);
-    a word too short for the smallest n-gram counts as one n-gram of its own."""
-    grams: list[str] = []
-    smallest = _NGRAM_SIZES[0]
-    for word in normalised.split():
-        padded = f" {word} "
-        length = len(padded)
-        if length < smallest:
-            grams.append(padded)
-            continue
-        for n in _NGRAM_SIZES:
-            grams.extend(padded[i : i + n] for i in range(length - n + 1))
-    return grams
 
 
 class Matcher:
@@ -176,7 +99,7 @@ class Matcher:
         per_text = self._build_chars(texts)
         # the raw scores mapped to 40, 60 and 95: see ``_calibrate``
         self.calibration: tuple[float, float, float] = self._calibrate(doc_tf, per_text)
-        self._scale = _scale(*self.calibration)
+        self._scale = calibration.scale(*self.calibration)
 
     def _build_words(self, doc_tf: Sequence[Counter[str]]) -> None:
         n_docs = max(len(doc_tf), 1)
@@ -252,10 +175,10 @@ class Matcher:
             if end - start >= 2
             for text in range(start, end)
         ]
-        if len(pool) < _MIN_CALIBRATION:
-            return _DEFAULT_RAW
-        if len(pool) > _CALIBRATION_SAMPLE:
-            pool = sorted(random.Random(0).sample(pool, _CALIBRATION_SAMPLE))
+        if len(pool) < calibration.MIN_CALIBRATION:
+            return calibration.DEFAULT_RAW
+        if len(pool) > calibration.CALIBRATION_SAMPLE:
+            pool = sorted(random.Random(0).sample(pool, calibration.CALIBRATION_SAMPLE))
         other: list[float] = []
         own: list[float] = []
         exact: list[float] = []
@@ -265,9 +188,7 @@ class Matcher:
             exact.append(raw.get(doc, 0.0))
             other.append(max((s for d, s in raw.items() if d != doc), default=0.0))
             own.append(self._left_out_score(text, doc, doc_tf[doc], per_text))
-        suggest = min(_SUGGEST_SHARE * statistics.median(own), statistics.median(other))
-        suggest = max(suggest, _MIN_SUGGEST_RAW)
-        return suggest, max(_ANSWER_RAW, suggest + 1.0), statistics.median(exact)
+        return calibration.points(own, other, exact)
 
     def _left_out_score(
         self, text: int, doc: int, tf: Counter[str], per_text: Sequence[Counter[str]]
@@ -316,7 +237,7 @@ class Matcher:
 
     def match(self, text: str, limit: int = 3) -> MatchResult:
         """Up to ``limit`` candidates (one per entry, best first) and the confidence band."""
-        query = normalise(text[:_MAX_QUERY_CHARS])
+        query = normalise(text[:MAX_QUERY_CHARS])
         if limit <= 0 or not any(ch.isalpha() for ch in query) or not self._entry_ids:
             return MatchResult(Band.UNKNOWN, ())
         query = " ".join(query.split()[:_MAX_QUERY_TOKENS])
@@ -331,7 +252,8 @@ class Matcher:
         """Calibrated scores (0..100) of the best entries by words."""
         scale = self._scale
         return {
-            doc: _interpolate(scale, raw) for doc, raw in self._raw_scores(query, wanted).items()
+            doc: calibration.interpolate(scale, raw)
+            for doc, raw in self._raw_scores(query, wanted).items()
         }
 
     def _raw_scores(self, query: str, wanted: int) -> dict[int, float]:
@@ -461,20 +383,6 @@ def _bm25_idf(df: int, n_docs: int) -> float:
     return math.log(1.0 + (n_docs - df + 0.5) / (df + 0.5))
 
 
-def _scale(suggest: float, answer: float, exact: float) -> tuple[tuple[float, float], ...]:
-    """Points of the increasing piecewise-linear map from raw to calibrated scores."""
-    points = [(0.0, 0.0)]
-    for x, y in (
-        (suggest, _SUGGEST_POINT),
-        (answer, _ANSWER_POINT),
-        (exact, _EXACT_POINT),
-        (100.0, 100.0),
-    ):
-        if x > points[-1][0] + 1e-6 and y > points[-1][1]:
-            points.append((x, y))
-    return tuple(points)
-
-
 def _combine(words: float, chars: float, closest: float) -> float:
     """The raw score (0..100) from the three signals, each 0..1."""
     near = max(0.0, closest - _NEAR) / (1.0 - _NEAR)
@@ -487,50 +395,3 @@ def _cosine(
 ) -> float:
     ids, weights = centroid
     return float(sum(map(mul, map(vector.get, ids, repeat(0.0)), weights))) / norm
-
-
-def _interpolate(points: Sequence[tuple[float, float]], x: float) -> float:
-    """The piecewise-linear function through ``points`` (sorted by x) at ``x``."""
-    position = bisect.bisect_right(points, (x, math.inf))
-    if position == 0:
-        return points[0][1]
-    if position == len(points):
-        return points[-1][1]
-    (x0, y0), (x1, y1) = points[position - 1], points[position]
-    return y0 + (y1 - y0) * (x - x0) / (x1 - x0)
-
-
-class PhraseMatcher:
-    """Short conversational phrases ("thanks", "talk to a person"), each with a label.
-
-    A message is matched whole (``fuzz.ratio`` after ``normalise``), so "thanks, my
-    headphones won't pair" is not taken for a thank-you; a phrase of three words or more
-    is also found inside a message at most a few words longer ("i want to speak to a real
-    person not a bot"). Emoji-only phrases ("👍") are compared as they are.
-    """
-
-    CUTOFF = 86.0
-    EXTRA_WORDS = 4  # a long phrase may sit in a message this many words longer
-
-    def __init__(self, phrases: Sequence[tuple[str, str]]):
-        self._labels = [label for label, _ in phrases]
-        self._texts = [normalise(text) for _, text in phrases]
-        self._raw = {text.strip(): label for label, text in phrases if not normalise(text)}
-
-    def match(self, text: str) -> str | None:
-        """The label of the phrase the message says, or None."""
-        query = normalise(text[:_MAX_QUERY_CHARS])
-        if not query:
-            return self._raw.get(text.strip())
-        words = query.split()
-        best = process.extractOne(
-            query, self._texts, scorer=fuzz.ratio, processor=None, score_cutoff=self.CUTOFF
-        )
-        if best is not None:
-            return self._labels[best[2]]
-        padded = f" {query} "
-        for label, phrase in zip(self._labels, self._texts, strict=True):
-            size = len(phrase.split())
-            if size >= 3 and len(words) <= size + self.EXTRA_WORDS and f" {phrase} " in padded:
-                return label
-        return None

@@ -27,8 +27,8 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
 
-from knowledge.matcher import normalise, stem
 from knowledge.schema import Entry, KnowledgeBase
+from knowledge.text import normalise, stem
 
 __all__ = ["NearDuplicate", "near_duplicates"]
 

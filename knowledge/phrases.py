@@ -1,20 +1,22 @@
 """What customers say to the conversation itself, by intent: ``knowledge/phrases.yaml``.
 
 Kept as data, per language, so that a shop can add how its customers talk; matched with
-``knowledge.matcher.PhraseMatcher`` in every language at once (a Russian "спасибо" is a
+``PhraseMatcher`` in every language at once (a Russian "спасибо" is a
 thank-you whatever language the customer's catalogue is).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
 import yaml
+from rapidfuzz import fuzz, process
 
 from knowledge.loader import KnowledgeBaseError
-from knowledge.matcher import PhraseMatcher
+from knowledge.text import MAX_QUERY_CHARS, normalise
 
 PHRASES_FILE = Path(__file__).with_name("phrases.yaml")
 
@@ -28,6 +30,42 @@ class Intent(StrEnum):
     NONE = "none"  # "none of these"
     RESTART = "restart"  # "start over"
     NO_ORDER = "no_order"  # asked for the order number: "I don't have it"
+
+
+class PhraseMatcher:
+    """Short conversational phrases ("thanks", "talk to a person"), each with a label.
+
+    A message is matched whole (``fuzz.ratio`` after ``normalise``), so "thanks, my
+    headphones won't pair" is not taken for a thank-you; a phrase of three words or more
+    is also found inside a message at most a few words longer ("i want to speak to a real
+    person not a bot"). Emoji-only phrases ("👍") are compared as they are.
+    """
+
+    CUTOFF = 86.0
+    EXTRA_WORDS = 4  # a long phrase may sit in a message this many words longer
+
+    def __init__(self, phrases: Sequence[tuple[str, str]]):
+        self._labels = [label for label, _ in phrases]
+        self._texts = [normalise(text) for _, text in phrases]
+        self._raw = {text.strip(): label for label, text in phrases if not normalise(text)}
+
+    def match(self, text: str) -> str | None:
+        """The label of the phrase the message says, or None."""
+        query = normalise(text[:MAX_QUERY_CHARS])
+        if not query:
+            return self._raw.get(text.strip())
+        words = query.split()
+        best = process.extractOne(
+            query, self._texts, scorer=fuzz.ratio, processor=None, score_cutoff=self.CUTOFF
+        )
+        if best is not None:
+            return self._labels[best[2]]
+        padded = f" {query} "
+        for label, phrase in zip(self._labels, self._texts, strict=True):
+            size = len(phrase.split())
+            if size >= 3 and len(words) <= size + self.EXTRA_WORDS and f" {phrase} " in padded:
+                return label
+        return None
 
 
 @dataclass(frozen=True)
