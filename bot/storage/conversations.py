@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, func
+from sqlalchemy import bindparam, case, func
 from sqlalchemy import insert as insert_into
 from sqlmodel import col, select
 
@@ -40,6 +40,7 @@ _CUSTOMER: Any = CustomerRow.__table__  # type: ignore[attr-defined]
 _CONVERSATION: Any = ConversationRow.__table__  # type: ignore[attr-defined]
 _MESSAGE: Any = MessageRow.__table__  # type: ignore[attr-defined]
 # the hot statements, built once (each runs on every update; see ``session.built``)
+RECENT_HAND_OVERS = 500  # the typical wait is taken from the tickets of this many latest
 _CUSTOMER_BY_CHAT = _CUSTOMER.select().where(_CUSTOMER.c.chat_id == bindparam("chat"))
 _CONVERSATION_BY_CHAT = _CONVERSATION.select().where(_CONVERSATION.c.chat_id == bindparam("chat"))
 _CHANGE_CUSTOMER = _CUSTOMER.update().where(_CUSTOMER.c.chat_id == bindparam("chat"))
@@ -194,30 +195,37 @@ class SqlTicketEvents:
         )
 
     def first_response_times(self, limit: int = 20) -> list[timedelta]:
-        """From hand-over to the team's first reply, latest tickets first."""
-        escalated = (
-            select(
-                col(TicketEventRow.ticket_id).label("ticket_id"),
-                func.min(col(TicketEventRow.at)).label("at"),
-            )
+        """From hand-over to the team's first reply, latest tickets first.
+
+        Among the tickets of the latest ``RECENT_HAND_OVERS`` hand-overs (by the (kind, at)
+        index): asked at every hand-over, it read every ticket's history before (SQLite,
+        50,000 tickets: 74 ms, in the transaction that holds the database for writing)."""
+        latest = (
+            select(col(TicketEventRow.ticket_id))
             .where(col(TicketEventRow.kind) == TicketEventKind.ESCALATED.value)
-            .group_by(col(TicketEventRow.ticket_id))
-            .subquery()
+            .order_by(col(TicketEventRow.at).desc())
+            .limit(RECENT_HAND_OVERS)
+            .scalar_subquery()
         )
-        replied = (
+
+        def first(kind: TicketEventKind) -> Any:
+            return func.min(case((col(TicketEventRow.kind) == kind.value, col(TicketEventRow.at))))
+
+        # one pass over those tickets' events, found by ticket (no condition on the kind,
+        # which would have the database read every hand-over by the kind's index)
+        pairs = (
             select(
-                col(TicketEventRow.ticket_id).label("ticket_id"),
-                func.min(col(TicketEventRow.at)).label("at"),
+                first(TicketEventKind.ESCALATED).label("handed"),
+                first(TicketEventKind.AGENT_REPLIED).label("answered"),
             )
-            .where(col(TicketEventRow.kind) == TicketEventKind.AGENT_REPLIED.value)
+            .where(col(TicketEventRow.ticket_id).in_(latest))
             .group_by(col(TicketEventRow.ticket_id))
             .subquery()
         )
         stmt = (
-            select(escalated.c.at, replied.c.at)
-            .join(replied, replied.c.ticket_id == escalated.c.ticket_id)
-            .where(replied.c.at >= escalated.c.at)
-            .order_by(escalated.c.at.desc())
+            select(pairs.c.handed, pairs.c.answered)
+            .where(pairs.c.answered >= pairs.c.handed)
+            .order_by(pairs.c.handed.desc())
             .limit(limit)
         )
         times = []

@@ -131,7 +131,14 @@ class SqlInbox:
 
     def count_pending(self) -> int:
         """How many stored updates are not handled yet (``/metrics``)."""
-        stmt = select(func.count()).where(col(InboxRow.processed_at).is_(None))
+        # in update order, so that SQLite counts along the index of unhandled updates (the
+        # plain count went along the (chat, handled) index: every update ever stored)
+        unhandled = (
+            select(col(InboxRow.update_id))
+            .where(col(InboxRow.processed_at).is_(None))
+            .order_by(col(InboxRow.update_id))
+        )
+        stmt = select(func.count()).select_from(unhandled.subquery())
         return int(self._session().execute(stmt).scalar_one())
 
     def next_due_at(self, now: datetime) -> datetime | None:

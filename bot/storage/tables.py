@@ -22,6 +22,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
@@ -133,6 +134,9 @@ class MessageRow(SQLModel, table=True):
     at: datetime = Field(sa_type=UtcDateTime)
 
 
+_UNHANDLED = text("processed_at IS NULL")
+
+
 class InboxRow(SQLModel, table=True):
     """Raw Telegram updates, stored before they are handled; the key drops duplicates."""
 
@@ -147,7 +151,13 @@ class InboxRow(SQLModel, table=True):
     next_attempt_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     error: str | None = Field(default=None, sa_type=Text)
 
-    __table_args__ = (Index("ix_inbox_chat_id_processed_at", "chat_id", "processed_at"),)
+    __table_args__ = (
+        Index("ix_inbox_chat_id_processed_at", "chat_id", "processed_at"),
+        # the updates still to handle, without reading past every update ever handled
+        Index(
+            "ix_inbox_pending", "update_id", sqlite_where=_UNHANDLED, postgresql_where=_UNHANDLED
+        ),
+    )
 
 
 class OutboxRow(SQLModel, table=True):
@@ -196,6 +206,8 @@ class TicketEventRow(SQLModel, table=True):
     """A ticket's history: one row per change, never updated (``TicketEventKind``)."""
 
     __tablename__ = "ticket_event"
+    # the latest hand-overs, for the typical wait (``first_response_times``)
+    __table_args__ = (Index("ix_ticket_event_kind_at", "kind", "at"),)
 
     id: int | None = Field(default=None, sa_type=SurrogateKey, primary_key=True)
     # No foreign key, as for message.ticket_id and conversation.ticket_id.
