@@ -44,7 +44,7 @@ from benchmarks.throughput_stats import (
     compare_chats,
     normalise,
 )
-from benchmarks.throughput_table import goals_table, results_table
+from benchmarks.throughput_table import PACED_ECHO, goals_table, results_table
 from benchmarks.throughput_trial import Trial, by_chat, log_problems, summarise, timeline
 from tests.e2e.botprocess import BotProcess
 
@@ -103,6 +103,7 @@ def measure(
     timeout: float,
     done_when: Callable[[dict[int, list[str]]], bool] | None = None,
     fake: RecordingFake | None = None,
+    paced: bool = False,  # the echo bot with PTB's AIORateLimiter
 ) -> Trial:
     """One run: start the bot(s), release the backlog, wait until all is answered. ``fake``:
     a fresh Bot API of the caller's (which pushes its own backlog), read after the run."""
@@ -114,6 +115,8 @@ def measure(
             "KNOWLEDGE_DIR": str(knowledge),
             "LOG_LEVEL": "INFO",
         }
+        if paced:
+            env["ECHO_PACED"] = "1"
         if config is not None and config.database == "pg":
             assert database_url is not None
             env["DATABASE_URL"] = database_url
@@ -271,6 +274,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="PostgreSQL server for pg1/pg3 (default: TEST_DATABASE_URL); a fresh database "
         "is created on it for each run and dropped after",
     )
+    parser.add_argument(
+        "--paced-echo",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="also the echo bot with PTB's AIORateLimiter (the CPU of paced sends)",
+    )
     parser.add_argument("--timeout", type=float, default=1800, help="seconds per run at most")
     parser.add_argument("--quick", action="store_true", help="50 customers x 5 messages, 1 round")
     parser.add_argument("--markdown", action="store_true")
@@ -330,7 +339,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             FIRST_CUSTOMER + c: [normalise(t) for t in scripts[c % SCRIPTS]]
             for c in range(args.customers)
         }
-        trials: dict[str, list[Trial]] = {"echo": [], **{c.name: [] for c in configs}}
+        trials: dict[str, list[Trial]] = {"echo": [], "paced": []}
+        trials |= {c.name: [] for c in configs}
         for round_ in range(args.rounds):
             echo = measure(
                 f"round {round_ + 1} echo", None, args.customers, scripts, knowledge, None,
@@ -340,6 +350,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             )  # fmt: skip
             echo.tally = compare_chats(echo_expected, echo.customers)
             trials["echo"].append(echo)
+            if args.paced_echo:
+                paced = measure(
+                    f"round {round_ + 1} paced echo", None, args.customers, scripts, knowledge,
+                    None, args.timeout, done_when=lambda got: all(
+                        len(got.get(chat, ())) >= len(want)
+                        for chat, want in echo_expected.items()
+                    ), paced=True,
+                )  # fmt: skip
+                paced.tally = compare_chats(echo_expected, paced.customers)
+                trials["paced"].append(paced)
             for config in configs:
                 label = f"round {round_ + 1} {config.name}"
                 if config.database == "pg":
@@ -355,6 +375,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 trials[config.name].append(trial)
     echo_row = summarise("echo bot (PTB)", trials["echo"], None)
     rows = [echo_row] + [summarise(c.name, trials[c.name], echo_row) for c in configs]
+    if trials["paced"]:
+        rows.insert(1, summarise(PACED_ECHO, trials["paced"], echo_row))
     command = command_line(argv)
     intro = (
         f"`{command}`: {args.customers} customers x {args.messages} messages, "

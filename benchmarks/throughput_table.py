@@ -12,6 +12,9 @@ from benchmarks.tables import render
 TELEGRAM_BUDGET = 30.0  # messages a second Telegram lets a bot send in all
 
 
+PACED_ECHO = "echo bot, paced (PTB AIORateLimiter)"
+
+
 @dataclass(frozen=True)
 class Row:
     label: str
@@ -116,6 +119,8 @@ def goals_table(rows: Sequence[Row], markdown: bool) -> str:
     """Each goal of issue 12, what was measured, and whether it is met."""
     by_name = {r.label: r for r in rows}
     echo = rows[0]
+    paced = by_name.get(PACED_ECHO)
+    rows = [r for r in rows if r.label != PACED_ECHO]
     goals: list[tuple[str, str, bool | None]] = []
     sqlite, pg1, pg3 = by_name.get("sqlite"), by_name.get("pg1"), by_name.get("pg3")
     if sqlite is not None:
@@ -129,6 +134,11 @@ def goals_table(rows: Sequence[Row], markdown: bool) -> str:
     for r in rows[1:]:
         cpu = r.cpu_ms / echo.cpu_ms
         goals.append((f"{r.label}: CPU per update ≤ 2x the echo bot's", f"{cpu:.2f}x", cpu <= 2))
+        if paced is not None:  # not a goal of the issue: how much of the gap pacing makes
+            cpu = r.cpu_ms / paced.cpu_ms
+            goals.append(
+                (f"{r.label}: CPU per update against the paced echo bot", f"{cpu:.2f}x", None)
+            )
         in_budget = r.send_median >= 0.9 * TELEGRAM_BUDGET and r.send_max <= TELEGRAM_BUDGET
         goals.append(
             (
@@ -152,5 +162,5 @@ def goals_table(rows: Sequence[Row], markdown: bool) -> str:
                 wrong == 0,
             )
         )
-    body = [[goal, got, "yes" if met else "no"] for goal, got, met in goals]
+    body = [[goal, got, "-" if met is None else "yes" if met else "no"] for goal, got, met in goals]
     return show(("goal", "measured", "met"), body, markdown)
