@@ -28,11 +28,13 @@ def store_effects(
     agent_chat_id: int | None,
     at: datetime,
     priority: int = LIVE,
+    update_id: int | None = None,
 ) -> list[int]:
     """Write each effect to the outbox; nothing is sent before the caller commits.
 
     ``priority``: ``FOLLOW_UP`` for the follow-up dispatcher's, which the sender takes
-    after live replies and at most ``FOLLOWUP_RATE`` a second.
+    after live replies and at most ``FOLLOWUP_RATE`` a second. ``update_id``: the update
+    the effects answer; the sender serves chats in the order of their updates.
 
     A text longer than one Telegram message becomes one row per chunk (the buttons go with
     the last), so a chunk that fails is retried alone and never sends the others twice.
@@ -41,7 +43,7 @@ def store_effects(
     for effect in effects:
         message = to_outgoing(effect, agent_chat_id=agent_chat_id)
         if message is not None:
-            message = replace(message, priority=priority)
+            message = replace(message, priority=priority, update_id=update_id)
             ids.extend(uow.outbox.add(chunk, at) for chunk in chunked(message))
     return ids
 

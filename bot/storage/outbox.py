@@ -32,6 +32,7 @@ from bot.storage.tables import OutboxRow, SendPaceRow
 
 _NOT_DONE = (OutboxStatus.PENDING, OutboxStatus.SENDING)
 _TABLE: Any = OutboxRow.__table__  # type: ignore[attr-defined]
+_PACE: Any = SendPaceRow.__table__  # type: ignore[attr-defined]
 
 
 def _claim_statement(one_chat: bool, live: bool | None) -> Any:
@@ -50,8 +51,12 @@ def _claim_statement(one_chat: bool, live: bool | None) -> Any:
     if live is not None:
         chosen = chosen.where(row.priority == LIVE if live else row.priority != LIVE)
     to_a_group = case((row.chat_id < 0, 1), else_=0)  # the team's chat: after customers'
+    # in the order customers wrote (update ids), not the order replies were queued: several
+    # replicas handle updates side by side and queue replies out of that order; rows no
+    # update caused come after
+    unprompted = case((row.update_id.is_(None), 1), else_=0)
     chosen = (
-        chosen.order_by(row.priority, to_a_group, row.id)
+        chosen.order_by(row.priority, to_a_group, unprompted, row.update_id, row.id)
         .limit(bindparam("limit"))
         .with_for_update(skip_locked=True, of=_TABLE)
     )
@@ -104,6 +109,7 @@ class SqlOutbox:
             "from_chat_id": message.from_chat_id,
             "source_message_id": message.source_message_id,
             "priority": message.priority,
+            "update_id": message.update_id,
             "status": OutboxStatus.PENDING,
             "attempts": 0,
             "created_at": at,
@@ -138,7 +144,7 @@ class SqlOutbox:
         stmt = _CLAIMS[(chat_id is not None, live)]
         params = {"now": now, "lease": lease_until, "limit": limit, "chat": chat_id}
         rows = self._session().execute(stmt, params).all()
-        return sorted((_item(row) for row in rows), key=lambda i: (i.priority, i.chat_id < 0, i.id))
+        return sorted((_item(row) for row in rows), key=_claim_order)
 
     def release_expired(self, now: datetime, *, keep: Collection[int] = ()) -> list[int]:
         """Rows left ``sending`` by a sender whose lease ran out (it died, or this process
@@ -300,6 +306,12 @@ class SqlOutbox:
         return [_item(row) for row in rows]
 
 
+def _claim_order(item: OutboxItem) -> tuple[int, bool, bool, int, int]:
+    """The claim's order (``_claim_statement``), for the rows it returned in no order."""
+    unprompted = item.update_id is None
+    return (item.priority, item.chat_id < 0, unprompted, item.update_id or 0, item.id)
+
+
 def _item(row: Any) -> OutboxItem:
     """An outbox row (an ``OutboxRow`` or a result row of its columns) as an item."""
     assert row.id is not None
@@ -321,6 +333,7 @@ def _item(row: Any) -> OutboxItem:
         from_chat_id=row.from_chat_id,
         source_message_id=row.source_message_id,
         priority=row.priority,
+        update_id=row.update_id,
     )
 
 
@@ -350,6 +363,13 @@ class SqlPace:
             )
             tat = self._session().execute(stmt).scalar_one()
         return float(tat) - interval
+
+    def ahead(self, key: int, now: float) -> float:
+        """How far ahead of ``now`` the next free slot of ``key`` lies (0: free now). The row
+        stays locked until the transaction ends (PostgreSQL), as ``take`` would lock it."""
+        stmt = select_core(_PACE.c.tat).where(_PACE.c.key == key).with_for_update()
+        tat = self._session().execute(stmt).scalar()
+        return 0.0 if tat is None else max(float(tat) - now, 0.0)
 
     def hold(self, key: int, until: float) -> None:
         """No slot of ``key`` begins before ``until`` (a 429's ``retry_after``)."""

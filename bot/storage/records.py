@@ -65,6 +65,8 @@ class OutgoingMessage:
     from_chat_id: int | None = None  # for COPY: the customer's chat ...
     source_message_id: int | None = None  # ... and the message in it
     priority: int = LIVE  # FOLLOW_UP: the follow-up dispatcher's
+    # the update that caused it: across chats, rows go out in the order customers wrote
+    update_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -88,3 +90,4 @@ class OutboxItem:
     from_chat_id: int | None = None
     source_message_id: int | None = None
     priority: int = LIVE
+    update_id: int | None = None  # the update that caused it

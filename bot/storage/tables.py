@@ -188,6 +188,7 @@ class OutboxRow(SQLModel, table=True):
     from_chat_id: int | None = Field(default=None, sa_type=BigInteger)  # copyMessage source
     source_message_id: int | None = Field(default=None, sa_type=BigInteger)
     priority: int = Field(default=0, sa_type=SmallInteger)  # records.LIVE / FOLLOW_UP
+    update_id: int | None = Field(default=None, sa_type=BigInteger)  # what caused it
     lease_until: datetime | None = Field(default=None, sa_type=UtcDateTime)
 
 

@@ -12,6 +12,7 @@ they are found by the lease it wrote, which no other claim shares.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Collection, Iterable
 from datetime import datetime, timedelta
 
@@ -116,3 +117,28 @@ def give_back_untried(uow: SqlUnitOfWork, untried: Untried, keep: Collection[int
         uow.outbox.give_back(id)
     for lease in leases:
         uow.outbox.give_back_claim(lease, keep=keep)
+
+
+def release_left(
+    new_uow: UnitOfWorkFactory,
+    now: datetime,
+    *,
+    sole: bool,
+    keep: Collection[int],
+    log: logging.Logger,  # the sender's
+) -> None:
+    """Put back the rows a dead sender left ``sending``: after their lease, or, for the only
+    sender on the database (``sole``), whatever their lease (they are its own, from before a
+    restart); not those of ``keep``'s chats, in hand. Each may have reached the customer
+    already: logged."""
+    until = datetime.max.replace(tzinfo=now.tzinfo) if sole else now
+    with new_uow() as uow:
+        chats = uow.outbox.release_expired(until, keep=keep)
+        uow.commit()
+    if chats:
+        log.warning(
+            "%d message(s) were being sent when their sender stopped (chats %s); sending"
+            " them again: each may arrive twice",
+            len(chats),
+            ", ".join(str(c) for c in sorted(set(chats))[:10]),
+        )

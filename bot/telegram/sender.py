@@ -52,7 +52,7 @@ from bot.storage import (
     UnitOfWorkFactory,
 )
 from bot.telegram.calls import call, place_of
-from bot.telegram.ledger import Ledger, Sent, Untried, give_back_untried, record
+from bot.telegram.ledger import Ledger, Sent, Untried, give_back_untried, record, release_left
 from bot.telegram.pacing import Pacing
 from bot.telegram.refusals import (
     MAX_BACKOFF,
@@ -112,6 +112,7 @@ class Sender:
         self.delivered = 0  # rows done with since start (sent or given up)
         self.stale = 0  # rows given up since start because they were older than stale_after
         self._outage = 0  # network errors in a row: the backoff while the Bot API is away
+        self._horizon = 0.0  # seconds until the shared budget has room within HORIZON
         self.latency_sum = 0.0  # seconds from queued to sent, over the rows sent (``/metrics``)
         self.sent = 0
 
@@ -159,6 +160,8 @@ class Sender:
             lease = uow.outbox.lease_ends()
         soonest = min((t for t in (due, lease) if t is not None), default=None)
         delay = IDLE if soonest is None else min(IDLE, max((soonest - now).total_seconds(), 0.0))
+        if self._horizon:  # rows wait for room within the horizon (others' slots)
+            delay = min(delay, self._horizon)
         if self.followup_budget is not None and self._budget_left() <= 0:
             delay = min(delay, self.followup_budget.wait())  # follow-ups may be waiting
         return delay
@@ -177,7 +180,7 @@ class Sender:
         lease = self.clock.now() + LEASE
         try:
             busy = list(self._lanes)
-            items, slots = await asyncio.to_thread(
+            items, slots, self._horizon = await asyncio.to_thread(
                 self._claim, marks, untried, free, cap, lease, busy
             )
         except Exception:
@@ -203,15 +206,22 @@ class Sender:
         cap: int,
         lease: datetime,
         busy: Collection[int],
-    ) -> tuple[list[OutboxItem], list[float]]:
+    ) -> tuple[list[OutboxItem], list[float], float]:
         """One transaction: ``marks`` marked sent (so their chats' next rows can be claimed),
         ``untried`` rows given back (not those of ``busy`` chats, in hand), up to ``free``
         rows claimed until ``lease`` (at most ``cap`` follow-ups), and, for replicas sharing
-        the budget, a slot for each: rows claimed first, by any replica, go first."""
+        the budget, a slot for each: rows claimed first, by any replica, go first. Shared,
+        no more rows than there are slots within ``HORIZON``; the last value returned: when
+        that held rows back, in how many seconds there is room again (else 0)."""
         now = self.clock.now()
+        held = 0.0
         with self.new_uow() as uow:
             record(uow, marks)
             give_back_untried(uow, untried, keep=busy)
+            if self.pacing.shared and free > 0:
+                room, held = self.pacing.room(uow)
+                free = min(free, room)
+                cap = min(cap, free)
             items = uow.outbox.claim(now, lease, free, live=True) if free > 0 else []
             spare = min(free - len(items), cap)
             if spare > 0:
@@ -221,7 +231,7 @@ class Sender:
                 items += follow_ups
             slots = self.pacing.reserve(uow, len(items)) if self.pacing.shared else []
             uow.commit()
-        return items, slots
+        return items, slots, held
 
     def _budget_left(self) -> int:
         """How many follow-ups may be handed over now (``FOLLOWUP_RATE``)."""
@@ -259,23 +269,11 @@ class Sender:
         return delivered
 
     def _release(self, now: datetime) -> None:
-        """Put back the rows a dead sender left ``sending``: after their lease, or, for the
-        only sender on the database, at its first look (they are its own, from before a
-        restart). Each may have reached the customer already: logged."""
+        """Put back the rows a dead sender left ``sending`` (``ledger.release_left``): the
+        only sender on the database does it at its first look alone."""
         first, self._released = not self._released, True
-        if self.sole and not first:
-            return
-        until = datetime.max.replace(tzinfo=now.tzinfo) if self.sole else now
-        with self.new_uow() as uow:
-            chats = uow.outbox.release_expired(until, keep=self._lanes)
-            uow.commit()
-        if chats:
-            log.warning(
-                "%d message(s) were being sent when their sender stopped (chats %s); sending"
-                " them again: each may arrive twice",
-                len(chats),
-                ", ".join(str(c) for c in sorted(set(chats))[:10]),
-            )
+        if first or not self.sole:
+            release_left(self.new_uow, now, sole=self.sole, keep=self._lanes, log=log)
 
     async def deliver(self, item: OutboxItem) -> bool:
         """One row; True when it is done with (sent or given up), False when it waits."""

@@ -279,7 +279,13 @@ class Worker:
             elif isinstance(event, TeamMessage):
                 if self.desk is not None:
                     effects = self.desk.handle(uow, event)
-                    store_effects(uow, effects, agent_chat_id=self.agent_chat_id, at=now)
+                    store_effects(
+                        uow,
+                        effects,
+                        agent_chat_id=self.agent_chat_id,
+                        at=now,
+                        update_id=item.update_id,
+                    )
             elif isinstance(event, MembershipChange):
                 uow.customers.mark_blocked(event.chat_id, event.blocked, now)
                 if event.blocked:
@@ -287,7 +293,9 @@ class Worker:
                     uow.followups.cancel_for_chat(event.chat_id, now, "customer blocked the bot")
             elif event is not None:
                 effects = self.conversations.handle(uow, event)
-                store_effects(uow, effects, agent_chat_id=self.agent_chat_id, at=now)
+                store_effects(
+                    uow, effects, agent_chat_id=self.agent_chat_id, at=now, update_id=item.update_id
+                )
             uow.inbox.mark_done(item.update_id, now)
             uow.commit()
         return request
@@ -335,9 +343,11 @@ class Worker:
             )
             for admin in self.admin_ids:
                 uow.outbox.add(OutgoingMessage(admin, MessageKind.SEND, notice), now)
+            arrived = item.update_id  # the apology goes out in the customer's turn
             if chat is not None and chat.type == "private":
                 told = Say.SOMETHING_WENT_WRONG_TEAM_TOLD if self.admin_ids else None
                 text = self.responses.text(told or Say.SOMETHING_WENT_WRONG)
-                uow.outbox.add(OutgoingMessage(chat.id, MessageKind.SEND, text), now)
+                apology = OutgoingMessage(chat.id, MessageKind.SEND, text, update_id=arrived)
+                uow.outbox.add(apology, now)
             uow.commit()
         self.set_aside += 1

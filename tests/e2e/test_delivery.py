@@ -338,6 +338,34 @@ def test_the_sender_reads_only_what_is_due_and_sleeps_until_then(
     assert delay == 7.0  # exactly until the first waiting row is due, not a polling tick
 
 
+def test_replicas_hold_no_more_than_a_second_of_the_budget_between_them(
+    fake_api: FakeBotApi, app: App, clock: SettableClock
+) -> None:
+    """Two replicas (the shared budget, on one database) and 40 customers waiting: the first
+    takes a second's worth of the budget, not a row per free lane (32), and the second none
+    until that second has begun to pass; the clock stands still, so only its moving frees
+    room."""
+    for chat in range(2000, 2040):
+        queue(app, "hello", chat_id=chat)
+
+    async def work(bot: Bot) -> tuple[int, float, int, int]:
+        first = Sender(bot=bot, new_uow=app.new_uow, clock=clock)
+        second = Sender(bot=bot, new_uow=app.new_uow, clock=clock)
+        delay = await first.send_due()
+        sent_first = len(fake_api.requests_for("sendMessage"))
+        await second.send_due()
+        sent_second = len(fake_api.requests_for("sendMessage")) - sent_first
+        clock.current += timedelta(seconds=2)
+        await second.send_due()
+        return sent_first, delay, sent_second, len(fake_api.requests_for("sendMessage"))
+
+    sent_first, delay, sent_second, sent = run(with_bot(fake_api, work))
+    assert sent_first == 29  # the slots beginning within a second, at 30 a second (5 % under)
+    assert 0 < delay < 0.1  # until the next slot is within a second: not an idle nap
+    assert sent_second == 0
+    assert sent == 40
+
+
 def test_a_wake_up_while_the_sender_is_busy_is_not_lost(
     fake_api: FakeBotApi, app: App, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import itertools
+import math
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from bot.telegram.pacing import (
     GROUP_BURST,
     GROUP_INTERVAL,
     HEADROOM,
+    HORIZON,
     PRIVATE_BURST,
     PRIVATE_INTERVAL,
     Pacing,
@@ -154,3 +156,29 @@ def test_a_chat_whose_pace_ends_after_its_slot_takes_a_fresh_one(
     sent = round((clock.now() - T0).total_seconds(), 3)
     assert sent == pytest.approx(chat_free, abs=0.01)  # the chat's pace
     assert reserve(pace, 1)[0] > sent  # a fresh slot was taken at that time: the next is later
+
+
+def test_replicas_reserve_no_further_ahead_than_the_horizon(paced: tuple[Pacing, Clock]) -> None:
+    """Three replicas' lanes would hold three seconds of slots, and a reply queued late for
+    a customer who wrote first would wait behind all of them: the shared budget is reserved
+    at most ``HORIZON`` ahead, by all replicas together."""
+    pace, _ = paced
+    if not pace.shared:
+        pytest.skip(
+            "the horizon binds replicas sharing the budget; the sole sender's lanes bound it"
+        )
+    slot = 1 / (30 * HEADROOM)
+    whole = math.ceil(HORIZON / slot)  # 29 at 30 a second (5 % under it)
+    other = Pacing(new_uow=pace.new_uow, clock=pace.clock, rate=30.0, shared=True)
+
+    def room(p: Pacing) -> tuple[int, float]:
+        with p.new_uow() as uow:
+            return p.room(uow)
+
+    assert room(pace) == (whole, 0.0)
+    reserve(pace, 20)
+    assert room(other) == (whole - 20, 0.0)  # what the first replica holds counts
+    reserve(other, whole - 20)
+    free, wait = room(pace)
+    assert free == 0
+    assert wait == pytest.approx(whole * slot - HORIZON, abs=1e-6)  # then the next is in reach

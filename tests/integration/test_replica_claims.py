@@ -86,6 +86,27 @@ def test_customers_replies_are_claimed_before_the_team_chats_notices(engine: Eng
     assert claim(engine, 2) == [(team, "new ticket")]
 
 
+def test_chats_are_served_in_the_order_customers_wrote_not_the_order_replies_were_queued(
+    engine: Engine,
+) -> None:
+    """Replicas handle updates side by side: Ben wrote first (update 7), but the replica
+    handling Ann's update 8 queued its reply first. A row no update caused comes after."""
+
+    def reply(chat_id: int, text: str, update_id: int | None) -> None:
+        with SqlUnitOfWork(engine) as uow:
+            uow.outbox.add(
+                OutgoingMessage(chat_id, MessageKind.SEND, text, update_id=update_id), T0
+            )
+            uow.commit()
+
+    reply(4444, "unprompted", None)
+    reply(ANN, "a1", 8)
+    reply(BEN, "b1", 7)
+    reply(ANN, "a2", 5)  # Ann's own rows still go in the order they were queued
+    assert claim(engine, 1) == [(BEN, "b1")]
+    assert claim(engine) == [(ANN, "a1"), (4444, "unprompted")]
+
+
 def test_a_row_whose_sender_died_is_taken_up_after_its_lease(engine: Engine) -> None:
     queue(engine, ANN, "a1", "a2")
     assert claim(engine) == [(ANN, "a1")]  # ... and its process is killed
