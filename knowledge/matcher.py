@@ -16,7 +16,7 @@ comparable across knowledge bases (``knowledge.calibration``), so one pair of th
   the query against the entry's centroid (all its phrasings together): morphology, typos and
   compounds the word signal misses.
 - **fuzzy** (weight 1/4): rapidfuzz ``token_sort_ratio`` / ``token_set_ratio`` of the query to the
-  entry's closest phrasing (near-duplicates, word order), always with ``default_process`` and a
+  entry's closest phrasing (near-duplicates, word order), on the normalised text, with a
   score cutoff.
 
 Speed: the word signal runs over an inverted index (only entries sharing a word with the query
@@ -35,7 +35,6 @@ from itertools import repeat
 from operator import mul
 
 from rapidfuzz import fuzz, process
-from rapidfuzz.utils import default_process
 
 from knowledge import calibration
 from knowledge.schema import (
@@ -93,7 +92,10 @@ class Matcher:
                 tf.update(terms(text))
             tf.update(set(terms(normalise(entry.product))))  # "my pulse ..." → the smartwatch
             doc_tf.append(tf)
-        self._texts = texts
+        # each phrasing with its words in sorted order: the fuzzy scores are order-free
+        # (token_sort_ratio is ratio of the sorted words, sorted once here instead of at every
+        # comparison; token_set_ratio works on sets), and so are words and n-grams
+        self._texts = [" ".join(sorted(t.split())) for t in texts]
         self._typo_cache: dict[str, tuple[str, float] | None] = {}
         self._build_words(doc_tf)
         per_text = self._build_chars(texts)
@@ -216,13 +218,8 @@ class Matcher:
         for other in range(start, end):
             if other != text:
                 similarity = sum(
-                    scorer(
-                        query,
-                        self._texts[other],
-                        processor=default_process,
-                        score_cutoff=_FUZZY_CUTOFF,
-                    )
-                    for scorer in (fuzz.token_sort_ratio, fuzz.token_set_ratio)
+                    scorer(query, self._texts[other], processor=None, score_cutoff=_FUZZY_CUTOFF)
+                    for scorer in (fuzz.ratio, fuzz.token_set_ratio)  # (both sorted)
                 )
                 closest = max(closest, similarity / 200.0)
         return _combine(words, chars, closest)
@@ -323,7 +320,7 @@ class Matcher:
                 term,
                 self._vocabulary[start:end],
                 scorer=fuzz.ratio,
-                processor=default_process,
+                processor=None,  # both sides are normalised: default_process is in it
                 score_cutoff=_TYPO_SIMILARITY,
             )
             if best is not None:
@@ -362,12 +359,13 @@ class Matcher:
             owners.extend(repeat(doc, end - start))
             texts.extend(self._texts[start:end])
         per_phrasing = [0.0] * len(texts)
-        for scorer in (fuzz.token_sort_ratio, fuzz.token_set_ratio):
+        ordered = " ".join(sorted(query.split()))  # token_sort_ratio: ratio of sorted words
+        for scorer, side in ((fuzz.ratio, ordered), (fuzz.token_set_ratio, query)):
             for _, score, position in process.extract(
-                query,
+                side,
                 texts,
                 scorer=scorer,
-                processor=default_process,
+                processor=None,  # both sides are normalised: default_process is in it
                 score_cutoff=_FUZZY_CUTOFF,
                 limit=None,
             ):
