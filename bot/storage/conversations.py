@@ -39,8 +39,8 @@ from flows.model import (
 _CUSTOMER: Any = CustomerRow.__table__  # type: ignore[attr-defined]
 _CONVERSATION: Any = ConversationRow.__table__  # type: ignore[attr-defined]
 _MESSAGE: Any = MessageRow.__table__  # type: ignore[attr-defined]
-# the hot statements, built once (each runs on every update; see ``session.built``)
 RECENT_HAND_OVERS = 500  # the typical wait is taken from the tickets of this many latest
+# the hot statements, built once (each runs on every update; see ``session.built``)
 _CUSTOMER_BY_CHAT = _CUSTOMER.select().where(_CUSTOMER.c.chat_id == bindparam("chat"))
 _CONVERSATION_BY_CHAT = _CONVERSATION.select().where(_CONVERSATION.c.chat_id == bindparam("chat"))
 _CHANGE_CUSTOMER = _CUSTOMER.update().where(_CUSTOMER.c.chat_id == bindparam("chat"))

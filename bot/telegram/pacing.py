@@ -42,8 +42,8 @@ HEADROOM = 0.95
 # How far ahead replicas sharing the budget may reserve its slots: rows claimed are sent in
 # the order claimed, so a reply queued late for a customer who wrote early waits behind every
 # row already holding a slot. One process's lanes hold about a second; three processes'
-# three seconds, and a third of their customers' first replies went out of turn (93 % of
-# pairs in arrival order; 97 % within a second).
+# held three seconds, and 93 % of pairs of first replies went out in arrival order (97 %
+# with the horizon: benchmarks/README.md).
 HORIZON = 1.0
 
 
