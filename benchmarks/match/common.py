@@ -97,7 +97,8 @@ def log(message: str) -> None:
 def knowledge_fingerprint() -> str:
     """A short hash of the matching code, to tell which version a table was measured on."""
     digest = hashlib.sha256()
-    for name in ("loader.py", "matcher.py", "schema.py"):
+    # matcher.py's text handling and calibration moved to text.py and calibration.py
+    for name in ("loader.py", "matcher.py", "schema.py", "text.py", "calibration.py"):
         path = PROJECT_ROOT / "knowledge" / name
         digest.update(path.read_bytes() if path.exists() else b"")
     return digest.hexdigest()[:12]
