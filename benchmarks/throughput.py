@@ -341,25 +341,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         }
         trials: dict[str, list[Trial]] = {"echo": [], "paced": []}
         trials |= {c.name: [] for c in configs}
+
+        def echoed(got: dict[int, list[str]]) -> bool:
+            return all(len(got.get(c, ())) >= len(want) for c, want in echo_expected.items())
+
         for round_ in range(args.rounds):
-            echo = measure(
-                f"round {round_ + 1} echo", None, args.customers, scripts, knowledge, None,
-                args.timeout, done_when=lambda got: all(
-                    len(got.get(chat, ())) >= len(want) for chat, want in echo_expected.items()
-                ),
-            )  # fmt: skip
-            echo.tally = compare_chats(echo_expected, echo.customers)
-            trials["echo"].append(echo)
-            if args.paced_echo:
-                paced = measure(
-                    f"round {round_ + 1} paced echo", None, args.customers, scripts, knowledge,
-                    None, args.timeout, done_when=lambda got: all(
-                        len(got.get(chat, ())) >= len(want)
-                        for chat, want in echo_expected.items()
-                    ), paced=True,
+            for kind in ("echo", "paced") if args.paced_echo else ("echo",):
+                name = "echo" if kind == "echo" else "paced echo"
+                echo = measure(
+                    f"round {round_ + 1} {name}", None, args.customers, scripts, knowledge,
+                    None, args.timeout, done_when=echoed, paced=kind == "paced",
                 )  # fmt: skip
-                paced.tally = compare_chats(echo_expected, paced.customers)
-                trials["paced"].append(paced)
+                echo.tally = compare_chats(echo_expected, echo.customers)
+                trials[kind].append(echo)
             for config in configs:
                 label = f"round {round_ + 1} {config.name}"
                 if config.database == "pg":
