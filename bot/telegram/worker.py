@@ -343,11 +343,12 @@ class Worker:
             )
             for admin in self.admin_ids:
                 uow.outbox.add(OutgoingMessage(admin, MessageKind.SEND, notice), now)
-            arrived = item.update_id  # the apology goes out in the customer's turn
             if chat is not None and chat.type == "private":
-                told = Say.SOMETHING_WENT_WRONG_TEAM_TOLD if self.admin_ids else None
-                text = self.responses.text(told or Say.SOMETHING_WENT_WRONG)
-                apology = OutgoingMessage(chat.id, MessageKind.SEND, text, update_id=arrived)
+                told = self.admin_ids  # the team was told only when there was an admin to tell
+                say = Say.SOMETHING_WENT_WRONG_TEAM_TOLD if told else Say.SOMETHING_WENT_WRONG
+                text = self.responses.text(say)
+                # in the customer's turn, among the replies to updates that came before
+                apology = OutgoingMessage(chat.id, MessageKind.SEND, text, update_id=item.update_id)
                 uow.outbox.add(apology, now)
             uow.commit()
         self.set_aside += 1
