@@ -22,6 +22,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -330,14 +331,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         reference = measure(
             "reference", CONFIGS["sqlite"], SCRIPTS, scripts, knowledge, None, args.timeout
         )
-        expected = {
-            chat: reference.customers.get(FIRST_CUSTOMER + c % SCRIPTS, [])
-            for c in range(args.customers)
-            for chat in [FIRST_CUSTOMER + c]
-        }
+        firsts = measure(  # how many of each script's replies answer its first line
+            "reference, first lines", CONFIGS["sqlite"], SCRIPTS, [s[:1] for s in scripts],
+            knowledge, None, args.timeout,
+        ).customers  # fmt: skip
+        chats = {FIRST_CUSTOMER + c: FIRST_CUSTOMER + c % SCRIPTS for c in range(args.customers)}
+        expected = {chat: reference.customers.get(played, []) for chat, played in chats.items()}
+        first_answers = {chat: len(firsts.get(played, [])) for chat, played in chats.items()}
         echo_expected = {
-            FIRST_CUSTOMER + c: [normalise(t) for t in scripts[c % SCRIPTS]]
-            for c in range(args.customers)
+            chat: [normalise(t) for t in scripts[p - FIRST_CUSTOMER]] for chat, p in chats.items()
         }
         trials: dict[str, list[Trial]] = {"echo": [], "paced": []}
         trials |= {c.name: [] for c in configs}
@@ -356,21 +358,20 @@ def main(argv: Sequence[str] | None = None) -> int:
                 trials[kind].append(echo)
             for config in configs:
                 label = f"round {round_ + 1} {config.name}"
-                if config.database == "pg":
-                    with postgres_database(args.database_url) as url:
-                        trial = measure(
-                            label, config, args.customers, scripts, knowledge, url, args.timeout
-                        )
-                else:
+                pg = config.database == "pg"
+                with postgres_database(args.database_url) if pg else nullcontext() as url:
                     trial = measure(
-                        label, config, args.customers, scripts, knowledge, None, args.timeout
+                        label, config, args.customers, scripts, knowledge, url, args.timeout
                     )
                 trial.tally = compare_chats(expected, trial.customers)
                 trials[config.name].append(trial)
-    echo_row = summarise("echo bot (PTB)", trials["echo"], None)
-    rows = [echo_row] + [summarise(c.name, trials[c.name], echo_row) for c in configs]
+    echoes = dict.fromkeys(chats, 1)  # the echo bot answers each line with one message
+    echo_row = summarise("echo bot (PTB)", trials["echo"], None, echoes)
+    rows = [echo_row] + [
+        summarise(c.name, trials[c.name], echo_row, first_answers) for c in configs
+    ]
     if trials["paced"]:
-        rows.insert(1, summarise(PACED_ECHO, trials["paced"], echo_row))
+        rows.insert(1, summarise(PACED_ECHO, trials["paced"], echo_row, echoes))
     command = command_line(argv)
     intro = (
         f"`{command}`: {args.customers} customers x {args.messages} messages, "

@@ -5,7 +5,8 @@
   reordered messages (see ``Tally``);
 - ``per_second``: messages counted in one-second buckets, for the send rate;
 - ``in_order_share``: how many pairs of customers got their first replies in the order they
-  wrote;
+  wrote; ``behind_later``: how many first replies went out behind another customer's reply
+  to a later message;
 - ``escalation_plan``, ``first_reply_latencies``, ``sent_before``: who writes where in a
   backlog with escalations, first replies of a subset of chats, and what went out ahead of a
   reply (``benchmarks.throughput_escalations``).
@@ -138,6 +139,21 @@ def in_order_share(times: Sequence[float]) -> float:
 
     _, inversions = sort_count(list(times))
     return 1 - inversions / (n * (n - 1) / 2)
+
+
+def behind_later(first: Mapping[int, float], later: Mapping[int, float]) -> int:
+    """How many customers' first replies went out after another customer's reply to a later
+    message: issue 12's "a customer's first answer never waits behind another customer's
+    third". ``first``: chat -> when its first reply came; ``later``: chat -> when its first
+    reply to a message after its first came (every first message is in the backlog before
+    every second one); missing or ``inf``: never."""
+    times = sorted((t, chat) for chat, t in later.items() if math.isfinite(t))
+    count = 0
+    for chat, t in first.items():
+        # the earliest later reply of *another* customer (a chat's own comes after its first)
+        other = next((u for u, c in times[:2] if c != chat), math.inf)
+        count += t > other
+    return count
 
 
 # --- escalations at once (``benchmarks.throughput_escalations``) ---------------------------

@@ -26,6 +26,7 @@ class Row:
     p50: float  # seconds from the release to a customer's first reply
     p99: float
     in_order: float  # share of customer pairs whose first replies came in arrival order
+    behind_later: int  # first replies that went out behind another customer's later reply
     cpu_ms: float  # CPU milliseconds per update, all the bot's processes
     rss_mb: float  # peak RSS, summed over the processes
     lost: int
@@ -61,6 +62,7 @@ HEADERS = (
     "first reply p50",
     "p99",
     "in order",
+    "first replies behind a later one",
     "CPU ms/update",
     "vs echo",
     "peak RSS MB",
@@ -84,6 +86,7 @@ def cells(row: Row) -> list[str]:
         number(row.p50, 2) + " s",
         number(row.p99, 2) + " s",
         number(100 * row.in_order, 1) + " %",
+        str(row.behind_later),
         number(row.cpu_ms, 2),
         ratio(row.cpu_ms, echo.cpu_ms) if echo else "1.00x",
         number(row.rss_mb),
@@ -152,6 +155,13 @@ def goals_table(rows: Sequence[Row], markdown: bool) -> str:
                 f"{r.label}: first replies in arrival order",
                 f"{r.in_order:.1%} of pairs",
                 r.in_order >= 0.999,
+            )
+        )
+        goals.append(
+            (
+                f"{r.label}: no first reply behind another customer's later one",
+                str(r.behind_later),
+                r.behind_later == 0,
             )
         )
         wrong = r.lost + r.duplicated + r.reordered

@@ -4,13 +4,14 @@ table (``summarise``) or a timeline (``--json``)."""
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from benchmarks.throughput_harness import FIRST_CUSTOMER
 from benchmarks.throughput_stats import (
     Tally,
+    behind_later,
     in_order_share,
     median,
     normalise,
@@ -69,6 +70,22 @@ class Trial:
         order = sorted(self.arrival, key=self.arrival.__getitem__)
         return [first.get(chat, float("inf")) - self.available[chat] for chat in order]
 
+    def behind_later(self, first_answers: Mapping[int, int]) -> int:
+        """Customers whose first reply went out after another customer's reply to a later
+        message. ``first_answers``: chat -> how many messages answer its first message (the
+        rest answer later ones)."""
+        times: dict[int, list[float]] = {}
+        for t, chat, _ in self.sends:
+            if chat >= FIRST_CUSTOMER:
+                times.setdefault(chat, []).append(t)
+        first = {chat: times.get(chat, [math.inf])[0] for chat in first_answers}
+        later = {
+            chat: sent[n]
+            for chat, n in first_answers.items()
+            if len(sent := times.get(chat, [])) > n
+        }
+        return behind_later(first, later)
+
     def first_reply_times(self) -> list[float]:
         """When each customer's first reply came (seconds since the epoch), customers in the
         order their first messages came: sorted, they are in arrival order."""
@@ -121,7 +138,11 @@ def timeline(trial: Trial) -> dict[str, Any]:
     }
 
 
-def summarise(label: str, trials: list[Trial], echo: Row | None) -> Row:
+def summarise(
+    label: str, trials: list[Trial], echo: Row | None, first_answers: Mapping[int, int]
+) -> Row:
+    """The row of ``trials``; ``first_answers``: per chat, how many messages answer its first
+    message (``Trial.behind_later``)."""
     rates = [t.processing_rate() for t in trials]
     buckets = [t.send_rates() for t in trials]
     latencies = [t.first_replies() for t in trials]
@@ -135,6 +156,7 @@ def summarise(label: str, trials: list[Trial], echo: Row | None) -> Row:
         p50=median([percentile(x, 50) for x in latencies]),
         p99=median([percentile(x, 99) for x in latencies]),
         in_order=median([in_order_share(t.first_reply_times()) for t in trials]),
+        behind_later=max(t.behind_later(first_answers) for t in trials),
         cpu_ms=median([1000 * t.cpu / t.updates for t in trials]),
         rss_mb=max(t.rss_mb for t in trials),
         lost=max(t.tally.lost for t in trials),

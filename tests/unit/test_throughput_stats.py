@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import pytest
 
 from benchmarks.throughput_harness import FIRST_CUSTOMER
 from benchmarks.throughput_stats import (
     Tally,
+    behind_later,
     compare,
     compare_chats,
     escalation_plan,
@@ -146,8 +148,8 @@ def test_the_send_rate_counts_the_seconds_while_customers_replies_were_queued() 
 def _row(label: str, cpu_ms: float, echo: Row | None = None) -> Row:
     return Row(
         label=label, updates=250, rate=100.0, answered=24.0, send_median=28.0, send_max=29,
-        p50=1.0, p99=2.0, in_order=1.0, cpu_ms=cpu_ms, rss_mb=100.0, lost=0, duplicated=0,
-        reordered=0, errors=0, finished=True, echo=echo,
+        p50=1.0, p99=2.0, in_order=1.0, behind_later=0, cpu_ms=cpu_ms, rss_mb=100.0, lost=0,
+        duplicated=0, reordered=0, errors=0, finished=True, echo=echo,
     )  # fmt: skip
 
 
@@ -158,3 +160,35 @@ def test_the_paced_echo_is_a_yardstick_for_cpu_not_a_bot_under_the_goals() -> No
     assert "| sqlite: CPU per update ≤ 2x the echo bot's | 7.50x | no |" in table
     assert "| sqlite: CPU per update against the paced echo bot | 3.00x | - |" in table
     assert PACED_ECHO not in table  # its 59 a second in one second is PTB's, not ours to judge
+
+
+def test_a_first_reply_behind_another_customers_later_reply_is_counted() -> None:
+    first = {1: 1.0, 2: 2.0, 3: 5.0}
+    assert behind_later(first, {1: 3.0, 2: 6.0, 3: 7.0}) == 1  # 3's first came after 1's second
+    assert behind_later(first, {1: 6.0, 2: 6.0}) == 0  # every first before every later one
+    assert behind_later({1: 1.0, 2: 4.0}, {1: 5.0, 2: 3.0}) == 0  # 2's own later reply: not behind
+    assert behind_later({1: math.inf, 2: 2.0}, {2: 3.0}) == 1  # never answered at all: behind
+    assert behind_later(first, {}) == 0  # one message each: nothing later to wait behind
+
+
+def test_a_trial_tells_first_from_later_replies_by_how_many_answer_the_first_message() -> None:
+    a, b = FIRST_CUSTOMER, FIRST_CUSTOMER + 1
+    # a's first message is answered with two messages (1.0 and 2.5), then its second with one
+    # (3.0); b's first reply comes at 2.8: after a's second message to its first line, which
+    # is fine, and before a's reply to its second line
+    sends = [(1.0, a, "fix"), (2.5, a, "did it help?"), (2.8, b, "fix"), (3.0, a, "second")]
+    trial = Trial(
+        bot="sqlite", updates=4, t0=0.0, sends=sends, customers={}, available={}, arrival={},
+        processed=None, cpu=0.0, rss_mb=0.0, finished=True, log_problems=0,
+    )  # fmt: skip
+    assert trial.behind_later({a: 2, b: 1}) == 0
+    assert trial.behind_later({a: 1, b: 1}) == 1  # were a's first line answered by one message
+
+
+def test_a_first_reply_behind_a_later_one_misses_the_arrival_order_goal() -> None:
+    echo = _row("echo bot (PTB)", 1.0)
+    late = replace(_row("pg3", 7.5, echo), behind_later=3)
+    table = goals_table([echo, late], markdown=True)
+    assert "| pg3: no first reply behind another customer's later one | 3 | no |" in table
+    table = goals_table([echo, _row("pg3", 7.5, echo)], markdown=True)
+    assert "| pg3: no first reply behind another customer's later one | 0 | yes |" in table
