@@ -49,6 +49,20 @@ TICKET_COLUMNS = (
 LINE_COLUMNS = ("line", "at", "direction", "internal", "text")
 
 
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """The ``export`` command and its options."""
+    export_ = sub.add_parser("export", help="tickets with their transcript, as CSV or JSON lines")
+    export_.add_argument(
+        "--since", default="30d", help="created since: 30d, 24h, 2w, 2026-03-01 (default 30d)"
+    )
+    export_.add_argument("--until", help="created before this (same forms; default now)")
+    export_.add_argument(
+        "--format", choices=FORMATS, help="csv or jsonl (default: --output's suffix)"
+    )
+    export_.add_argument("--output", type=Path, metavar="FILE", help="default: standard output")
+    export_.set_defaults(handler=export)
+
+
 def export(args: argparse.Namespace, settings: Settings) -> int:
     now = system_clock().now()
     try:
