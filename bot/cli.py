@@ -144,6 +144,9 @@ def _parser() -> argparse.ArgumentParser:
     match.add_argument("--knowledge", type=Path, help="directory (default KNOWLEDGE_DIR)")
     match.add_argument("--top", type=int, default=3, help="candidates to show (default 3)")
     match.add_argument("--json", action="store_true", help="one JSON object a line")
+    match.add_argument(
+        "--lang", metavar="CODE", help="match as a customer writing this language (ru, es, ...)"
+    )
     match.set_defaults(handler=kb_cli.match)
     test = kb.add_parser(
         "test", help="every tests: phrasing through the bot's matcher: a pass/fail table"
