@@ -65,6 +65,11 @@ def _name(text: str | None) -> str | None:
     if text is None:
         return None
     name = text.strip()
+    if not name:
+        raise _Refused(
+            "--name is empty: give the name the team knows them by, or leave --name out"
+            " (an agent keeps the name they have)"
+        )
     if len(name) > NAME_LIMIT:
         raise _Refused(f"--name is {len(name)} characters long; at most {NAME_LIMIT}")
     if any(not char.isprintable() for char in name):

@@ -285,13 +285,28 @@ def test_agent_ids_must_be_numeric_user_ids(
     assert current_revision(agents_db) is None  # refused before the database was touched
 
 
-@pytest.mark.parametrize("name", ["x" * 257, "Anna\nKarenina"])
+@pytest.mark.parametrize("name", ["x" * 257, "Anna\nKarenina", "", "   "])
 def test_agent_names_are_one_printable_line_that_fits(
     name: str, agents_db: Engine, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main(["agents", "add", "5", "--name", name]) == 2
     assert capsys.readouterr().err.startswith("supportbot: --name ")
     assert current_revision(agents_db) is None
+
+
+def test_an_empty_name_is_refused_and_the_agent_keeps_theirs(
+    agents_db: Engine, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["agents", "add", "5", "--name", "Anna"]) == 0
+    capsys.readouterr()
+    assert main(["agents", "add", "5", "--name", " "]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == (
+        "supportbot: --name is empty: give the name the team knows them by, or leave --name"
+        " out (an agent keeps the name they have)\n"
+    )
+    assert agent_names(agents_db) == {5: "Anna"}
 
 
 def test_admins_are_listed_and_noted_as_agents_too(
