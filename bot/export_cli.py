@@ -53,7 +53,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     """The ``export`` command and its options."""
     export_ = sub.add_parser("export", help="tickets with their transcript, as CSV or JSON lines")
     export_.add_argument(
-        "--since", default="30d", help="created since: 30d, 24h, 2w, 2026-03-01 (default 30d)"
+        "--since", default="30d", help="created since: 30d or 30, 24h, 2w, 2026-03-01 (default 30d)"
     )
     export_.add_argument("--until", help="created before this (same forms; default now)")
     export_.add_argument(

@@ -31,7 +31,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     report.add_argument(
         "--since",
         default="7d",
-        help="start: a duration back from now (7d, 24h, 2w) or a date (2026-11-01, "
+        help="start: a duration back from now (7d or 7, 24h, 2w) or a date (2026-11-01, "
         "'last monday'), in TIMEZONE; default 7d",
     )
     report.add_argument("--until", help="end (not included), the same way; default now")
