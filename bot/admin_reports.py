@@ -1,9 +1,11 @@
 """How ``/stats`` and ``/unmatched`` answer: ``bot.reports`` on the running bot's database
 and knowledge, worded from the catalogue (``ADMIN_*``) in the team's language.
 
-Both take an optional period like ``supportbot report --since`` (``/stats 30d``; default
-the last 7 days). They run in a thread (``bot.admin``): grouping thousands of questions
-with the semantic model takes seconds.
+Both take an optional period like ``supportbot report --since`` (``/stats 30d``,
+``/stats 7``; default the last 7 days), read by ``bot.period`` as the command line reads it;
+one it cannot read, or an empty one (``0d``), is answered with what it takes instead. They
+run in a thread (``bot.admin``): grouping thousands of questions with the semantic model
+takes seconds.
 """
 
 from __future__ import annotations
@@ -16,14 +18,15 @@ from zoneinfo import ZoneInfo
 
 from bot.admin import Request
 from bot.clock import Clock
-from bot.period import moment
+from bot.period import EmptyPeriod, Unreadable, period
 from bot.reports import Report, build
 from bot.reports.unmatched import AnyMatcher
 from bot.storage import UnitOfWorkFactory
 from flows.turn import Services
 from knowledge.responses import Html, Responses, Say
 
-DEFAULT_PERIOD = timedelta(days=7)
+DEFAULT_PERIOD = "7d"
+SHOWN_ARGS = 40  # characters of a period that is refused, quoted back to the admin
 TOP_GROUPS = 5  # groups in one Telegram message
 
 
@@ -47,7 +50,10 @@ class Answers:
         return {"stats": self.stats, "unmatched": self.unmatched}
 
     def stats(self, request: Request, responses: Responses) -> Html:
-        report, period = self._report(request, responses)
+        asked = self._report(request, responses)
+        if isinstance(asked, Html):
+            return asked  # the period was refused: said why
+        report, period = asked
         f = report.figures
         none = responses.text(Say.ADMIN_NONE_YET)
 
@@ -77,7 +83,10 @@ class Answers:
         )
 
     def unmatched(self, request: Request, responses: Responses) -> Html:
-        report, period = self._report(request, responses, top=TOP_GROUPS)
+        asked = self._report(request, responses, top=TOP_GROUPS)
+        if isinstance(asked, Html):
+            return asked
+        report, period = asked
         found = report.unmatched
         if not found.count:
             return responses.text(Say.ADMIN_UNMATCHED_NONE, period=period)
@@ -106,28 +115,35 @@ class Answers:
             )
         return Html("\n\n".join(lines))
 
-    def _report(self, request: Request, responses: Responses, top: int = 10) -> tuple[Report, str]:
-        """The report of the period the admin asked for, and that period in words."""
+    def _report(
+        self, request: Request, responses: Responses, top: int = 10
+    ) -> tuple[Report, str] | Html:
+        """The report of the period the admin asked for and that period in words, or why
+        that period is refused."""
         now = self.clock.now()
         args = request.args.strip()
         try:
-            since = moment(args, now=now, zone=ZoneInfo(self.timezone)) if args else None
-        except ValueError:
-            since = None
-        if since is None or since >= now:
-            since = now - DEFAULT_PERIOD  # a period it cannot read: the default one, said
+            since, until = period(args or DEFAULT_PERIOD, now=now, zone=ZoneInfo(self.timezone))
+        except (Unreadable, EmptyPeriod) as exc:
+            key = (
+                Say.ADMIN_PERIOD_EMPTY
+                if isinstance(exc, EmptyPeriod)
+                else Say.ADMIN_PERIOD_UNREADABLE
+            )
+            shown = args if len(args) <= SHOWN_ARGS else f"{args[:SHOWN_ARGS]}…"
+            return responses.text(key, command=request.command, text=shown)
         services = self.services()
         report = build(
             self.new_uow,
             knowledge=services.knowledge,
             matcher=cast(AnyMatcher, services.matcher),  # the bot's own: has thresholds
             since=since,
-            until=now,
+            until=until,
             localised=services.localised,
             timezone=self.timezone,
             top=top,
         )
-        span = now - since
+        span = until - since
         whole_days = span.total_seconds() / 86_400
         if whole_days >= 1 and abs(whole_days - round(whole_days)) < 0.01:
             return report, responses.days(round(whole_days))  # "7 days", "7 дней"

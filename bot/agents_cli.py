@@ -28,6 +28,18 @@ class _Refused(ValueError):
     """A bad argument: one line for the person at the terminal, exit status 2."""
 
 
+def add_parsers(agents: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """``agents add``, ``remove`` and ``list``, in the ``agents`` group."""
+    add_ = agents.add_parser("add", help="add an agent by numeric Telegram user id, or rename one")
+    add_.add_argument("user_id", metavar="ID", help="numeric Telegram user id, e.g. 123456789")
+    add_.add_argument("--name", help="how the team knows them")
+    add_.set_defaults(handler=add)
+    remove_ = agents.add_parser("remove", help="stop an agent using the agent commands")
+    remove_.add_argument("user_id", metavar="ID", help="numeric Telegram user id")
+    remove_.set_defaults(handler=remove)
+    agents.add_parser("list", help="agents and admins").set_defaults(handler=list_agents)
+
+
 def parse_user_id(text: str) -> UserId:
     """A Telegram user id from the command line; ``_Refused`` says what is wrong with it."""
     value = text.strip()
@@ -53,6 +65,11 @@ def _name(text: str | None) -> str | None:
     if text is None:
         return None
     name = text.strip()
+    if not name:
+        raise _Refused(
+            "--name is empty: give the name the team knows them by, or leave --name out"
+            " (an agent keeps the name they have)"
+        )
     if len(name) > NAME_LIMIT:
         raise _Refused(f"--name is {len(name)} characters long; at most {NAME_LIMIT}")
     if any(not char.isprintable() for char in name):

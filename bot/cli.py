@@ -72,7 +72,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = load_settings()
         logs.configure(settings.log_level, settings.token, settings.secret)
-        return int(args.handler(args, settings))
+        status = int(args.handler(args, settings))
+        sys.stdout.flush()  # a reader that left shows here, not as Python exits
+        return status
+    except BrokenPipeError:  # `supportbot export | head`: the reader had what it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nothing more to flush
+        return 1  # as rich's tables do (Console.on_broken_pipe)
     except (SettingsError, UsageError, StorageError) as exc:
         print(f"supportbot: {exc}", file=sys.stderr)
         return 2
@@ -139,6 +144,9 @@ def _parser() -> argparse.ArgumentParser:
     match.add_argument("--knowledge", type=Path, help="directory (default KNOWLEDGE_DIR)")
     match.add_argument("--top", type=int, default=3, help="candidates to show (default 3)")
     match.add_argument("--json", action="store_true", help="one JSON object a line")
+    match.add_argument(
+        "--lang", metavar="CODE", help="match as a customer writing this language (ru, es, ...)"
+    )
     match.set_defaults(handler=kb_cli.match)
     test = kb.add_parser(
         "test", help="every tests: phrasing through the bot's matcher: a pass/fail table"
@@ -170,26 +178,8 @@ def _parser() -> argparse.ArgumentParser:
 
     agents_group = sub.add_parser("agents", help="who may use the agent commands")
     agents_group.set_defaults(handler=_GroupHelp(agents_group))
-    agents = agents_group.add_subparsers(title="agents commands")
-    add = agents.add_parser("add", help="add an agent by numeric Telegram user id, or rename one")
-    add.add_argument("user_id", metavar="ID", help="numeric Telegram user id, e.g. 123456789")
-    add.add_argument("--name", help="how the team knows them")
-    add.set_defaults(handler=agents_cli.add)
-    remove = agents.add_parser("remove", help="stop an agent using the agent commands")
-    remove.add_argument("user_id", metavar="ID", help="numeric Telegram user id")
-    remove.set_defaults(handler=agents_cli.remove)
-    agents.add_parser("list", help="agents and admins").set_defaults(handler=agents_cli.list_agents)
-
-    export = sub.add_parser("export", help="tickets with their transcript, as CSV or JSON lines")
-    export.add_argument(
-        "--since", default="30d", help="created since: 30d, 24h, 2w, 2026-03-01 (default 30d)"
-    )
-    export.add_argument("--until", help="created before this (same forms; default now)")
-    export.add_argument(
-        "--format", choices=export_cli.FORMATS, help="csv or jsonl (default: --output's suffix)"
-    )
-    export.add_argument("--output", type=Path, metavar="FILE", help="default: standard output")
-    export.set_defaults(handler=export_cli.export)
+    agents_cli.add_parsers(agents_group.add_subparsers(title="agents commands"))
+    export_cli.add_parser(sub)
     return parser
 
 

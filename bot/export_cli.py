@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import IO, Any, Protocol
 
 from bot.clock import system_clock
-from bot.period import moment
+from bot.period import period
 from bot.settings import Settings
 from bot.storage import make_engine, upgrade
 from bot.storage.export import TicketRecord, tickets_created
@@ -49,15 +49,26 @@ TICKET_COLUMNS = (
 LINE_COLUMNS = ("line", "at", "direction", "internal", "text")
 
 
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """The ``export`` command and its options."""
+    export_ = sub.add_parser("export", help="tickets with their transcript, as CSV or JSON lines")
+    export_.add_argument(
+        "--since", default="30d", help="created since: 30d or 30, 24h, 2w, 2026-03-01 (default 30d)"
+    )
+    export_.add_argument("--until", help="created before this (same forms; default now)")
+    export_.add_argument(
+        "--format", choices=FORMATS, help="csv or jsonl (default: --output's suffix)"
+    )
+    export_.add_argument("--output", type=Path, metavar="FILE", help="default: standard output")
+    export_.set_defaults(handler=export)
+
+
 def export(args: argparse.Namespace, settings: Settings) -> int:
     now = system_clock().now()
     try:
-        since = moment(args.since, now=now, zone=settings.zone)
-        until = moment(args.until, now=now, zone=settings.zone) if args.until else now
-    except ValueError as exc:
+        since, until = period(args.since, args.until, now=now, zone=settings.zone)
+    except ValueError as exc:  # unreadable, or empty
         return _refuse(str(exc))
-    if until <= since:
-        return _refuse(f"--until ({until:%Y-%m-%d %H:%M} UTC) must come after --since")
     kind = args.format or (args.output.suffix.lstrip(".").lower() if args.output else "")
     if kind not in FORMATS:
         return _refuse("say --format csv or --format jsonl")
@@ -73,12 +84,12 @@ def export(args: argparse.Namespace, settings: Settings) -> int:
                 lines += len(record.transcript)
     finally:
         engine.dispose()
-    period = f"created from {since:%Y-%m-%d %H:%M} to {until:%Y-%m-%d %H:%M} UTC"
+    span = f"created from {since:%Y-%m-%d %H:%M} to {until:%Y-%m-%d %H:%M} UTC"
     if tickets:
         where = f" to {args.output}" if args.output else ""
-        said = f"exported {tickets} ticket(s), {lines} transcript line(s){where}: {period}"
+        said = f"exported {tickets} ticket(s), {lines} transcript line(s){where}: {span}"
     else:
-        said = f"no tickets {period}; the export has no rows"
+        said = f"no tickets {span}; the export has no rows"
     print(said, file=sys.stderr)
     return 0
 

@@ -16,8 +16,9 @@ from rich.progress import Progress
 from rich.table import Table
 from rich.text import Text
 
-from bot.app import describe_matcher, make_matcher
+from bot.app import describe_matcher, localise, make_matcher
 from bot.settings import Settings
+from knowledge.catalogue import Catalogue, language_code
 from knowledge.checks import LanguageTests, TestOutcome, language_tests
 from knowledge.loader import KnowledgeError, Problem, load_knowledge, validate_knowledge
 from knowledge.matcher import DEFAULT_THRESHOLDS, Matcher
@@ -59,8 +60,22 @@ def match(args: argparse.Namespace, settings: Settings) -> int:
     if args.top < 1:
         print("supportbot: --top must be at least 1", file=sys.stderr)
         return 2
+    code = language_code(args.lang)
+    shipped = Catalogue.load().languages if args.lang is not None else ()
+    if args.lang is not None and code not in shipped:
+        print(
+            f"supportbot: --lang {args.lang!r} is not shipped; the responses exist in"
+            f" {', '.join(shipped)}",
+            file=sys.stderr,
+        )
+        return 2
     knowledge = load_knowledge(args.knowledge or settings.knowledge_dir)
-    matcher = make_matcher(knowledge, settings)
+    matcher: Any
+    if code in knowledge.languages():  # as those customers are matched (Services.knowledge_for)
+        localised = localise(knowledge, settings)[code]
+        knowledge, matcher = localised.knowledge, localised.matcher
+    else:  # the default language, or one the knowledge is not translated into
+        matcher = make_matcher(knowledge, settings)
     lines: Iterable[str] = [args.text] if args.text is not None else sys.stdin
     out = sys.stdout
     if not args.json:  # JSON lines stay one object a line; the thresholds go with each

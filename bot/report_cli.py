@@ -8,13 +8,12 @@ import json
 import sys
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from rich.console import Console
 
 from bot.app import make_matcher
 from bot.clock import system_clock
-from bot.period import moment
+from bot.period import period
 from bot.reports import Report, build
 from bot.reports.page import render_html
 from bot.reports.terminal import render_text
@@ -32,7 +31,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     report.add_argument(
         "--since",
         default="7d",
-        help="start: a duration back from now (7d, 24h, 2w) or a date (2026-11-01, "
+        help="start: a duration back from now (7d or 7, 24h, 2w) or a date (2026-11-01, "
         "'last monday'), in TIMEZONE; default 7d",
     )
     report.add_argument("--until", help="end (not included), the same way; default now")
@@ -51,16 +50,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         return 2
     now = system_clock().now()  # the bot's clock (a test may move it)
     try:
-        zone = ZoneInfo(settings.timezone)
-        since = moment(args.since, now=now, zone=zone)
-        until = moment(args.until, now=now, zone=zone) if args.until else now
-    except ValueError as exc:
+        since, until = period(args.since, args.until, now=now, zone=settings.zone)
+    except ValueError as exc:  # unreadable, or empty
         errors.print(f"supportbot: {exc}", markup=False)
-        return 2
-    if since >= until:
-        errors.print(
-            f"supportbot: --since ({since:%Y-%m-%d %H:%M}) is not before --until", markup=False
-        )
         return 2
     with errors.status("loading the knowledge") as status:
         knowledge = load_knowledge(settings.knowledge_dir)

@@ -239,5 +239,7 @@ class Say(StrEnum):
     ADMIN_UNMATCHED_CLOSEST = "admin_unmatched_closest", "entry", "score"
     ADMIN_UNMATCHED_NEW = "admin_unmatched_new"
     ADMIN_UNMATCHED_NONE = "admin_unmatched_none", "period"
+    ADMIN_PERIOD_UNREADABLE = "admin_period_unreadable", "command", "text"
+    ADMIN_PERIOD_EMPTY = "admin_period_empty", "command", "text"  # 0d, or a time to come
     ADMIN_RELOADED = "admin_reloaded", "entries"
     ADMIN_RELOAD_UNCHANGED = "admin_reload_unchanged", "entries"

@@ -93,3 +93,43 @@ def test_a_broken_edit_reaches_the_admins_and_reload_reports_it(
     assert "haven't changed since they were loaded. Entries in use: 3." in mended["text"]
     assert admin_bot.stop() == 0
     assert [action for _, action, allowed in audit(admin_bot) if allowed] == ["admin.reload"] * 3
+
+
+def test_a_period_the_stats_cannot_use_is_refused_saying_what_they_take(
+    fake_api: FakeBotApi, admin_bot: BotProcess
+) -> None:
+    asked = 0
+
+    def answer(command: str) -> str:
+        nonlocal asked
+        fake_api.push_command(ADMIN, command, first_name="Ada")
+        asked += 1
+        return str(fake_api.wait_for_messages(ADMIN, asked)[-1]["text"])
+
+    assert answer("/stats 7").startswith(
+        "📊 <b>The last 7 days</b>\n"
+    )  # days, not the 7th of a month
+    assert answer("/unmatched 30").startswith("Nothing slipped past the knowledge in the last 30")
+    unreadable = (
+        "Sorry, I can't read “banana” as a period. Send /{} with how far back to look:"
+        " 7 or 7d (days), 24h, 2w, or a date like 2026-03-01."
+    )
+    assert answer("/stats banana") == unreadable.format("stats")
+    assert answer("/unmatched banana") == unreadable.format("unmatched")
+    empty = (
+        "Sorry, “0d” leaves an empty period: /{0} counts from that moment up to now, and it is"
+        " not in the past. Try /{0} 7d for the last 7 days."
+    )
+    assert answer("/stats 0d") == empty.format("stats")
+    assert answer("/unmatched 0d") == empty.format("unmatched")
+    assert answer("/stats").startswith("📊 <b>The last 7 days</b>\n")  # no period: the last week
+    assert admin_bot.stop() == 0
+    assert [action for _, action, allowed in audit(admin_bot) if allowed] == [
+        "admin.stats",
+        "admin.unmatched",
+        "admin.stats",
+        "admin.unmatched",
+        "admin.stats",
+        "admin.unmatched",
+        "admin.stats",
+    ]

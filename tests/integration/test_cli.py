@@ -102,6 +102,31 @@ def test_match_json_reads_one_query_a_line(
     assert scores == sorted(scores, reverse=True) and all(0 <= s <= 100 for s in scores)
 
 
+def test_match_in_a_language_matches_as_its_customers_are_matched(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    russian = "мои наушники не подключаются"
+    assert main(["kb", "match", russian, "--json"]) == 0  # against the English symptoms
+    assert json.loads(capsys.readouterr().out)["band"] == "unknown"
+    assert main(["kb", "match", russian, "--lang", "ru"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[1] == f"{russian!r}: answer"
+    assert out[2].endswith("headphones-bluetooth-pairing  Наушники не подключаются по Bluetooth")
+    assert main(["kb", "match", "mis auriculares no se conectan", "--lang", "es-MX", "--json"]) == 0
+    spanish = json.loads(capsys.readouterr().out)
+    assert spanish["band"] == "answer"
+    assert spanish["matches"][0]["id"] == "headphones-bluetooth-pairing"
+
+
+def test_match_refuses_a_language_not_shipped(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["kb", "match", "mes écouteurs", "--lang", "fr"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == (
+        "supportbot: --lang 'fr' is not shipped; the responses exist in en, es, ru\n"
+    )
+
+
 def test_match_refuses_a_bad_top(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["kb", "match", "--top", "0", "x"]) == 2
     assert "--top must be at least 1" in capsys.readouterr().err
@@ -260,13 +285,28 @@ def test_agent_ids_must_be_numeric_user_ids(
     assert current_revision(agents_db) is None  # refused before the database was touched
 
 
-@pytest.mark.parametrize("name", ["x" * 257, "Anna\nKarenina"])
+@pytest.mark.parametrize("name", ["x" * 257, "Anna\nKarenina", "", "   "])
 def test_agent_names_are_one_printable_line_that_fits(
     name: str, agents_db: Engine, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main(["agents", "add", "5", "--name", name]) == 2
     assert capsys.readouterr().err.startswith("supportbot: --name ")
     assert current_revision(agents_db) is None
+
+
+def test_an_empty_name_is_refused_and_the_agent_keeps_theirs(
+    agents_db: Engine, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["agents", "add", "5", "--name", "Anna"]) == 0
+    capsys.readouterr()
+    assert main(["agents", "add", "5", "--name", " "]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == (
+        "supportbot: --name is empty: give the name the team knows them by, or leave --name"
+        " out (an agent keeps the name they have)\n"
+    )
+    assert agent_names(agents_db) == {5: "Anna"}
 
 
 def test_admins_are_listed_and_noted_as_agents_too(

@@ -284,7 +284,8 @@ def test_a_failed_export_leaves_no_half_file(
     ("argv", "says"),
     [
         (["--since", "soonish", "--format", "csv"], "cannot read 'soonish' as a time"),
-        (["--since", "2026-03-08", "--until", "2026-03-01", "--format", "csv"], "must come after"),
+        (["--since", "2026-03-08", "--until", "2026-03-01", "--format", "csv"], "is empty"),
+        (["--since", "0d", "--format", "csv"], "is empty"),
         (["--since", "7d"], "say --format csv or --format jsonl"),
         (["--output", "march.xlsx"], "say --format csv or --format jsonl"),
     ],

@@ -11,12 +11,14 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import Engine
 
+from bot import report_cli
 from bot.cli import main
 from bot.period import moment
 from bot.storage import SqlUnitOfWork, downgrade
 from flows.learning import Unmatched, UnmatchedReason
 from flows.model import ChatId
 from tests.report_seed import HOSTILE, seed
+from tests.unit.fakes import FixedClock
 
 WEEK = ["--since", "2026-11-02", "--until", "2026-11-09"]
 
@@ -123,7 +125,8 @@ def test_a_database_from_an_older_version_asks_for_an_upgrade(
     ("args", "said"),
     [
         (["--since", "soon-ish"], "cannot read 'soon-ish' as a time"),
-        (["--since", "1d", "--until", "2d"], "is not before --until"),
+        (["--since", "1d", "--until", "2d"], "UTC is empty: its start must come before its end"),
+        (["--since", "0d"], "UTC is empty"),
         (["--top", "0"], "--top must be at least 1"),
     ],
 )
@@ -141,6 +144,19 @@ def test_what_cannot_be_done_is_said(
 
 
 NOW = datetime(2026, 11, 29, 15, 30, tzinfo=UTC)
+
+
+def test_a_bare_number_is_days(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'new.db'}")
+    monkeypatch.setattr(report_cli, "system_clock", lambda: FixedClock(NOW))
+    assert main(["report", "--since", "7", "--json"]) == 0  # not the 7th of a month
+    assert json.loads(capsys.readouterr().out)["period"] == {
+        "since": "2026-11-22T15:30:00+00:00",
+        "until": "2026-11-29T15:30:00+00:00",
+        "timezone": "UTC",
+    }
 
 
 def test_since_and_until_read_durations_and_dates() -> None:
