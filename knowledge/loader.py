@@ -21,6 +21,7 @@ import yaml
 if TYPE_CHECKING:
     from knowledge.checks import Ranker
 
+from knowledge.document import RepeatedKey, read_document
 from knowledge.schema import (
     Entry,
     EntryId,
@@ -48,9 +49,6 @@ _LANGUAGE_CODE = re.compile(
     r"^[a-z]{2,3}$"
 )  # "ru", "es", "pt": what Telegram's language_code starts with
 _FILE_KEYS = ("product", "entries")
-
-# libyaml's C loader when PyYAML was built with it (about 5x faster), else the pure-Python one
-_YamlLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 _Report = Callable[[str, str], None]  # (field, message) → records a problem
 
@@ -151,7 +149,7 @@ def _load(directory: Path) -> tuple[KnowledgeBase | None, list[Problem]]:
 def _read_file(path: Path, problems: list[Problem]) -> list[Entry]:
     file = path.name
     try:
-        document = yaml.load(path.read_text(encoding="utf-8"), Loader=_YamlLoader)
+        document = read_document(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         reason = getattr(error, "problem", None) or "not valid YAML"
@@ -161,19 +159,21 @@ def _read_file(path: Path, problems: list[Problem]) -> list[Entry]:
     except (OSError, UnicodeDecodeError) as error:
         problems.append(Problem(file, None, None, f"cannot read the file ({error})"))
         return []
-    if not isinstance(document, Mapping):
+    problems.extend(_repeated_key(file, repeated) for repeated in document.repeated)
+    data = document.data
+    if not isinstance(data, Mapping):
         problems.append(
             Problem(file, None, None, "must be a mapping with 'product' and 'entries' keys")
         )
         return []
-    for key in document:
+    for key in data:
         if key not in _FILE_KEYS:
             problems.append(Problem(file, None, str(key), _unknown_key(str(key), _FILE_KEYS)))
-    product = document.get("product")
+    product = data.get("product")
     if not isinstance(product, str) or not product.strip():
         problems.append(Problem(file, None, "product", "must name the product or area"))
         product = ""
-    raw_entries = document.get("entries")
+    raw_entries = data.get("entries")
     if raw_entries is None:
         problems.append(Problem(file, None, "entries", "missing; list the entries here"))
         return []
@@ -186,6 +186,19 @@ def _read_file(path: Path, problems: list[Problem]) -> list[Entry]:
         if entry is not None:
             entries.append(entry)
     return entries
+
+
+def _repeated_key(file: str, repeated: RepeatedKey) -> Problem:
+    """``symptoms: given twice (lines 12 and 20); keep one``, at file › entry › field."""
+    path, ids = repeated.path, repeated.ids
+    entry = None
+    if len(path) >= 2 and path[0] == "entries" and isinstance(path[1], int):
+        entry = ids[1] or f"entry #{path[1] + 1}"
+        path = path[2:]
+    field = " › ".join(
+        [*(f"item {step + 1}" if isinstance(step, int) else step for step in path), repeated.key]
+    )
+    return Problem(file, entry, field, repeated.message)
 
 
 def _read_entry(
