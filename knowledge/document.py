@@ -9,12 +9,13 @@ same tree, so the file is parsed once.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import datetime
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 import yaml
 
-__all__ = ["Document", "RepeatedKey", "read_document"]
+__all__ = ["Document", "RepeatedKey", "read_document", "what_yaml_read"]
 
 # libyaml's C loader when PyYAML was built with it (about 5x faster), else the pure-Python one
 _YamlLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -60,6 +61,21 @@ def read_document(text: str) -> Document:
         return Document(loader.construct_document(node), tuple(repeated))
     finally:
         loader.dispose()
+
+
+def what_yaml_read(value: object) -> str:
+    """What a value that should have been text is, as its author would say it."""
+    if isinstance(value, bool):  # yes, no, true, false, on, off
+        return "yes/no (put it in quotes)"
+    if isinstance(value, int | float):
+        return "a number (put it in quotes)"
+    if isinstance(value, datetime.date):  # 2024-05-01
+        return "a date (put it in quotes)"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, Mapping):
+        return "a mapping"
+    return type(value).__name__
 
 
 def _repeated(loader: yaml.SafeLoader, root: yaml.Node) -> Iterator[RepeatedKey]:

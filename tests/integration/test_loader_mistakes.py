@@ -1,6 +1,7 @@
-"""Mistakes a new admin makes in knowledge files they wrote themselves: a key given twice.
-The files are made from the bundled knowledge by changing one thing at a time, in every place
-it can be made, so the checks hold for files these tests never saw."""
+"""Mistakes a new admin makes in knowledge files they wrote themselves: a key given twice, a
+value of the wrong type, several problems at once. The files are made from the bundled
+knowledge by changing one thing at a time, in every place it can be made, so the checks hold
+for files these tests never saw."""
 
 from __future__ import annotations
 
@@ -194,3 +195,130 @@ def test_keys_a_merge_overrides_are_not_repeated(tmp_path: Path) -> None:
         "    symptoms: [cold]\n    fix: a\n  - <<: *cold\n    id: kettle-colder\n",
     )
     assert [e.id for e in load_knowledge(kb)] == ["kettle-cold", "kettle-colder"]
+
+
+# -- a value of the wrong type ------------------------------------------------------------
+
+NOT_A_NUMBER = "must be text, not a number (put it in quotes)"
+TEXT = ("title", "fix", "product")
+PHRASINGS = ("symptoms", "tests")
+WRONG: dict[str, tuple[str, ...]] = {  # YAML that reads as anything but what the key takes
+    "text": ("5", "2.5", "true", "no", "2024-05-01", "[a, b]", "{a: b}"),
+    "phrasings": ("5", "true", "a phrase", "{a: b}"),
+    "id": ("true", "2.5", "2024-05-01", "[a]", "{a: b}"),
+    "kind": ("5", "true", "[fix]", "{a: b}", "fixed"),
+    "replacement": ("30", "true", "always", "[30]", "{within_days: soon}"),
+    "translations": ("5", "ru", "[ru]", "{ru: 5}", "{RU: {title: x}}"),
+}
+
+
+def wrong_values(place: Place) -> tuple[str, ...]:
+    if place.key in TEXT:
+        return WRONG["text"]
+    if place.key in PHRASINGS:
+        return WRONG["phrasings"]
+    if len(place.path) == 3 and place.key in WRONG:
+        return WRONG[place.key]
+    return ()  # the list of entries, a language code: their values are other places
+
+
+def replaced(events: list[yaml.Event], place: Place, value: str) -> list[yaml.Event]:
+    inner = list(yaml.parse(f"key: {value}\n"))[4:-3]  # the value's own events
+    return [*events[: place.start], *inner, *events[place.end :]]
+
+
+@pytest.mark.parametrize("path", BUNDLED, ids=lambda p: p.name)
+def test_a_wrong_type_anywhere_is_one_problem_at_its_field_and_never_missing(
+    tmp_path: Path, path: Path
+) -> None:
+    events = parsed(path)
+    seen: set[tuple[str, str]] = set()  # (field, value): each once a file is enough
+    for place in places(events):
+        for value in wrong_values(place):
+            if (place.field(), value) in seen:
+                continue
+            seen.add((place.field(), value))
+            directory = one_file(tmp_path, path.name, emit(replaced(events, place, value)))
+
+            (problem,) = load_problems(directory)
+
+            where = (problem.file, problem.field or "")
+            assert where[0] == path.name and where[1].startswith(place.field()), (value, problem)
+            if place.key == "id":
+                assert problem.entry == f"entry #{int(place.path[1]) + 1}", problem
+            else:
+                assert problem.entry == place.entry, (value, problem)
+            assert "missing" not in problem.message, (value, problem)
+    assert {field for field, _ in seen} >= {"product", "id", "title", "symptoms", "fix", "tests"}
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("5", "must be text, not a number (put it in quotes)"),
+        ("true", "must be text, not yes/no (put it in quotes)"),
+        ("2024-05-01", "must be text, not a date (put it in quotes)"),
+        ("[a, b]", "must be text, not a list"),
+        ("{a: b}", "must be text, not a mapping"),
+    ],
+)
+def test_a_title_that_is_not_text_says_so(tmp_path: Path, value: str, message: str) -> None:
+    assert kettles(tmp_path, "    fix: a\n", title=value) == [
+        f"kettles.yaml › kettle-cold › title: {message}"
+    ]
+
+
+# -- every problem in one pass ------------------------------------------------------------
+
+
+def test_every_problem_is_listed_at_once_duplicate_ids_too(tmp_path: Path) -> None:
+    """A wrong title no longer hides the id it reuses, in another file or the same one."""
+    kb = tmp_path / "kb"
+    kb.mkdir()
+    for path in BUNDLED:
+        (kb / path.name).write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
+    headphones = (kb / "headphones.yaml").read_text(encoding="utf-8")
+    broken = headphones.replace(
+        "  - id: headphones-wont-charge\n    title: Headphones",
+        "  - id: headphones-wont-charge\n    title: 5\n    titel: Headphones",
+    )
+    reused = "  - id: headphones-wont-charge\n    title: 5\n    symptoms: [x]\n    fix: y\n"
+    (kb / "headphones.yaml").write_text(broken + reused, encoding="utf-8")
+    power = (kb / "power.yaml").read_text(encoding="utf-8")
+    (kb / "power.yaml").write_text(power + reused.replace("title: 5", "title: ok"), "utf-8")
+
+    found = [str(p) for p in load_problems(kb)]
+
+    entry = "headphones.yaml › headphones-wont-charge"
+    assert found == [
+        f"{entry} › titel: unknown key 'titel'; did you mean 'title'?",
+        f"{entry} › title: must be text, not a number (put it in quotes)",
+        f"{entry} › title: must be text, not a number (put it in quotes)",
+        f"{entry} › id: duplicate id, already used earlier in this file",
+        "power.yaml › headphones-wont-charge › id: duplicate id, already used in headphones.yaml",
+    ]
+
+
+def test_every_broken_entry_still_claims_its_id(tmp_path: Path) -> None:
+    """Every bundled entry's title made a number and its id used again in a later file: each
+    entry's two problems, all in one pass."""
+    kb = tmp_path / "kb"
+    kb.mkdir()
+    expected: set[str] = set()
+    reused: list[str] = []
+    for path in BUNDLED:
+        events = parsed(path)
+        titles = [p for p in places(events) if len(p.path) == 3 and p.key == "title"]
+        for place in reversed(titles):  # from the end: the places before stay where they are
+            events = replaced(events, place, "5")
+            expected.add(f"{path.name} › {place.entry} › title: " + NOT_A_NUMBER)
+            expected.add(
+                f"zz-reused.yaml › {place.entry} › id: duplicate id, already used in {path.name}"
+            )
+            reused.append(f"  - {{id: {place.entry}, title: t, symptoms: [s], fix: f}}\n")
+        (kb / path.name).write_text(emit(events), encoding="utf-8")
+    (kb / "zz-reused.yaml").write_text("product: P\nentries:\n" + "".join(reused), "utf-8")
+
+    found = [str(p) for p in load_problems(kb)]
+
+    assert len(found) == len(expected) == 2 * len(reused) and set(found) == expected
