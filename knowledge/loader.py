@@ -120,6 +120,15 @@ def validate_knowledge(
 
 def _load(directory: Path) -> tuple[KnowledgeBase | None, list[Problem]]:
     name = str(directory)
+    if directory.is_file():
+        return None, [
+            Problem(
+                name,
+                None,
+                None,
+                "is a file, not a folder: give the folder that holds the knowledge files (*.yaml)",
+            )
+        ]
     if not directory.is_dir():
         return None, [Problem(name, None, None, "no such directory")]
     files = sorted(

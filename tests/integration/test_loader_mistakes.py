@@ -322,3 +322,13 @@ def test_every_broken_entry_still_claims_its_id(tmp_path: Path) -> None:
     found = [str(p) for p in load_problems(kb)]
 
     assert len(found) == len(expected) == 2 * len(reused) and set(found) == expected
+
+
+# -- not a folder -------------------------------------------------------------------------
+
+
+def test_a_file_given_for_the_folder_says_so() -> None:
+    path = default_knowledge_dir() / "speaker.yaml"
+    assert [str(p) for p in load_problems(path)] == [
+        f"{path}: is a file, not a folder: give the folder that holds the knowledge files (*.yaml)"
+    ]
