@@ -137,11 +137,15 @@ def _parser() -> argparse.ArgumentParser:
     kb_group.set_defaults(handler=_GroupHelp(kb_group))
     kb = kb_group.add_subparsers(title="kb commands")
     validate = kb.add_parser("validate", help="check the knowledge files")
-    validate.add_argument("--knowledge", type=Path, help="directory (default KNOWLEDGE_DIR)")
+    validate.add_argument(
+        "--knowledge", type=Path, help="folder of *.yaml files (default KNOWLEDGE_DIR)"
+    )
     validate.set_defaults(handler=kb_cli.validate)
     match = kb.add_parser("match", help="how a phrase matches; one query a line on stdin")
     match.add_argument("text", nargs="?", help="the phrase; omit to read stdin")
-    match.add_argument("--knowledge", type=Path, help="directory (default KNOWLEDGE_DIR)")
+    match.add_argument(
+        "--knowledge", type=Path, help="folder of *.yaml files (default KNOWLEDGE_DIR)"
+    )
     match.add_argument("--top", type=int, default=3, help="candidates to show (default 3)")
     match.add_argument("--json", action="store_true", help="one JSON object a line")
     match.add_argument(
@@ -166,7 +170,9 @@ def _parser() -> argparse.ArgumentParser:
     suggestions.add_argument(
         "--all", action="store_true", help="list applied and rejected ones too"
     )
-    suggestions.add_argument("--knowledge", type=Path, help="directory (default KNOWLEDGE_DIR)")
+    suggestions.add_argument(
+        "--knowledge", type=Path, help="folder of *.yaml files (default KNOWLEDGE_DIR)"
+    )
     suggestions.set_defaults(handler=suggestions_cli.suggestions)
 
     report_cli.add_parser(sub)

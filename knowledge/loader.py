@@ -21,6 +21,7 @@ import yaml
 if TYPE_CHECKING:
     from knowledge.checks import Ranker
 
+from knowledge.document import RepeatedKey, read_document, what_yaml_read
 from knowledge.schema import (
     Entry,
     EntryId,
@@ -48,9 +49,6 @@ _LANGUAGE_CODE = re.compile(
     r"^[a-z]{2,3}$"
 )  # "ru", "es", "pt": what Telegram's language_code starts with
 _FILE_KEYS = ("product", "entries")
-
-# libyaml's C loader when PyYAML was built with it (about 5x faster), else the pure-Python one
-_YamlLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 _Report = Callable[[str, str], None]  # (field, message) → records a problem
 
@@ -122,6 +120,15 @@ def validate_knowledge(
 
 def _load(directory: Path) -> tuple[KnowledgeBase | None, list[Problem]]:
     name = str(directory)
+    if directory.is_file():
+        return None, [
+            Problem(
+                name,
+                None,
+                None,
+                "is a file, not a folder: give the folder that holds the knowledge files (*.yaml)",
+            )
+        ]
     if not directory.is_dir():
         return None, [Problem(name, None, None, "no such directory")]
     files = sorted(
@@ -133,25 +140,29 @@ def _load(directory: Path) -> tuple[KnowledgeBase | None, list[Problem]]:
     entries: list[Entry] = []
     seen: dict[str, str] = {}  # id → file that defined it first
     for path in files:
-        for entry in _read_file(path, problems):
-            if entry.id in seen:
-                first = seen[entry.id]
-                where = "earlier in this file" if first == entry.source else f"in {first}"
+        # an entry with problems of its own still claims its id: a reused one is said at once
+        for entry_id, entry in _read_file(path, problems):
+            if entry_id in seen:
+                first = seen[entry_id]
+                where = "earlier in this file" if first == path.name else f"in {first}"
                 problems.append(
-                    Problem(entry.source, entry.id, "id", f"duplicate id, already used {where}")
+                    Problem(path.name, entry_id, "id", f"duplicate id, already used {where}")
                 )
                 continue
-            seen[entry.id] = entry.source
-            entries.append(entry)
+            if entry_id:
+                seen[entry_id] = path.name
+            if entry is not None:
+                entries.append(entry)
     if problems:
         return None, problems
     return KnowledgeBase(tuple(entries)), []
 
 
-def _read_file(path: Path, problems: list[Problem]) -> list[Entry]:
+def _read_file(path: Path, problems: list[Problem]) -> list[tuple[str, Entry | None]]:
+    """Each entry's id ("" when it has none) and the entry, None when it has problems."""
     file = path.name
     try:
-        document = yaml.load(path.read_text(encoding="utf-8"), Loader=_YamlLoader)
+        document = read_document(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         reason = getattr(error, "problem", None) or "not valid YAML"
@@ -161,40 +172,58 @@ def _read_file(path: Path, problems: list[Problem]) -> list[Entry]:
     except (OSError, UnicodeDecodeError) as error:
         problems.append(Problem(file, None, None, f"cannot read the file ({error})"))
         return []
-    if not isinstance(document, Mapping):
+    problems.extend(_repeated_key(file, repeated) for repeated in document.repeated)
+    data = document.data
+    if not isinstance(data, Mapping):
         problems.append(
             Problem(file, None, None, "must be a mapping with 'product' and 'entries' keys")
         )
         return []
-    for key in document:
+    for key in data:
         if key not in _FILE_KEYS:
             problems.append(Problem(file, None, str(key), _unknown_key(str(key), _FILE_KEYS)))
-    product = document.get("product")
-    if not isinstance(product, str) or not product.strip():
-        problems.append(Problem(file, None, "product", "must name the product or area"))
+    product = data.get("product")
+    if isinstance(product, str) and product.strip():
+        product = product.strip()
+    else:
+        problems.append(
+            Problem(file, None, "product", _not_text(product, "must name the product or area"))
+        )
         product = ""
-    raw_entries = document.get("entries")
+    raw_entries = data.get("entries")
     if raw_entries is None:
         problems.append(Problem(file, None, "entries", "missing; list the entries here"))
         return []
     if not isinstance(raw_entries, list):
         problems.append(Problem(file, None, "entries", "must be a list of entries"))
         return []
-    entries: list[Entry] = []
-    for number, raw in enumerate(raw_entries, start=1):
-        entry = _read_entry(file, number, raw, product.strip(), problems)
-        if entry is not None:
-            entries.append(entry)
-    return entries
+    return [
+        _read_entry(file, number, raw, product, problems)
+        for number, raw in enumerate(raw_entries, start=1)
+    ]
+
+
+def _repeated_key(file: str, repeated: RepeatedKey) -> Problem:
+    """``symptoms: given twice (lines 12 and 20); keep one``, at file › entry › field."""
+    path, ids = repeated.path, repeated.ids
+    entry = None
+    if len(path) >= 2 and path[0] == "entries" and isinstance(path[1], int):
+        entry = ids[1] or f"entry #{path[1] + 1}"
+        path = path[2:]
+    field = " › ".join(
+        [*(f"item {step + 1}" if isinstance(step, int) else step for step in path), repeated.key]
+    )
+    return Problem(file, entry, field, repeated.message)
 
 
 def _read_entry(
     file: str, number: int, raw: object, product: str, problems: list[Problem]
-) -> Entry | None:
+) -> tuple[str, Entry | None]:
+    """The entry's id ("" when it has none) and the entry, None when it has problems."""
     label = f"entry #{number}"
     if not isinstance(raw, Mapping):
         problems.append(Problem(file, label, None, "must be a mapping (id, title, symptoms, fix)"))
-        return None
+        return "", None
     before = len(problems)
 
     raw_id = raw.get("id")
@@ -202,7 +231,7 @@ def _read_entry(
     if raw_id is None or (isinstance(raw_id, str) and not raw_id.strip()):
         problems.append(Problem(file, label, "id", "missing; give the entry a stable id"))
     elif not isinstance(raw_id, str | int) or isinstance(raw_id, bool):
-        problems.append(Problem(file, label, "id", "must be text"))
+        problems.append(Problem(file, label, "id", _not_text(raw_id, "")))
     else:
         entry_id = str(raw_id).strip()
         label = entry_id
@@ -229,7 +258,7 @@ def _read_entry(
 
     title = raw.get("title")
     if not isinstance(title, str) or not title.strip():
-        problem("title", "missing; give a short title customers will recognise")
+        problem("title", _not_text(title, "missing; give a short title customers will recognise"))
         title = ""
 
     symptoms = _phrasings(raw.get("symptoms"), "symptoms", required=True, report=problem)
@@ -237,7 +266,7 @@ def _read_entry(
 
     fix = raw.get("fix")
     if not isinstance(fix, str) or not fix.strip():
-        problem("fix", "missing or blank; write the steps that fix the problem")
+        problem("fix", _not_text(fix, "missing or blank; write the steps that fix the problem"))
         fix = ""
 
     replacement: ReplacementRule | None = None
@@ -258,7 +287,9 @@ def _read_entry(
     kind = EntryKind.FIX
     if raw.get("kind") is not None:
         kinds = tuple(k.value for k in EntryKind)
-        if raw["kind"] not in kinds:
+        if not isinstance(raw["kind"], str):
+            problem("kind", f"must be one of {', '.join(kinds)}")
+        elif raw["kind"] not in kinds:
             problem("kind", f"{raw['kind']!r} is not one of {', '.join(kinds)}")
         else:
             kind = EntryKind(raw["kind"])
@@ -268,8 +299,8 @@ def _read_entry(
     translations = _translations(raw.get("translations"), problem)
 
     if len(problems) > before:
-        return None
-    return Entry(
+        return entry_id, None
+    return entry_id, Entry(
         id=EntryId(entry_id),
         title=str(title).strip(),
         product=product,
@@ -306,7 +337,8 @@ def _translations(value: object, report: _Report) -> tuple[Translation, ...]:
         for key in ("title", "fix"):
             text = raw.get(key)
             if text is not None and (not isinstance(text, str) or not text.strip()):
-                report(f"{where} › {key}", "must be text (or left out to use the default)")
+                blank = "must be text (or left out to use the default)"
+                report(f"{where} › {key}", _not_text(text, blank))
             elif text is not None:
                 texts[key] = text.strip() + ("\n" if key == "fix" else "")
 
@@ -345,6 +377,13 @@ def _phrasings(value: object, field: str, *, required: bool, report: _Report) ->
         else:
             result.append(item.strip())
     return tuple(result)
+
+
+def _not_text(value: object, missing: str) -> str:
+    """``missing`` when ``value`` is absent or blank; else what YAML read instead of text."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return missing
+    return f"must be text, not {what_yaml_read(value)}"
 
 
 def _unknown_key(key: str, known: Sequence[str]) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import html
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -76,3 +77,30 @@ def test_reload_says_unchanged_reloaded_and_broken(tmp_path: Path, engine: Engin
     assert "previous version (entries in use: 1)" in texts[2]
     assert "Knowledge reloaded. Entries in use: 2." in texts[3]
     assert [len(kb) for kb in installed] == [2]
+
+
+BROKEN = (
+    KETTLE.replace(
+        "    fix: Check the base.\n", "    fix: Check the base.\n    symptoms: [cold]\n"
+    ).replace("title: Kettle does not heat", "title: 5")
+    + "  - id: kettle-cold\n    title: Again\n    symptoms: [again]\n    fix: Wait.\n"
+)
+BROKEN_PROBLEMS = [
+    "kettle.yaml › kettle-cold › symptoms: given twice (lines 5 and 7); keep one",
+    "kettle.yaml › kettle-cold › title: must be text, not a number (put it in quotes)",
+    "kettle.yaml › kettle-cold › id: duplicate id, already used earlier in this file",
+]
+
+
+def test_admins_are_told_every_problem_a_repeated_key_too(tmp_path: Path, engine: Engine) -> None:
+    """The edit's notice and /reload's answer list all three, not the first alone."""
+    (tmp_path / "kettle.yaml").write_text(KETTLE, encoding="utf-8")
+    admin, installed = admin_for(tmp_path, engine)
+    (tmp_path / "kettle.yaml").write_text(BROKEN, encoding="utf-8")
+
+    asyncio.run(admin.run(Request("reload", "", ADMIN, ADMIN)))
+
+    notice, answer = [text for chat, text in outbox(engine) if chat == ADMIN]
+    for text in (notice, answer):
+        assert [p for p in BROKEN_PROBLEMS if f"• {html.escape(p)}" in text] == BROKEN_PROBLEMS
+    assert installed == []  # the previous knowledge stays in use

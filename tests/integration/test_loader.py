@@ -198,14 +198,20 @@ def test_symptoms(tmp_path: Path, symptoms: str, message: str) -> None:
     ]
 
 
-@pytest.mark.parametrize("fix", ["", "    fix: ''\n", "    fix: '  '\n", "    fix: [a]\n"])
-def test_fix_missing_or_blank(tmp_path: Path, fix: str) -> None:
+@pytest.mark.parametrize(
+    ("fix", "message"),
+    [
+        ("", "missing or blank; write the steps that fix the problem"),
+        ("    fix: ''\n", "missing or blank; write the steps that fix the problem"),
+        ("    fix: '  '\n", "missing or blank; write the steps that fix the problem"),
+        ("    fix: [a]\n", "must be text, not a list"),
+        ("    fix: 42\n", "must be text, not a number (put it in quotes)"),
+    ],
+)
+def test_fix_missing_blank_or_not_text(tmp_path: Path, fix: str, message: str) -> None:
     entry = GOOD_ENTRY.replace("    fix: |\n      1. Hold the power button for 7 seconds.\n", fix)
     write(tmp_path, "p.yaml", "product: P\nentries:\n" + entry)
-    assert problems_for(tmp_path) == [
-        "p.yaml › headphones-bluetooth-pairing › fix: "
-        "missing or blank; write the steps that fix the problem"
-    ]
+    assert problems_for(tmp_path) == [f"p.yaml › headphones-bluetooth-pairing › fix: {message}"]
 
 
 @pytest.mark.parametrize(

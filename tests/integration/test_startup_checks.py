@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.app import build
+from bot.cli import main
 from bot.settings import load_settings
 
 KNOWLEDGE = """\
@@ -39,3 +40,28 @@ def test_a_test_phrasing_that_misses_is_logged_and_the_bot_still_starts(
     assert len(misses) == 1, misses
     assert "toasters.yaml › toast-burns › tests: 'the weather in rome'" in misses[0]
     assert "matcher · thresholds: answer" in misses[0]
+
+
+def test_the_bot_does_not_start_on_knowledge_with_a_key_given_twice(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """What the bot refuses at start is what kb validate and /reload refuse, in their words."""
+    kb = tmp_path / "kb"
+    kb.mkdir()
+    repeated = KNOWLEDGE.replace(
+        "    fix: Turn the browning dial down to 3.\n",
+        "    fix: Turn the browning dial down to 3.\n    fix: Unplug it.\n",
+    )
+    (kb / "toasters.yaml").write_text(repeated, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123:test")
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'db'}")
+    monkeypatch.setenv("KNOWLEDGE_DIR", str(kb))
+    monkeypatch.setenv("MATCHER", "lexical")
+
+    assert main(["run"]) == 2
+
+    assert capsys.readouterr().err.splitlines() == [
+        "supportbot: the knowledge files have 1 problem(s):",
+        "  toasters.yaml › toast-burns › fix: given twice (lines 6 and 7); keep one",
+    ]
