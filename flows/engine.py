@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from flows import escalation, followup, intake, reopen, replacement, resolve
+from flows import escalation, followup, intake, reopen, replacement, resolve, status
 from flows import text as words
 from flows.model import (
     WITH_TEAM,
@@ -47,7 +47,7 @@ from flows.turn import (
     parse_press,
 )
 from knowledge.phrases import Intent
-from knowledge.responses import Html, Say
+from knowledge.responses import Say
 
 RECORDED = WITH_TEAM  # with the team (or, with ESCALATION=off, recorded for the shop)
 ACTIVE = (TicketStatus.OPEN, *RECORDED)
@@ -229,7 +229,7 @@ class Conversations:
         elif name == "cancel":
             self._cancel(turn)
         elif name == "status":
-            self._status(turn)
+            status.status(turn)
         elif name in ("human", "agent", "person"):
             _ask_for_person(turn)
         elif name in ("language", "lang"):
@@ -281,27 +281,6 @@ class Conversations:
         else:
             turn.say(Say.NOTHING_TO_CANCEL)
 
-    def _status(self, turn: Turn) -> None:
-        tickets = turn.repos.tickets.for_customer(turn.chat_id, limit=5)
-        if not tickets:
-            turn.say(Say.STATUS_NONE)
-            return
-        responses = turn.responses
-        lines = [responses.text(Say.STATUS_HEADER)]
-        for ticket in tickets:
-            summary = " ".join(ticket.summary.split())  # one line a ticket
-            summary = summary if len(summary) <= 60 else summary[:57].rstrip() + "…"
-            state = responses.text(status_label(ticket.status, turn.escalation))
-            if ticket.rating is not None:
-                state = responses.text(Say.STATUS_RATED, state=state, stars="⭐" * ticket.rating)
-            lines.append(
-                responses.text(Say.STATUS_LINE, ref=ticket.ref, summary=summary, state=state)
-            )
-        current = turn.ticket()
-        if turn.escalation and current is not None and current.status in RECORDED:
-            lines += escalation.standing(turn, current)
-        turn.say_html(Html("\n".join(lines)))
-
 
 def _ask_for_person(turn: Turn) -> None:
     """'Talk to a person' (button or /human): escalate, or say it is with the team already.
@@ -350,25 +329,6 @@ def _choose_language(turn: Turn, index: int | None) -> None:
     turn.repos.customers.choose_language(turn.chat_id, code, turn.now)
     turn.person = replace(turn.person, language=code)
     turn.say(Say.LANGUAGE_SET)
-
-
-def status_label(status: TicketStatus, escalation: bool) -> Say:
-    """How /status names a ticket's status (mypy checks that every status has one)."""
-    match status:
-        case TicketStatus.OPEN:
-            return Say.STATE_OPEN
-        case TicketStatus.WAITING_AGENT:
-            return Say.STATE_WAITING_AGENT if escalation else Say.STATE_NOTED
-        case TicketStatus.WITH_AGENT:
-            return Say.STATE_WITH_AGENT
-        case TicketStatus.REOPENED:
-            return Say.STATE_REOPENED if escalation else Say.STATE_NOTED
-        case TicketStatus.REPLACEMENT_REQUESTED:
-            return Say.STATE_REPLACEMENT_REQUESTED
-        case TicketStatus.RESOLVED:
-            return Say.STATE_RESOLVED
-        case TicketStatus.CANCELLED | TicketStatus.CLOSED:
-            return Say.STATE_CANCELLED
 
 
 def _reset(turn: Turn) -> None:

@@ -14,7 +14,7 @@ from flows.model import (
     TicketStatus,
 )
 from flows.turn import Turn
-from knowledge.responses import Html, Say
+from knowledge.responses import Html, Responses, Say
 
 # why a ticket needs a person, as the team's card says it
 Reason = Literal[
@@ -27,8 +27,17 @@ Reason = Literal[
 ]
 
 
-# a ticket's summary when the customer asked for a person before describing anything
+# a ticket's summary when the customer asked for a person before describing anything: kept
+# as this mark, and read in each reader's language (``summary_for``)
 ASKED_FOR_PERSON = "(asked for a person)"
+
+
+def summary_for(ticket: Ticket, responses: Responses) -> str:
+    """What the ticket is about for the readers of ``responses``: the customer's words, or
+    "(asked for a person)" in their language when nothing was described."""
+    if ticket.summary == ASKED_FOR_PERSON:
+        return responses.label(Say.SUMMARY_ASKED_FOR_PERSON)
+    return ticket.summary
 
 
 def open_ticket(turn: Turn, summary: str) -> Ticket:
@@ -113,7 +122,7 @@ def card(turn: Turn, ticket: Ticket, reason: Reason) -> None:
         reason=responses.text(reason),
         customer=customer_label(turn),
         language=turn.person.language or nothing,
-        summary=ticket.summary,
+        summary=summary_for(ticket, responses),
         details=" / ".join(turn.data.get("details", [])) or nothing,
         tried=tried or nothing,
         order=ticket.order_number or nothing,

@@ -209,8 +209,9 @@ def quiet_until(now: datetime, quiet: tuple[int, int] | None, zone: str) -> date
 def _ask_if_working(turn: Turn, ticket: Ticket, row: FollowUp) -> None:
     responses = turn.responses
     data = f"{ANSWER}|{row.id}|"
+    summary = _short(escalation.summary_for(ticket, responses))
     turn.say_html(
-        responses.text(Say.FOLLOWUP_QUESTION, ref=ticket.ref, summary=_short(ticket.summary)),
+        responses.text(Say.FOLLOWUP_QUESTION, ref=ticket.ref, summary=summary),
         (
             (
                 Button(responses.label(Say.FOLLOWUP_YES_BUTTON), data + YES),

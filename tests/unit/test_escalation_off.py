@@ -57,6 +57,15 @@ def told_honestly(h: Harness, contact: str, ref: str) -> None:
     no_promises(h)
 
 
+def request_a_replacement(h: Harness) -> None:
+    """Two fixes that did not help, then an order number and a date inside the window."""
+    h.text(PAIRING)
+    h.press(h.button("No"))
+    h.press(h.button("No"))
+    h.text("NW-123456")
+    h.text("10 days ago")
+
+
 def ask_human(h: Harness) -> None:
     h.command("human")
 
@@ -133,11 +142,7 @@ def test_replacement_request_is_noted_and_the_customer_told_who_arranges_it(
     contact: str,
 ) -> None:
     h = off(contact)
-    h.text(PAIRING)
-    h.press(h.button("No"))
-    h.press(h.button("No"))
-    h.text("NW-123456")
-    h.text("10 days ago")
+    request_a_replacement(h)
     [ticket] = h.tickets()
     assert ticket.status is TicketStatus.REPLACEMENT_REQUESTED
     assert ticket.order_number == "NW-123456"
@@ -216,3 +221,33 @@ def test_after_a_noted_replacement_the_next_message_is_a_fresh_description() -> 
     assert h.tickets()[0].status is TicketStatus.REPLACEMENT_REQUESTED
     h.text(PAIRING)
     assert h.tickets()[-1].summary == PAIRING
+
+
+@pytest.mark.parametrize("contact", [CONTACT, ""], ids=["contact", "no-contact"])
+def test_status_of_a_noted_replacement_promises_no_confirmation(contact: str) -> None:
+    """/status says what the hand-over said: saved for the shop, which the customer contacts."""
+    h = off(contact)
+    request_a_replacement(h)
+    h.command("status")
+    said = h.said()
+    assert "replacement request saved for the shop (no live support in this chat)" in said
+    assert "waiting for confirmation" not in said
+    if contact:
+        assert "contact the shop at support@shop.example or +44 20 1234 5678 &lt;24/7&gt;" in said
+    else:
+        assert "contact the shop directly" in said
+    no_promises(h)
+
+
+def test_status_of_a_request_a_person_had_before_the_switch_promises_no_person() -> None:
+    on = Harness(TABLE)
+    on.command("human")
+    [ticket] = on.tickets()
+    ticket.status = TicketStatus.WITH_AGENT  # taken by an agent, then ESCALATION=off
+    ticket.summary = "my speaker crackles"
+    h = off()
+    h.repos = on.repos
+    h.command("status")
+    assert "saved for the shop" in h.said() and "is on it" not in h.said()
+    assert "contact the shop directly" in h.said()
+    no_promises(h)

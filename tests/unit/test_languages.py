@@ -4,12 +4,14 @@ knowledge they are matched against; the team keeps its own language."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 
+from flows import followup
 from flows.desk import Desk
 from flows.model import (
     Agent,
@@ -361,3 +363,43 @@ def test_a_spanish_customer_writes_the_purchase_date_in_spanish(typed: str, boug
     h.text(typed)
     [ticket] = h.tickets()
     assert ticket.purchase_date == bought
+
+
+ASK_FOR_PERSON = {"ru": "позовите оператора", "es": "quiero hablar con una persona"}
+
+
+def latin_words(text: str) -> list[str]:
+    """English words left in a reply: what is left once tags, /commands, references and
+    codes are taken out."""
+    text = re.sub(r"<[^>]+>|/\w+|T-\d+|NW-\d+", " ", text)
+    return re.findall(r"[A-Za-z]{3,}", text)
+
+
+@pytest.mark.parametrize("language", ["ru", "es"])
+def test_a_customer_who_asked_for_a_person_first_reads_no_english(language: str) -> None:
+    """The request's summary when nothing was described ("(asked for a person)") is a
+    sentence of the catalogue like any other: /status shows it in the customer's language."""
+    responses = CATALOGUE.for_language(language)
+    h = speaking(language)
+    h.person = replace(h.person, name="Аня")
+    h.text(ASK_FOR_PERSON[language])
+    assert h.state is State.WITH_AGENT
+    h.command("status")
+    said = h.said()
+    assert "asked for a person" not in said
+    assert responses.label(Say.SUMMARY_ASKED_FOR_PERSON) in said
+    if language == "ru":
+        assert latin_words(said) == [], said
+
+
+def test_the_follow_up_of_a_request_that_only_asked_for_a_person_is_in_russian() -> None:
+    h = speaking("ru")
+    h.text(ASK_FOR_PERSON["ru"])
+    [ticket] = h.tickets()
+    ticket.status = TicketStatus.RESOLVED
+    followup.schedule_check(h.repos, ticket, h.clock.now())
+    h.clock.advance(minutes=1)
+    [question] = [e for e in h.run_followups() if isinstance(e, Reply)]
+    assert "asked for a person" not in question.text
+    assert RU.label(Say.SUMMARY_ASKED_FOR_PERSON) in question.text
+    assert latin_words(question.text) == [], question.text
