@@ -49,6 +49,9 @@ from flows.turn import (
 from knowledge.phrases import Intent
 from knowledge.responses import Say
 
+# questions whose own guidance answers a typed "help" (where the order number is, how to
+# write the date), rather than /help's
+_OWN_HELP = (State.ORDER_NUMBER, State.PURCHASE_DATE)
 RECORDED = WITH_TEAM  # with the team (or, with ESCALATION=off, recorded for the shop)
 ACTIVE = (TicketStatus.OPEN, *RECORDED)
 
@@ -157,6 +160,8 @@ class Conversations:
         state = turn.conversation.state
         if intent is Intent.PERSON:
             _ask_for_person(turn)
+        elif intent is Intent.HELP and state not in _OWN_HELP:  # words, not commands
+            intake.show_help(turn)
         elif intent is Intent.RESTART:
             ticket = turn.ticket()
             if ticket is not None and ticket.status is TicketStatus.OPEN:
@@ -225,7 +230,7 @@ class Conversations:
         if name == "start":
             self._start(turn)
         elif name == "help":
-            turn.say(Say.HELP if turn.escalation else Say.HELP_NO_LIVE)
+            intake.show_help(turn)
         elif name == "cancel":
             self._cancel(turn)
         elif name == "status":

@@ -30,6 +30,7 @@ class Intent(StrEnum):
     NONE = "none"  # "none of these"
     RESTART = "restart"  # "start over"
     NO_ORDER = "no_order"  # asked for the order number: "I don't have it"
+    HELP = "help"  # "help" typed: the same as /help
 
 
 class PhraseMatcher:

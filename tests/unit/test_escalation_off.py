@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 import pytest
 
-from flows.model import Reply, State, TicketStatus
+from flows.model import MediaKind, Reply, State, TicketStatus
 from flows.turn import HUMAN
 
 from .fakes import Harness
@@ -157,6 +157,11 @@ def test_no_person_button_anywhere_and_help_promises_none() -> None:
     no_promises(h)
     h.command("help")
     assert "/status" in h.said() and "Talk to a person" not in h.said()
+    no_promises(h)
+    h.text("?")  # "Could you tell me a little more?"
+    no_promises(h)
+    h.media(MediaKind.STICKER)
+    no_promises(h)
     h.text(PAIRING)
     no_promises(h)
     h.text("the light blinks red")  # "Did this fix it?" again
