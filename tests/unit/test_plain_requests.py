@@ -179,3 +179,47 @@ def test_a_problem_that_mentions_help_is_still_a_problem() -> None:
     h = Harness(TABLE)
     h.text(f"help, {PAIRING}")
     assert len(h.tickets()) == 1
+
+
+@pytest.mark.parametrize(
+    ("typed", "fixed"),
+    [
+        ("no it didn't work", False),
+        ("No, it still doesn't work", False),
+        ("that fixed it", True),
+        ("yes, thank you!", True),
+        ("да, помогло", True),
+        ("да помогло", True),
+        ("нет, не помогло", False),
+        ("sí, funcionó", True),
+        ("no, sigue igual", False),
+    ],
+)
+def test_yes_or_no_said_in_several_phrases_at_did_this_fix_it(typed: str, fixed: bool) -> None:
+    h = at(State.CONFIRM)
+    h.text(typed)
+    assert "Just checking in" not in h.said()
+    [ticket] = h.tickets()
+    assert (ticket.status is TicketStatus.RESOLVED) is fixed
+    assert h.state is (State.DESCRIBE if fixed else State.CONFIRM)  # the next fix is shown
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "no sound from my speaker",
+        "no, my headphones will not pair",
+        "yes my speaker crackles",
+        "yes no",  # two intents: read as neither
+        "ok but the light still blinks",
+    ],
+)
+def test_a_sentence_that_only_starts_like_yes_or_no_is_not_one(typed: str) -> None:
+    assert PhraseBook.load().intent(typed) is None
+
+
+def test_a_problem_starting_with_no_is_described_not_taken_for_an_answer() -> None:
+    h = at(State.CHOOSE)
+    h.text("no sound from my speaker")  # a new description, not "none of these"
+    assert "Thanks for checking" not in h.said()
+    assert h.conversation().data["description"] == "no sound from my speaker"
