@@ -9,11 +9,19 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from flows import escalation, followup, intake, reopen, replacement, resolve, status
+from flows import (
+    escalation,
+    followup,
+    intake,
+    language,
+    reopen,
+    replacement,
+    resolve,
+    status,
+)
 from flows import text as words
 from flows.model import (
     WITH_TEAM,
-    Button,
     ButtonPress,
     ClearButtons,
     Command,
@@ -198,7 +206,7 @@ class Conversations:
             _ask_for_person(turn)
             return
         if press is not None and press.action == LANGUAGE:  # valid whatever the step
-            _choose_language(turn, press.arg)
+            language.choose(turn, press.arg)
             return
         if press is None or press.step != turn.conversation.step:
             resolve.expired(turn)
@@ -238,7 +246,7 @@ class Conversations:
         elif name in ("human", "agent", "person"):
             _ask_for_person(turn)
         elif name in ("language", "lang"):
-            _language(turn, event.args)
+            language.offer(turn, event.args)
         else:
             turn.say(Say.UNKNOWN_COMMAND)
 
@@ -299,41 +307,6 @@ def _ask_for_person(turn: Turn) -> None:
         escalation.no_live_support(turn, ticket)
     else:
         escalation.escalate(turn, Say.AGENT_REASON_ASKED)
-
-
-def _language(turn: Turn, args: str) -> None:
-    """/language: one button per shipped language; "/language ru" chooses at once."""
-    catalogue = turn.services.catalogue
-    languages = catalogue.languages if catalogue is not None else (turn.responses.language,)
-    wanted = args.strip().lower()
-    if wanted:
-        for index, code in enumerate(languages):
-            if wanted in (code, catalogue.name(code).lower() if catalogue else code):
-                _choose_language(turn, index)
-                return
-    rows = tuple(
-        (
-            Button(
-                catalogue.name(code) if catalogue else code,
-                f"{turn.conversation.step}|{LANGUAGE}|{i}",
-            ),
-        )
-        for i, code in enumerate(languages)
-    )
-    # the current step's buttons stay valid: choosing a language interrupts nothing
-    turn.say_html(turn.responses.text(Say.LANGUAGE_QUESTION), rows)
-
-
-def _choose_language(turn: Turn, index: int | None) -> None:
-    catalogue = turn.services.catalogue
-    languages = catalogue.languages if catalogue is not None else ()
-    if index is None or not 0 <= index < len(languages):
-        resolve.expired(turn)  # forged, or a language no longer shipped
-        return
-    code = languages[index]
-    turn.repos.customers.choose_language(turn.chat_id, code, turn.now)
-    turn.person = replace(turn.person, language=code)
-    turn.say(Say.LANGUAGE_SET)
 
 
 def _reset(turn: Turn) -> None:

@@ -340,10 +340,16 @@ def _rate(turn: Turn, pressed: FollowUpPress) -> None:
         # idle: the next message is the comment (or "Skip")
         turn.conversation.state = State.RATING_COMMENT
         turn.conversation.data = {"comment_for": ticket.id}
-        skip = Button(turn.responses.label(Say.SKIP_BUTTON), f"{RATE}|{ticket.id}|{SKIP}")
-        turn.say_html(turn.responses.text(Say.RATING_COMMENT_QUESTION), ((skip,),))
+        ask_comment(turn)
     else:  # in the middle of something else: do not get in its way
         turn.say(Say.RATING_THANKS)
+
+
+def ask_comment(turn: Turn) -> None:
+    """ "Anything you'd like to tell us?" after a rating (again after /language)."""
+    ticket_id = turn.data.get("comment_for")
+    skip = Button(turn.responses.label(Say.SKIP_BUTTON), f"{RATE}|{ticket_id}|{SKIP}")
+    turn.say_html(turn.responses.text(Say.RATING_COMMENT_QUESTION), ((skip,),))
 
 
 def comment(turn: Turn, typed: str) -> None:

@@ -32,7 +32,8 @@ class Say(StrEnum):
     GOODBYE = "goodbye"
     START_OVER = "start_over"
     LANGUAGE_QUESTION = "language_question"
-    LANGUAGE_SET = "language_set"
+    LANGUAGE_SET = "language_set"  # nothing is waiting: "tell me what is wrong"
+    LANGUAGE_SWITCHED = "language_switched"  # before the question waiting, asked again
     # describing the problem
     DESCRIBE_PROMPT = "describe_prompt"
     DESCRIBE_TOO_SHORT = "describe_too_short"

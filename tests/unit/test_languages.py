@@ -403,3 +403,53 @@ def test_the_follow_up_of_a_request_that_only_asked_for_a_person_is_in_russian()
     assert "asked for a person" not in question.text
     assert RU.label(Say.SUMMARY_ASKED_FOR_PERSON) in question.text
     assert latin_words(question.text) == [], question.text
+
+
+def labels(h: Harness) -> list[str]:
+    return [b.label for e in h.last if isinstance(e, Reply) for row in e.buttons for b in row]
+
+
+def test_switching_at_the_order_number_asks_for_it_again_in_the_new_language() -> None:
+    h = speaking("en")
+    h.text(PAIRING)
+    h.press(h.button("No"))
+    h.press(h.button("No"))
+    assert h.state is State.ORDER_NUMBER
+    no_order = h.button("I don't have it")
+    h.send(Command(h.person, "language", "es"))
+    assert "Cuéntame qué ocurre" not in h.said()  # not an invitation to a new problem
+    assert h.replies() == [ES.text(Say.LANGUAGE_SWITCHED), ES.text(Say.REPLACEMENT_START)]
+    assert labels(h) == [ES.label(Say.NO_ORDER_NUMBER_BUTTON), ES.label(Say.HUMAN_BUTTON)]
+    assert h.state is State.ORDER_NUMBER
+    h.press(no_order)  # the English button on screen still answers
+    assert h.conversation().state is State.WITH_AGENT
+
+
+def test_switching_at_did_this_fix_it_asks_it_again_with_its_buttons() -> None:
+    h = speaking("en")
+    h.text(PAIRING)
+    h.send(Command(h.person, "language", "ru"))
+    assert labels(h) != []  # the question again, with its buttons
+    assert h.replies() == [RU.text(Say.LANGUAGE_SWITCHED), RU.text(Say.FIXED_QUESTION)]
+    assert labels(h)[:2] == [RU.label(Say.YES_BUTTON), RU.label(Say.NO_BUTTON)]
+    h.press(h.button(RU.label(Say.NO_BUTTON)))  # the new buttons answer
+    assert h.state is State.CONFIRM and "Reset the headphones" in h.said()
+
+
+def test_switching_at_the_purchase_date_with_two_readings_offers_them_again() -> None:
+    h = speaking("en")
+    to_purchase_date(h)
+    h.clock.advance(days=400)
+    h.text("11/05/2026")
+    assert h.state is State.PURCHASE_DATE and len(labels(h)) == 3
+    h.send(Command(h.person, "language", "es"))
+    assert len(labels(h)) == 3 and "mayo" in " ".join(labels(h))
+    assert h.replies()[0] == ES.text(Say.LANGUAGE_SWITCHED)
+    assert h.replies()[1].startswith(ES.text(Say.PURCHASE_DATE_WHICH, first="X", second="Y")[:8])
+
+
+def test_switching_with_nothing_waiting_invites_the_problem() -> None:
+    h = speaking("en")
+    h.command("start")
+    h.send(Command(h.person, "language", "es"))
+    assert h.replies() == [ES.text(Say.LANGUAGE_SET)]
