@@ -90,7 +90,8 @@ def escalate(turn: Turn, reason: Reason) -> None:
     else:
         no_live_support(turn, ticket)
     if ticket.id is not None and ticket.topic_id is None:
-        turn.effects.append(OpenTopic(ticket.id, topic_name(ticket, turn.person.name)))
+        about = summary_for(ticket, turn.team_responses)
+        turn.effects.append(OpenTopic(ticket.id, topic_name(ticket, turn.person.name, about)))
     card(turn, ticket, reason)
     if turn.conversation.state is State.WITH_AGENT:
         turn.conversation.data = {}  # all of it is on the card now; a person takes it on
@@ -210,9 +211,10 @@ def standing(turn: Turn, ticket: Ticket) -> list[Html]:
 TOPIC_NAME_LIMIT = 128  # Telegram's limit for a forum topic's name
 
 
-def topic_name(ticket: Ticket, customer: str) -> str:
-    """'T-00128 · Headphones won't pair · Anna': reference, what it is about, who."""
-    about = " ".join(ticket.summary.split())  # one line
+def topic_name(ticket: Ticket, customer: str, summary: str | None = None) -> str:
+    """'T-00128 · Headphones won't pair · Anna': reference, what it is about (``summary``,
+    by default the ticket's), who."""
+    about = " ".join((ticket.summary if summary is None else summary).split())  # one line
     name = " ".join(customer.split()) or "customer"
     room = TOPIC_NAME_LIMIT - len(ticket.ref) - len(name) - 6
     if len(about) > room:

@@ -18,6 +18,7 @@ from flows.model import (
     ChatId,
     Command,
     NotifyAgents,
+    OpenTopic,
     Reply,
     State,
     TeamMessage,
@@ -453,3 +454,13 @@ def test_switching_with_nothing_waiting_invites_the_problem() -> None:
     h.command("start")
     h.send(Command(h.person, "language", "es"))
     assert h.replies() == [ES.text(Say.LANGUAGE_SET)]
+
+
+def test_a_russian_team_reads_asked_for_a_person_in_russian_on_the_topic_and_card() -> None:
+    h = speaking("en")
+    h.engine.services = replace(h.engine.services, responses=RU)  # DEFAULT_LANGUAGE=ru
+    h.command("human")
+    [topic] = [e for e in h.last if isinstance(e, OpenTopic)]
+    assert "asked for a person" not in topic.name
+    assert RU.label(Say.SUMMARY_ASKED_FOR_PERSON) in topic.name
+    assert RU.label(Say.SUMMARY_ASKED_FOR_PERSON) in h.notices()[0]
