@@ -164,6 +164,9 @@ class Console:
     def as_team(self, typed: str) -> None:
         """``/team …``: what an agent writes in the topic of the request with the team."""
         app = self.app
+        if not app.settings.escalation_on:
+            self._say("[ESCALATION=off: there is no support team in this chat, so no /team]")
+            return
         with app.new_uow() as uow:
             ticket = next(
                 (
@@ -201,7 +204,7 @@ class Console:
                     uow.tickets.set_topic(effect.ticket_id, effect.ticket_id)
                     uow.commit()
                 self._say(f"[to the support team] new topic «{effect.name}»")
-                if not self.team_hint_shown:
+                if not self.team_hint_shown and self.app.settings.escalation_on:
                     self.team_hint_shown = True
                     self._say(
                         "[terminal chat: you are the support team too. Answer with /team your"
@@ -249,10 +252,12 @@ class Console:
 
     def _print_intro(self) -> None:
         if self.interactive:
+            on = self.app.settings.escalation_on  # else there is no team to play
+            team = " /team … to answer as the support team," if on else ""
             self._say(
                 "Terminal chat with supportbot: the same conversation customers get in"
                 " Telegram.\nType your problem, a button's number to press it, /help for"
-                " commands, /team … to answer as the support team, Ctrl-D to leave.\n"
+                f" commands,{team} Ctrl-D to leave.\n"
             )
 
 

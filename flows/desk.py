@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 
 from flows import followup, resolve
 from flows.agents import may_act
-from flows.engine import Conversations, status_label
+from flows.engine import Conversations
 from flows.escalation import ASKED_FOR_PERSON
 from flows.learning import MAX_TEXT, Suggestion, SuggestionSource
 from flows.model import (
@@ -44,6 +44,7 @@ from flows.model import (
     UserId,
 )
 from flows.ports import Clock, Repositories
+from flows.status import status_label
 from flows.turn import Turn
 from knowledge.catalogue import Catalogue
 from knowledge.responses import Responses, Say

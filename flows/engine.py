@@ -9,11 +9,19 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from flows import escalation, followup, intake, reopen, replacement, resolve
+from flows import (
+    escalation,
+    followup,
+    intake,
+    language,
+    reopen,
+    replacement,
+    resolve,
+    status,
+)
 from flows import text as words
 from flows.model import (
     WITH_TEAM,
-    Button,
     ButtonPress,
     ClearButtons,
     Command,
@@ -47,8 +55,11 @@ from flows.turn import (
     parse_press,
 )
 from knowledge.phrases import Intent
-from knowledge.responses import Html, Say
+from knowledge.responses import Say
 
+# questions whose own guidance answers a typed "help" (where the order number is, how to
+# write the date), rather than /help's
+_OWN_HELP = (State.ORDER_NUMBER, State.PURCHASE_DATE)
 RECORDED = WITH_TEAM  # with the team (or, with ESCALATION=off, recorded for the shop)
 ACTIVE = (TicketStatus.OPEN, *RECORDED)
 
@@ -157,6 +168,8 @@ class Conversations:
         state = turn.conversation.state
         if intent is Intent.PERSON:
             _ask_for_person(turn)
+        elif intent is Intent.HELP and state not in _OWN_HELP:  # words, not commands
+            intake.show_help(turn)
         elif intent is Intent.RESTART:
             ticket = turn.ticket()
             if ticket is not None and ticket.status is TicketStatus.OPEN:
@@ -193,7 +206,7 @@ class Conversations:
             _ask_for_person(turn)
             return
         if press is not None and press.action == LANGUAGE:  # valid whatever the step
-            _choose_language(turn, press.arg)
+            language.choose(turn, press.arg)
             return
         if press is None or press.step != turn.conversation.step:
             resolve.expired(turn)
@@ -225,15 +238,15 @@ class Conversations:
         if name == "start":
             self._start(turn)
         elif name == "help":
-            turn.say(Say.HELP if turn.escalation else Say.HELP_NO_LIVE)
+            intake.show_help(turn)
         elif name == "cancel":
             self._cancel(turn)
         elif name == "status":
-            self._status(turn)
+            status.status(turn)
         elif name in ("human", "agent", "person"):
             _ask_for_person(turn)
         elif name in ("language", "lang"):
-            _language(turn, event.args)
+            language.offer(turn, event.args)
         else:
             turn.say(Say.UNKNOWN_COMMAND)
 
@@ -281,27 +294,6 @@ class Conversations:
         else:
             turn.say(Say.NOTHING_TO_CANCEL)
 
-    def _status(self, turn: Turn) -> None:
-        tickets = turn.repos.tickets.for_customer(turn.chat_id, limit=5)
-        if not tickets:
-            turn.say(Say.STATUS_NONE)
-            return
-        responses = turn.responses
-        lines = [responses.text(Say.STATUS_HEADER)]
-        for ticket in tickets:
-            summary = " ".join(ticket.summary.split())  # one line a ticket
-            summary = summary if len(summary) <= 60 else summary[:57].rstrip() + "…"
-            state = responses.text(status_label(ticket.status, turn.escalation))
-            if ticket.rating is not None:
-                state = responses.text(Say.STATUS_RATED, state=state, stars="⭐" * ticket.rating)
-            lines.append(
-                responses.text(Say.STATUS_LINE, ref=ticket.ref, summary=summary, state=state)
-            )
-        current = turn.ticket()
-        if turn.escalation and current is not None and current.status in RECORDED:
-            lines += escalation.standing(turn, current)
-        turn.say_html(Html("\n".join(lines)))
-
 
 def _ask_for_person(turn: Turn) -> None:
     """'Talk to a person' (button or /human): escalate, or say it is with the team already.
@@ -315,60 +307,6 @@ def _ask_for_person(turn: Turn) -> None:
         escalation.no_live_support(turn, ticket)
     else:
         escalation.escalate(turn, Say.AGENT_REASON_ASKED)
-
-
-def _language(turn: Turn, args: str) -> None:
-    """/language: one button per shipped language; "/language ru" chooses at once."""
-    catalogue = turn.services.catalogue
-    languages = catalogue.languages if catalogue is not None else (turn.responses.language,)
-    wanted = args.strip().lower()
-    if wanted:
-        for index, code in enumerate(languages):
-            if wanted in (code, catalogue.name(code).lower() if catalogue else code):
-                _choose_language(turn, index)
-                return
-    rows = tuple(
-        (
-            Button(
-                catalogue.name(code) if catalogue else code,
-                f"{turn.conversation.step}|{LANGUAGE}|{i}",
-            ),
-        )
-        for i, code in enumerate(languages)
-    )
-    # the current step's buttons stay valid: choosing a language interrupts nothing
-    turn.say_html(turn.responses.text(Say.LANGUAGE_QUESTION), rows)
-
-
-def _choose_language(turn: Turn, index: int | None) -> None:
-    catalogue = turn.services.catalogue
-    languages = catalogue.languages if catalogue is not None else ()
-    if index is None or not 0 <= index < len(languages):
-        resolve.expired(turn)  # forged, or a language no longer shipped
-        return
-    code = languages[index]
-    turn.repos.customers.choose_language(turn.chat_id, code, turn.now)
-    turn.person = replace(turn.person, language=code)
-    turn.say(Say.LANGUAGE_SET)
-
-
-def status_label(status: TicketStatus, escalation: bool) -> Say:
-    """How /status names a ticket's status (mypy checks that every status has one)."""
-    match status:
-        case TicketStatus.OPEN:
-            return Say.STATE_OPEN
-        case TicketStatus.WAITING_AGENT:
-            return Say.STATE_WAITING_AGENT if escalation else Say.STATE_NOTED
-        case TicketStatus.WITH_AGENT:
-            return Say.STATE_WITH_AGENT
-        case TicketStatus.REOPENED:
-            return Say.STATE_REOPENED if escalation else Say.STATE_NOTED
-        case TicketStatus.REPLACEMENT_REQUESTED:
-            return Say.STATE_REPLACEMENT_REQUESTED
-        case TicketStatus.RESOLVED:
-            return Say.STATE_RESOLVED
-        case TicketStatus.CANCELLED | TicketStatus.CLOSED:
-            return Say.STATE_CANCELLED
 
 
 def _reset(turn: Turn) -> None:

@@ -14,7 +14,7 @@ from flows.model import (
     TicketStatus,
 )
 from flows.turn import Turn
-from knowledge.responses import Html, Say
+from knowledge.responses import Html, Responses, Say
 
 # why a ticket needs a person, as the team's card says it
 Reason = Literal[
@@ -27,8 +27,17 @@ Reason = Literal[
 ]
 
 
-# a ticket's summary when the customer asked for a person before describing anything
+# a ticket's summary when the customer asked for a person before describing anything: kept
+# as this mark, and read in each reader's language (``summary_for``)
 ASKED_FOR_PERSON = "(asked for a person)"
+
+
+def summary_for(ticket: Ticket, responses: Responses) -> str:
+    """What the ticket is about for the readers of ``responses``: the customer's words, or
+    "(asked for a person)" in their language when nothing was described."""
+    if ticket.summary == ASKED_FOR_PERSON:
+        return responses.label(Say.SUMMARY_ASKED_FOR_PERSON)
+    return ticket.summary
 
 
 def open_ticket(turn: Turn, summary: str) -> Ticket:
@@ -81,7 +90,8 @@ def escalate(turn: Turn, reason: Reason) -> None:
     else:
         no_live_support(turn, ticket)
     if ticket.id is not None and ticket.topic_id is None:
-        turn.effects.append(OpenTopic(ticket.id, topic_name(ticket, turn.person.name)))
+        about = summary_for(ticket, turn.team_responses)
+        turn.effects.append(OpenTopic(ticket.id, topic_name(ticket, turn.person.name, about)))
     card(turn, ticket, reason)
     if turn.conversation.state is State.WITH_AGENT:
         turn.conversation.data = {}  # all of it is on the card now; a person takes it on
@@ -113,7 +123,7 @@ def card(turn: Turn, ticket: Ticket, reason: Reason) -> None:
         reason=responses.text(reason),
         customer=customer_label(turn),
         language=turn.person.language or nothing,
-        summary=ticket.summary,
+        summary=summary_for(ticket, responses),
         details=" / ".join(turn.data.get("details", [])) or nothing,
         tried=tried or nothing,
         order=ticket.order_number or nothing,
@@ -201,9 +211,10 @@ def standing(turn: Turn, ticket: Ticket) -> list[Html]:
 TOPIC_NAME_LIMIT = 128  # Telegram's limit for a forum topic's name
 
 
-def topic_name(ticket: Ticket, customer: str) -> str:
-    """'T-00128 · Headphones won't pair · Anna': reference, what it is about, who."""
-    about = " ".join(ticket.summary.split())  # one line
+def topic_name(ticket: Ticket, customer: str, summary: str | None = None) -> str:
+    """'T-00128 · Headphones won't pair · Anna': reference, what it is about (``summary``,
+    by default the ticket's), who."""
+    about = " ".join((ticket.summary if summary is None else summary).split())  # one line
     name = " ".join(customer.split()) or "customer"
     room = TOPIC_NAME_LIMIT - len(ticket.ref) - len(name) - 6
     if len(about) > room:

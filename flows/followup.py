@@ -209,8 +209,9 @@ def quiet_until(now: datetime, quiet: tuple[int, int] | None, zone: str) -> date
 def _ask_if_working(turn: Turn, ticket: Ticket, row: FollowUp) -> None:
     responses = turn.responses
     data = f"{ANSWER}|{row.id}|"
+    summary = _short(escalation.summary_for(ticket, responses))
     turn.say_html(
-        responses.text(Say.FOLLOWUP_QUESTION, ref=ticket.ref, summary=_short(ticket.summary)),
+        responses.text(Say.FOLLOWUP_QUESTION, ref=ticket.ref, summary=summary),
         (
             (
                 Button(responses.label(Say.FOLLOWUP_YES_BUTTON), data + YES),
@@ -339,10 +340,16 @@ def _rate(turn: Turn, pressed: FollowUpPress) -> None:
         # idle: the next message is the comment (or "Skip")
         turn.conversation.state = State.RATING_COMMENT
         turn.conversation.data = {"comment_for": ticket.id}
-        skip = Button(turn.responses.label(Say.SKIP_BUTTON), f"{RATE}|{ticket.id}|{SKIP}")
-        turn.say_html(turn.responses.text(Say.RATING_COMMENT_QUESTION), ((skip,),))
+        ask_comment(turn)
     else:  # in the middle of something else: do not get in its way
         turn.say(Say.RATING_THANKS)
+
+
+def ask_comment(turn: Turn) -> None:
+    """ "Anything you'd like to tell us?" after a rating (again after /language)."""
+    ticket_id = turn.data.get("comment_for")
+    skip = Button(turn.responses.label(Say.SKIP_BUTTON), f"{RATE}|{ticket_id}|{SKIP}")
+    turn.say_html(turn.responses.text(Say.RATING_COMMENT_QUESTION), ((skip,),))
 
 
 def comment(turn: Turn, typed: str) -> None:

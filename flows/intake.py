@@ -12,7 +12,7 @@ def describe(turn: Turn, typed: str) -> None:
     """The customer said what is wrong (or tried to)."""
     typed = typed.strip()
     if text.letters_in(typed) < turn.services.settings.min_letters:
-        turn.say(Say.DESCRIBE_TOO_SHORT)
+        _answer(turn, Say.DESCRIBE_TOO_SHORT)
         return
     if len(typed) > turn.services.settings.max_match_chars:
         turn.say(Say.TEXT_SHORTENED)
@@ -32,10 +32,21 @@ def media(turn: Turn, event: Media) -> str | None:
         return event.caption
     if event.kind in (MediaKind.PHOTO, MediaKind.DOCUMENT, MediaKind.VIDEO):
         if turn.conversation.state is not State.WITH_AGENT:
-            turn.say(Say.PHOTO_NEEDS_WORDS)
+            _answer(turn, Say.PHOTO_NEEDS_WORDS)
             return None
         return f"[{event.kind.value}]"
     if turn.conversation.state is State.WITH_AGENT:
         return f"[{event.kind.value}]"
-    turn.say(Say.ONLY_TEXT)
+    _answer(turn, Say.ONLY_TEXT)
     return None
+
+
+def show_help(turn: Turn) -> None:
+    """/help, or "help" typed: what the bot can do; nothing is matched or counted."""
+    _answer(turn, Say.HELP if turn.escalation else Say.HELP_NO_LIVE)
+
+
+def _answer(turn: Turn, key: Say) -> None:
+    """A reply that moves nothing on, with "Talk to a person" beside it (unless
+    ``ESCALATION=off``); the buttons on screen stay valid."""
+    turn.ask(turn.responses.text(key), turn.human_rows(), keep_older=True)

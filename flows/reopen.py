@@ -181,7 +181,14 @@ def pass_on(turn: Turn, ticket: Ticket, text: str, message_ids: list[int]) -> No
         )
 
 
-def _ask(turn: Turn, ticket: Ticket, question: Say) -> None:
+def ask_again(turn: Turn) -> None:
+    """The question again (after /language), the buttons on screen still valid."""
+    ticket = _pending_ticket(turn)
+    if ticket is not None:
+        _ask(turn, ticket, Say.REOPEN_QUESTION_AGAIN, keep_older=True)
+
+
+def _ask(turn: Turn, ticket: Ticket, question: Say, *, keep_older: bool = False) -> None:
     responses = turn.responses
     turn.ask(
         responses.text(question, ref=ticket.ref),
@@ -189,6 +196,7 @@ def _ask(turn: Turn, ticket: Ticket, question: Say) -> None:
             [(responses.label(Say.REOPEN_ABOUT_BUTTON, ref=ticket.ref), REOPEN, None)],
             [(responses.label(Say.REOPEN_NEW_BUTTON), SOMETHING_NEW, None)],
         ],
+        keep_older=keep_older,
     )
 
 

@@ -25,6 +25,20 @@ def offer(turn: Turn, entry: Entry, *, after_fixes: bool = True) -> None:
     turn.ask(turn.responses.text(key), _order_rows(turn))
 
 
+def ask_again(turn: Turn) -> None:
+    """The order number or purchase date question again (after /language), in the
+    customer's language now; the buttons on screen stay valid."""
+    offered = turn.data.get("date_choices")
+    if turn.conversation.state is State.ORDER_NUMBER:
+        turn.ask(turn.responses.text(Say.REPLACEMENT_START), _order_rows(turn), keep_older=True)
+    elif isinstance(offered, list) and len(offered) == 2:
+        _ask_which(turn, [date.fromisoformat(str(day)) for day in offered], keep_older=True)
+    else:
+        turn.ask(
+            turn.responses.text(Say.PURCHASE_DATE_QUESTION), turn.human_rows(), keep_older=True
+        )
+
+
 def _order_rows(turn: Turn) -> list[list[tuple[str, str, int | None]]]:
     no_order = turn.responses.label(Say.NO_ORDER_NUMBER_BUTTON)
     return [[(no_order, NO_ORDER, None)], *turn.human_rows()]
@@ -83,13 +97,18 @@ def on_purchase_date(turn: Turn, typed: str) -> None:
         return
     # "11/05/2026": 11 May or 5 November, both past; the customer says which
     turn.data["date_choices"] = [day.isoformat() for day in plausible]
-    first, second = (turn.responses.day(day) for day in plausible)
+    _ask_which(turn, plausible)
+
+
+def _ask_which(turn: Turn, readings: list[date], *, keep_older: bool = False) -> None:
+    first, second = (turn.responses.day(day) for day in readings)
     rows: list[list[tuple[str, str, int | None]]] = [
         [(turn.responses.label(Say.DATE_BUTTON, date=first), PICK, 0)],
         [(turn.responses.label(Say.DATE_BUTTON, date=second), PICK, 1)],
         *turn.human_rows(),
     ]
-    turn.ask(turn.responses.text(Say.PURCHASE_DATE_WHICH, first=first, second=second), rows)
+    text = turn.responses.text(Say.PURCHASE_DATE_WHICH, first=first, second=second)
+    turn.ask(text, rows, keep_older=keep_older)
 
 
 def on_date_pick(turn: Turn, index: int | None) -> bool:

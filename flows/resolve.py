@@ -39,7 +39,7 @@ def match(turn: Turn, description: str) -> None:
         escalation.escalate(turn, Say.AGENT_REASON_NO_MATCH)
 
 
-def did_you_mean(turn: Turn, candidates: list[dict[str, Any]]) -> None:
+def did_you_mean(turn: Turn, candidates: list[dict[str, Any]], *, keep_older: bool = False) -> None:
     turn.conversation.state = State.CHOOSE
     rows: list[list[tuple[str, str, int | None]]] = []
     for index, candidate in enumerate(candidates):
@@ -48,7 +48,7 @@ def did_you_mean(turn: Turn, candidates: list[dict[str, Any]]) -> None:
             rows.append([(turn.responses.label(Say.PICK_BUTTON, title=entry.title), PICK, index)])
     rows.append([(turn.responses.label(Say.NONE_BUTTON), NONE, None)])
     rows.extend(turn.human_rows())
-    turn.ask(turn.responses.text(Say.DID_YOU_MEAN), rows)
+    turn.ask(turn.responses.text(Say.DID_YOU_MEAN), rows, keep_older=keep_older)
 
 
 def show_fix(turn: Turn, index: int) -> None:
@@ -169,9 +169,10 @@ def _relevant(turn: Turn, index: int) -> bool:
     return bool(candidates[index]["score"] >= best - turn.thresholds.margin)
 
 
-def ask_again(turn: Turn, *, first: bool = False) -> None:
+def ask_again(turn: Turn, *, first: bool = False, keep_older: bool = False) -> None:
     """ "Did this fix it?" ("Did that answer your question?" after an answer); asked again
-    when the customer typed something that is neither yes nor no."""
+    when the customer typed something that is neither yes nor no. ``keep_older``: the
+    buttons on screen stay valid too."""
     responses = turn.responses
     if _current_kind(turn) is EntryKind.INFO:
         question = Say.ANSWERED_QUESTION if first else Say.ANSWERED_QUESTION_AGAIN
@@ -182,6 +183,7 @@ def ask_again(turn: Turn, *, first: bool = False) -> None:
     turn.ask(
         responses.text(question),
         [[(responses.label(yes), YES, None), (responses.label(no), NO, None)], *turn.human_rows()],
+        keep_older=keep_older,
     )
 
 

@@ -198,9 +198,17 @@ class Turn:
     def say_html(self, text: Html, buttons: Keyboard = ()) -> None:
         self.effects.append(Reply(self.chat_id, text, buttons))
 
-    def ask(self, text: Html, rows: list[list[tuple[str, str, int | None]]]) -> None:
-        """A message with buttons; every older button expires."""
-        self.conversation.step += 1
+    def ask(
+        self,
+        text: Html,
+        rows: list[list[tuple[str, str, int | None]]],
+        *,
+        keep_older: bool = False,
+    ) -> None:
+        """A message with buttons; every older button expires, unless ``keep_older``: the
+        question on screen asked again, or a way out ("Talk to a person") beside it."""
+        if not keep_older:
+            self.conversation.step += 1
         step = self.conversation.step
         keyboard = tuple(
             tuple(Button(label, _data(step, action, arg)) for label, action, arg in row)

@@ -32,7 +32,8 @@ class Say(StrEnum):
     GOODBYE = "goodbye"
     START_OVER = "start_over"
     LANGUAGE_QUESTION = "language_question"
-    LANGUAGE_SET = "language_set"
+    LANGUAGE_SET = "language_set"  # nothing is waiting: "tell me what is wrong"
+    LANGUAGE_SWITCHED = "language_switched"  # before the question waiting, asked again
     # describing the problem
     DESCRIBE_PROMPT = "describe_prompt"
     DESCRIBE_TOO_SHORT = "describe_too_short"
@@ -105,6 +106,10 @@ class Say(StrEnum):
     STATUS_HEADER = "status_header"
     STATUS_LINE = "status_line", "ref", "summary", "state"
     STATUS_NONE = "status_none"
+    STATUS_NO_LIVE = "status_no_live", "contact"  # ESCALATION=off: how to reach the shop
+    STATUS_NO_LIVE_NO_CONTACT = "status_no_live_no_contact"
+    # a ticket's summary when the customer asked for a person before describing anything
+    SUMMARY_ASKED_FOR_PERSON = "summary_asked_for_person"
     STATUS_RATED = "status_rated", "state", "stars"
     UNKNOWN_COMMAND = "unknown_command"
     CHOICE_EXPIRED = "choice_expired"
@@ -116,6 +121,7 @@ class Say(StrEnum):
     STATE_WITH_AGENT = "state_with_agent"
     STATE_REOPENED = "state_reopened"
     STATE_NOTED = "state_noted"
+    STATE_REPLACEMENT_NOTED = "state_replacement_noted"  # ESCALATION=off: nobody confirms
     STATE_REPLACEMENT_REQUESTED = "state_replacement_requested"
     STATE_RESOLVED = "state_resolved"
     STATE_CANCELLED = "state_cancelled"

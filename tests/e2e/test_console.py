@@ -190,3 +190,23 @@ def test_a_russian_customer_in_the_terminal(tmp_path: Path) -> None:
     assert "language: ru" in result.stdout  # on the team's card, which stays in English
     assert said[-2].startswith("На каком языке")
     assert said[-1].startswith("Okay, I'll write in English")
+
+
+def test_with_escalation_off_status_and_the_banner_promise_no_team(tmp_path: Path) -> None:
+    """ESCALATION=off: a noted replacement is not "waiting for confirmation" (nobody here
+    confirms it), /status says how to reach the shop, and the terminal offers no team role."""
+    typed = "my headphones won't charge\n2\n2\n2\nNW 123456\nlast week\n/status\n/team /approve\n"
+    contact = "support@shop.example"
+    result = chat(tmp_path, typed, ESCALATION="off", SUPPORT_CONTACT=contact)
+    assert result.returncode == 0, result.stderr
+    said = bot_messages(result.stdout)
+    assert any(m.startswith("I've noted your replacement request for order NW-1") for m in said)
+    [status] = [m for m in said if m.startswith("Your requests:")]
+    assert "T-00001 · my headphones won't charge · replacement request saved for the shop" in status
+    assert "waiting for confirmation" not in status
+    assert f"contact the shop at {contact}" in status
+    assert "you are the support team too" not in result.stdout
+    assert "[ESCALATION=off: there is no support team in this chat" in result.stdout
+    with sqlite3.connect(tmp_path / "chat.db") as db:
+        [(state,)] = db.execute("SELECT status FROM ticket").fetchall()
+    assert state == "replacement_requested"  # /team /approve did nothing

@@ -125,6 +125,8 @@ def test_odd_input_always_gets_a_clear_answer(fake_api: FakeBotApi, bot: BotProc
     only_text = "Sorry, I can only read text messages for now. Could you type what's going wrong?"
     where_we_are = "What's going wrong? A sentence or two is perfect."
     assert said[0] == only_text  # the sticker
+    assert list(buttons(sent[0])) == ["🙋 Talk to a person"]  # a way out, as everywhere
+    assert list(buttons(sent[2])) == ["🙋 Talk to a person"]  # emoji: "a little more"
     assert "Thanks for the photo" in said[1]
     assert "tell me a little more" in said[2]
     assert "don't know that command" in said[3]

@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 import pytest
 
-from flows.model import Reply, State, TicketStatus
+from flows.model import MediaKind, Reply, State, TicketStatus
 from flows.turn import HUMAN
 
 from .fakes import Harness
@@ -55,6 +55,15 @@ def told_honestly(h: Harness, contact: str, ref: str) -> None:
         assert "contact the shop directly" in said
         assert "@" not in said and "+44" not in said  # no contact made up
     no_promises(h)
+
+
+def request_a_replacement(h: Harness) -> None:
+    """Two fixes that did not help, then an order number and a date inside the window."""
+    h.text(PAIRING)
+    h.press(h.button("No"))
+    h.press(h.button("No"))
+    h.text("NW-123456")
+    h.text("10 days ago")
 
 
 def ask_human(h: Harness) -> None:
@@ -133,11 +142,7 @@ def test_replacement_request_is_noted_and_the_customer_told_who_arranges_it(
     contact: str,
 ) -> None:
     h = off(contact)
-    h.text(PAIRING)
-    h.press(h.button("No"))
-    h.press(h.button("No"))
-    h.text("NW-123456")
-    h.text("10 days ago")
+    request_a_replacement(h)
     [ticket] = h.tickets()
     assert ticket.status is TicketStatus.REPLACEMENT_REQUESTED
     assert ticket.order_number == "NW-123456"
@@ -152,6 +157,11 @@ def test_no_person_button_anywhere_and_help_promises_none() -> None:
     no_promises(h)
     h.command("help")
     assert "/status" in h.said() and "Talk to a person" not in h.said()
+    no_promises(h)
+    h.text("?")  # "Could you tell me a little more?"
+    no_promises(h)
+    h.media(MediaKind.STICKER)
+    no_promises(h)
     h.text(PAIRING)
     no_promises(h)
     h.text("the light blinks red")  # "Did this fix it?" again
@@ -216,3 +226,33 @@ def test_after_a_noted_replacement_the_next_message_is_a_fresh_description() -> 
     assert h.tickets()[0].status is TicketStatus.REPLACEMENT_REQUESTED
     h.text(PAIRING)
     assert h.tickets()[-1].summary == PAIRING
+
+
+@pytest.mark.parametrize("contact", [CONTACT, ""], ids=["contact", "no-contact"])
+def test_status_of_a_noted_replacement_promises_no_confirmation(contact: str) -> None:
+    """/status says what the hand-over said: saved for the shop, which the customer contacts."""
+    h = off(contact)
+    request_a_replacement(h)
+    h.command("status")
+    said = h.said()
+    assert "replacement request saved for the shop (no live support in this chat)" in said
+    assert "waiting for confirmation" not in said
+    if contact:
+        assert "contact the shop at support@shop.example or +44 20 1234 5678 &lt;24/7&gt;" in said
+    else:
+        assert "contact the shop directly" in said
+    no_promises(h)
+
+
+def test_status_of_a_request_a_person_had_before_the_switch_promises_no_person() -> None:
+    on = Harness(TABLE)
+    on.command("human")
+    [ticket] = on.tickets()
+    ticket.status = TicketStatus.WITH_AGENT  # taken by an agent, then ESCALATION=off
+    ticket.summary = "my speaker crackles"
+    h = off()
+    h.repos = on.repos
+    h.command("status")
+    assert "saved for the shop" in h.said() and "is on it" not in h.said()
+    assert "contact the shop directly" in h.said()
+    no_promises(h)

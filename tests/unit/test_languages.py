@@ -4,18 +4,21 @@ knowledge they are matched against; the team keeps its own language."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 
+from flows import followup
 from flows.desk import Desk
 from flows.model import (
     Agent,
     ChatId,
     Command,
     NotifyAgents,
+    OpenTopic,
     Reply,
     State,
     TeamMessage,
@@ -361,3 +364,103 @@ def test_a_spanish_customer_writes_the_purchase_date_in_spanish(typed: str, boug
     h.text(typed)
     [ticket] = h.tickets()
     assert ticket.purchase_date == bought
+
+
+ASK_FOR_PERSON = {"ru": "позовите оператора", "es": "quiero hablar con una persona"}
+
+
+def latin_words(text: str) -> list[str]:
+    """English words left in a reply: what is left once tags, /commands, references and
+    codes are taken out."""
+    text = re.sub(r"<[^>]+>|/\w+|T-\d+|NW-\d+", " ", text)
+    return re.findall(r"[A-Za-z]{3,}", text)
+
+
+@pytest.mark.parametrize("language", ["ru", "es"])
+def test_a_customer_who_asked_for_a_person_first_reads_no_english(language: str) -> None:
+    """The request's summary when nothing was described ("(asked for a person)") is a
+    sentence of the catalogue like any other: /status shows it in the customer's language."""
+    responses = CATALOGUE.for_language(language)
+    h = speaking(language)
+    h.person = replace(h.person, name="Аня")
+    h.text(ASK_FOR_PERSON[language])
+    assert h.state is State.WITH_AGENT
+    h.command("status")
+    said = h.said()
+    assert "asked for a person" not in said
+    assert responses.label(Say.SUMMARY_ASKED_FOR_PERSON) in said
+    if language == "ru":
+        assert latin_words(said) == [], said
+
+
+def test_the_follow_up_of_a_request_that_only_asked_for_a_person_is_in_russian() -> None:
+    h = speaking("ru")
+    h.text(ASK_FOR_PERSON["ru"])
+    [ticket] = h.tickets()
+    ticket.status = TicketStatus.RESOLVED
+    followup.schedule_check(h.repos, ticket, h.clock.now())
+    h.clock.advance(minutes=1)
+    [question] = [e for e in h.run_followups() if isinstance(e, Reply)]
+    assert "asked for a person" not in question.text
+    assert RU.label(Say.SUMMARY_ASKED_FOR_PERSON) in question.text
+    assert latin_words(question.text) == [], question.text
+
+
+def labels(h: Harness) -> list[str]:
+    return [b.label for e in h.last if isinstance(e, Reply) for row in e.buttons for b in row]
+
+
+def test_switching_at_the_order_number_asks_for_it_again_in_the_new_language() -> None:
+    h = speaking("en")
+    h.text(PAIRING)
+    h.press(h.button("No"))
+    h.press(h.button("No"))
+    assert h.state is State.ORDER_NUMBER
+    no_order = h.button("I don't have it")
+    h.send(Command(h.person, "language", "es"))
+    assert "Cuéntame qué ocurre" not in h.said()  # not an invitation to a new problem
+    assert h.replies() == [ES.text(Say.LANGUAGE_SWITCHED), ES.text(Say.REPLACEMENT_START)]
+    assert labels(h) == [ES.label(Say.NO_ORDER_NUMBER_BUTTON), ES.label(Say.HUMAN_BUTTON)]
+    assert h.state is State.ORDER_NUMBER
+    h.press(no_order)  # the English button on screen still answers
+    assert h.conversation().state is State.WITH_AGENT
+
+
+def test_switching_at_did_this_fix_it_asks_it_again_with_its_buttons() -> None:
+    h = speaking("en")
+    h.text(PAIRING)
+    h.send(Command(h.person, "language", "ru"))
+    assert labels(h) != []  # the question again, with its buttons
+    assert h.replies() == [RU.text(Say.LANGUAGE_SWITCHED), RU.text(Say.FIXED_QUESTION)]
+    assert labels(h)[:2] == [RU.label(Say.YES_BUTTON), RU.label(Say.NO_BUTTON)]
+    h.press(h.button(RU.label(Say.NO_BUTTON)))  # the new buttons answer
+    assert h.state is State.CONFIRM and "Reset the headphones" in h.said()
+
+
+def test_switching_at_the_purchase_date_with_two_readings_offers_them_again() -> None:
+    h = speaking("en")
+    to_purchase_date(h)
+    h.clock.advance(days=400)
+    h.text("11/05/2026")
+    assert h.state is State.PURCHASE_DATE and len(labels(h)) == 3
+    h.send(Command(h.person, "language", "es"))
+    assert len(labels(h)) == 3 and "mayo" in " ".join(labels(h))
+    assert h.replies()[0] == ES.text(Say.LANGUAGE_SWITCHED)
+    assert h.replies()[1].startswith(ES.text(Say.PURCHASE_DATE_WHICH, first="X", second="Y")[:8])
+
+
+def test_switching_with_nothing_waiting_invites_the_problem() -> None:
+    h = speaking("en")
+    h.command("start")
+    h.send(Command(h.person, "language", "es"))
+    assert h.replies() == [ES.text(Say.LANGUAGE_SET)]
+
+
+def test_a_russian_team_reads_asked_for_a_person_in_russian_on_the_topic_and_card() -> None:
+    h = speaking("en")
+    h.engine.services = replace(h.engine.services, responses=RU)  # DEFAULT_LANGUAGE=ru
+    h.command("human")
+    [topic] = [e for e in h.last if isinstance(e, OpenTopic)]
+    assert "asked for a person" not in topic.name
+    assert RU.label(Say.SUMMARY_ASKED_FOR_PERSON) in topic.name
+    assert RU.label(Say.SUMMARY_ASKED_FOR_PERSON) in h.notices()[0]

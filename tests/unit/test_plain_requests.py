@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from flows.model import State, TicketStatus
+from flows.model import MediaKind, Reply, State, TicketStatus
 from knowledge.loader import KnowledgeBaseError
 from knowledge.phrases import Intent, PhraseBook
+from knowledge.responses import Say
 
-from .fakes import Harness
+from .fakes import CATALOGUE, Harness
 
 PAIRING = "my headphones will not pair with my phone"
 SOUND = "something about sound"
@@ -127,3 +129,97 @@ def test_every_language_has_every_intent_and_a_gap_is_named(tmp_path: Path) -> N
     assert "phrases.yaml › en › thanks: missing" in message
     assert "phrases.yaml › en › yes: needs a list of phrases" in message
     assert Intent.PERSON.value in {i.value for i in Intent}
+
+
+def person_buttons(h: Harness) -> list[str]:
+    return [b.label for e in h.last if isinstance(e, Reply) for row in e.buttons for b in row]
+
+
+@pytest.mark.parametrize("typed", ["😡😡😡", "hi", "ok", "?"])
+def test_too_little_to_go_on_still_offers_a_person(typed: str) -> None:
+    h = Harness(TABLE)
+    h.command("start")
+    h.text(typed)
+    assert "Could you tell me a little more?" in h.said()
+    assert person_buttons(h) == ["🙋 Talk to a person"]
+    h.press(h.button("Talk to a person"))
+    assert h.state is State.WITH_AGENT
+
+
+@pytest.mark.parametrize("kind", [MediaKind.STICKER, MediaKind.VOICE, MediaKind.PHOTO])
+def test_a_sticker_or_photo_without_words_offers_a_person_and_keeps_the_question(
+    kind: MediaKind,
+) -> None:
+    h = at(State.CONFIRM)
+    yes = h.button("Yes")
+    h.media(kind)
+    assert person_buttons(h) == ["🙋 Talk to a person"]
+    h.press(yes)  # "Did this fix it?" on screen still answers
+    [ticket] = h.tickets()
+    assert ticket.status is TicketStatus.RESOLVED
+
+
+@pytest.mark.parametrize(
+    ("typed", "language"), [("help", "en"), ("Help!", "en"), ("помощь", "ru"), ("ayuda", "es")]
+)
+def test_help_typed_is_help_and_no_failed_attempt(typed: str, language: str) -> None:
+    h = Harness(TABLE)
+    h.person = replace(h.person, language=language)
+    h.command("help")
+    slash_help = h.replies()
+    h.text(typed)
+    assert h.replies() == slash_help
+    assert "don't have an answer" not in h.said()
+    assert person_buttons(h) == [CATALOGUE.for_language(language).label(Say.HUMAN_BUTTON)]
+    assert h.tickets() == [] and h.repos.unmatched.records == []
+    assert "rephrased" not in h.conversation().data  # the next description is a first one
+
+
+def test_a_problem_that_mentions_help_is_still_a_problem() -> None:
+    h = Harness(TABLE)
+    h.text(f"help, {PAIRING}")
+    assert len(h.tickets()) == 1
+
+
+@pytest.mark.parametrize(
+    ("typed", "fixed"),
+    [
+        ("no it didn't work", False),
+        ("No, it still doesn't work", False),
+        ("that fixed it", True),
+        ("yes, thank you!", True),
+        ("да, помогло", True),
+        ("да помогло", True),
+        ("нет, не помогло", False),
+        ("sí, funcionó", True),
+        ("no, sigue igual", False),
+    ],
+)
+def test_yes_or_no_said_in_several_phrases_at_did_this_fix_it(typed: str, fixed: bool) -> None:
+    h = at(State.CONFIRM)
+    h.text(typed)
+    assert "Just checking in" not in h.said()
+    [ticket] = h.tickets()
+    assert (ticket.status is TicketStatus.RESOLVED) is fixed
+    assert h.state is (State.DESCRIBE if fixed else State.CONFIRM)  # the next fix is shown
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "no sound from my speaker",
+        "no, my headphones will not pair",
+        "yes my speaker crackles",
+        "yes no",  # two intents: read as neither
+        "ok but the light still blinks",
+    ],
+)
+def test_a_sentence_that_only_starts_like_yes_or_no_is_not_one(typed: str) -> None:
+    assert PhraseBook.load().intent(typed) is None
+
+
+def test_a_problem_starting_with_no_is_described_not_taken_for_an_answer() -> None:
+    h = at(State.CHOOSE)
+    h.text("no sound from my speaker")  # a new description, not "none of these"
+    assert "Thanks for checking" not in h.said()
+    assert h.conversation().data["description"] == "no sound from my speaker"
