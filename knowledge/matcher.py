@@ -46,13 +46,11 @@ from knowledge.schema import (
     Thresholds,
     band_for,
 )
-from knowledge.text import MAX_QUERY_CHARS, char_ngrams, normalise, stem, terms
+from knowledge.text import MAX_QUERY_CHARS, Vocabulary, char_ngrams, normalise, stem, terms
 
 __all__ = ["DEFAULT_THRESHOLDS", "Matcher", "normalise", "stem"]
 
 _MAX_QUERY_TOKENS = 120
-_TYPO_SIMILARITY = 85.0  # a query word this close to a known word counts as that word
-_MIN_TYPO_LENGTH = 4  # shorter words are too easy to confuse ("cat" / "car")
 _K1 = 1.2
 _B = 0.75
 _TF_SCALE = 1.0
@@ -96,7 +94,6 @@ class Matcher:
         # (token_sort_ratio is ratio of the sorted words, sorted once here instead of at every
         # comparison; token_set_ratio works on sets), and so are words and n-grams
         self._texts = [" ".join(sorted(t.split())) for t in texts]
-        self._typo_cache: dict[str, tuple[str, float] | None] = {}
         self._build_words(doc_tf)
         per_text = self._build_chars(texts)
         # the raw scores mapped to 40, 60 and 95: see ``_calibrate``
@@ -128,11 +125,7 @@ class Matcher:
             for term, (docs, weights) in postings.items()
             if len(docs) > _COMMON_POSTING
         }
-        self._vocabulary = sorted(self._idf, key=lambda t: (len(t), t))  # by length
-        self._first_of_length: list[int] = []  # [n]: index of the first word n or more long
-        for index, term in enumerate(self._vocabulary):
-            while len(self._first_of_length) <= len(term):
-                self._first_of_length.append(index)
+        self._vocabulary = Vocabulary(self._idf)
 
     def _build_chars(self, texts: Sequence[str]) -> list[Counter[str]]:
         per_text = [Counter(char_ngrams(t)) for t in texts]
@@ -294,41 +287,13 @@ class Matcher:
             if idf is not None:
                 result.append((term, idf, 1.0))
                 continue
-            corrected = self._correct(term)
+            corrected = self._vocabulary.correct(term)
             if corrected is None:
                 result.append((None, self._unknown_idf, 0.0))
             else:
                 known, similarity = corrected
                 result.append((known, self._idf[known], similarity / 100.0))
         return result
-
-    def _correct(self, term: str) -> tuple[str, float] | None:
-        """The closest known word to a misspelt one, if it is close enough."""
-        if term in self._typo_cache:
-            return self._typo_cache[term]
-        found: tuple[str, float] | None = None
-        if len(term) >= _MIN_TYPO_LENGTH and self._vocabulary:
-            # fuzz.ratio = 100 * (1 - indel distance / (n + m)) >= 85 bounds the other length
-            # with c = 1 - 85 / 100: |n - m| <= c (n + m), so m lies in n (1 ∓ c) / (1 ± c)
-            c = 1.0 - _TYPO_SIMILARITY / 100.0
-            shortest = math.ceil(len(term) * (1.0 - c) / (1.0 + c) - 1e-9)
-            longest = math.floor(len(term) * (1.0 + c) / (1.0 - c) + 1e-9)
-            lengths = self._first_of_length
-            start = lengths[shortest] if shortest < len(lengths) else len(self._vocabulary)
-            end = lengths[longest + 1] if longest + 1 < len(lengths) else len(self._vocabulary)
-            best = process.extractOne(
-                term,
-                self._vocabulary[start:end],
-                scorer=fuzz.ratio,
-                processor=None,  # both sides are normalised: default_process is in it
-                score_cutoff=_TYPO_SIMILARITY,
-            )
-            if best is not None:
-                found = (str(best[0]), float(best[1]))
-        if len(self._typo_cache) > 50_000:
-            self._typo_cache.clear()
-        self._typo_cache[term] = found
-        return found
 
     def _char_vector(self, query: str) -> tuple[dict[int, float], float]:
         """The query's character n-gram TF-IDF weights by known n-gram, and the vector's norm."""
