@@ -27,7 +27,7 @@ All of it comes from the knowledge itself, with each entry's ``product``:
 
 Measured on the demo knowledge by ``tests/integration/test_vague_messages.py``, and with
 ``python -m benchmarks.match --quick`` (``benchmarks/README.md``): on intent data (one
-product) about 1 % of in-scope questions go from an ANSWER to a SUGGEST, a third of them
+product) about 1 % of in-scope questions go from an ANSWER to a SUGGEST, a quarter of them
 answered wrongly before.
 """
 
@@ -58,8 +58,8 @@ class Evidence:
         products: Sequence[str],
         strict: Sequence[bool],
     ) -> None:
-        """``doc_terms``: each entry's words; ``products``: its product; ``strict``: whether
-        its remedy is a replacement."""
+        """Per entry: its words (with how many of its phrasings hold each), its number of
+        phrasings, its product, and whether its remedy is a replacement (``strict``)."""
         self._products = tuple(products)
         self._strict = tuple(strict)
         per_product = Counter(self._products)
