@@ -19,12 +19,17 @@ comparable across knowledge bases (``knowledge.calibration``), so one pair of th
   entry's closest phrasing (near-duplicates, word order), on the normalised text, with a
   score cutoff.
 
+The band follows the calibrated score (``band_for``), except that an ANSWER also needs words
+that pick the entry and no other product named instead, unless the text is a near-duplicate
+of one of its phrasings; otherwise it is a SUGGEST (``knowledge.evidence``).
+
 Speed: the word signal runs over an inverted index (only entries sharing a word with the query
 are touched); the character and fuzzy signals only for a short list of the best entries by words.
 """
 
 from __future__ import annotations
 
+import bisect
 import heapq
 import math
 import random
@@ -37,22 +42,22 @@ from operator import mul
 from rapidfuzz import fuzz, process
 
 from knowledge import calibration
+from knowledge.evidence import Evidence
 from knowledge.schema import (
     Band,
     Candidate,
     EntryId,
+    EntryKind,
     KnowledgeBase,
     MatchResult,
     Thresholds,
     band_for,
 )
-from knowledge.text import MAX_QUERY_CHARS, char_ngrams, normalise, stem, terms
+from knowledge.text import MAX_QUERY_CHARS, Vocabulary, char_ngrams, normalise, stem, terms
 
 __all__ = ["DEFAULT_THRESHOLDS", "Matcher", "normalise", "stem"]
 
 _MAX_QUERY_TOKENS = 120
-_TYPO_SIMILARITY = 85.0  # a query word this close to a known word counts as that word
-_MIN_TYPO_LENGTH = 4  # shorter words are too easy to confuse ("cat" / "car")
 _K1 = 1.2
 _B = 0.75
 _TF_SCALE = 1.0
@@ -63,6 +68,7 @@ _W_FUZZY = 0.25
 _W_NEAR = 1.0  # extra for a near-duplicate of one phrasing (fuzzy above _NEAR)
 _NEAR = 0.75
 _FUZZY_CUTOFF = 30.0
+_DUPLICATE = 90.0  # fuzz.ratio of the sorted words: a near-duplicate needs no more evidence
 _SHORTLIST = 30  # best entries by words that get the character and fuzzy comparisons
 # A word in more entries than this ("my", "the" in a big knowledge base) only adds to entries
 # that rarer query words already found, once there are some: it cannot lift an entry far.
@@ -96,8 +102,13 @@ class Matcher:
         # (token_sort_ratio is ratio of the sorted words, sorted once here instead of at every
         # comparison; token_set_ratio works on sets), and so are words and n-grams
         self._texts = [" ".join(sorted(t.split())) for t in texts]
-        self._typo_cache: dict[str, tuple[str, float] | None] = {}
         self._build_words(doc_tf)
+        self._evidence = Evidence(
+            doc_tf,
+            [end - start for start, end in self._phrasing_range],
+            [e.product for e in knowledge],
+            [e.kind is EntryKind.REPLACEMENT for e in knowledge],
+        )
         per_text = self._build_chars(texts)
         # the raw scores mapped to 40, 60 and 95: see ``_calibrate``
         self.calibration: tuple[float, float, float] = self._calibrate(doc_tf, per_text)
@@ -128,11 +139,7 @@ class Matcher:
             for term, (docs, weights) in postings.items()
             if len(docs) > _COMMON_POSTING
         }
-        self._vocabulary = sorted(self._idf, key=lambda t: (len(t), t))  # by length
-        self._first_of_length: list[int] = []  # [n]: index of the first word n or more long
-        for index, term in enumerate(self._vocabulary):
-            while len(self._first_of_length) <= len(term):
-                self._first_of_length.append(index)
+        self._vocabulary = Vocabulary(self._idf)
 
     def _build_chars(self, texts: Sequence[str]) -> list[Counter[str]]:
         per_text = [Counter(char_ngrams(t)) for t in texts]
@@ -243,7 +250,25 @@ class Matcher:
         candidates = tuple(
             Candidate(self._entry_ids[i], round(min(max(s, 0.0), 100.0), 1)) for i, s in ranked
         )
-        return MatchResult(band_for(candidates, self._thresholds), candidates[:limit])
+        band = band_for(candidates, self._thresholds)
+        if band is Band.ANSWER and not self._backed(query, ranked[0][0]):
+            band = Band.SUGGEST  # a high score from too little: see knowledge.evidence
+        return MatchResult(band, candidates[:limit])
+
+    def _backed(self, query: str, doc: int) -> bool:
+        """Whether the query's words back an ANSWER with ``doc`` (``knowledge.evidence``);
+        a near-duplicate of one of its phrasings always does."""
+        start, end = self._phrasing_range[doc]
+        ordered = " ".join(sorted(query.split()))
+        texts = self._texts[start:end]
+        # processor=None: both sides are normalised, default_process is in it
+        if process.extractOne(
+            ordered, texts, scorer=fuzz.ratio, processor=None, score_cutoff=_DUPLICATE
+        ):
+            return True
+        known = [t for t, _, _ in self._query_terms(query.split()) if t is not None]
+        shared = [t for t in known if _holds(self._postings[t][0], doc)]
+        return self._evidence.supports(doc, known, shared)
 
     def _scores(self, query: str, wanted: int) -> dict[int, float]:
         """Calibrated scores (0..100) of the best entries by words."""
@@ -294,41 +319,13 @@ class Matcher:
             if idf is not None:
                 result.append((term, idf, 1.0))
                 continue
-            corrected = self._correct(term)
+            corrected = self._vocabulary.correct(term)
             if corrected is None:
                 result.append((None, self._unknown_idf, 0.0))
             else:
                 known, similarity = corrected
                 result.append((known, self._idf[known], similarity / 100.0))
         return result
-
-    def _correct(self, term: str) -> tuple[str, float] | None:
-        """The closest known word to a misspelt one, if it is close enough."""
-        if term in self._typo_cache:
-            return self._typo_cache[term]
-        found: tuple[str, float] | None = None
-        if len(term) >= _MIN_TYPO_LENGTH and self._vocabulary:
-            # fuzz.ratio = 100 * (1 - indel distance / (n + m)) >= 85 bounds the other length
-            # with c = 1 - 85 / 100: |n - m| <= c (n + m), so m lies in n (1 ∓ c) / (1 ± c)
-            c = 1.0 - _TYPO_SIMILARITY / 100.0
-            shortest = math.ceil(len(term) * (1.0 - c) / (1.0 + c) - 1e-9)
-            longest = math.floor(len(term) * (1.0 + c) / (1.0 - c) + 1e-9)
-            lengths = self._first_of_length
-            start = lengths[shortest] if shortest < len(lengths) else len(self._vocabulary)
-            end = lengths[longest + 1] if longest + 1 < len(lengths) else len(self._vocabulary)
-            best = process.extractOne(
-                term,
-                self._vocabulary[start:end],
-                scorer=fuzz.ratio,
-                processor=None,  # both sides are normalised: default_process is in it
-                score_cutoff=_TYPO_SIMILARITY,
-            )
-            if best is not None:
-                found = (str(best[0]), float(best[1]))
-        if len(self._typo_cache) > 50_000:
-            self._typo_cache.clear()
-        self._typo_cache[term] = found
-        return found
 
     def _char_vector(self, query: str) -> tuple[dict[int, float], float]:
         """The query's character n-gram TF-IDF weights by known n-gram, and the vector's norm."""
@@ -375,6 +372,12 @@ class Matcher:
             if score > best.get(doc, 0.0):
                 best[doc] = score
         return best
+
+
+def _holds(docs: array[int], doc: int) -> bool:
+    """Whether a posting's sorted entry numbers hold ``doc``."""
+    position = bisect.bisect_left(docs, doc)
+    return position < len(docs) and docs[position] == doc
 
 
 def _bm25_idf(df: int, n_docs: int) -> float:

@@ -154,9 +154,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"{knowledge_fingerprint()}); the figures mix versions -- run again."
         )
         log(notes[-1])
-    notes.insert(
-        0, f"knowledge/ (loader, matcher, schema, text, calibration) fingerprint {fingerprint}."
-    )
+    files = "loader, matcher, schema, text, calibration, evidence"
+    notes.insert(0, f"knowledge/ ({files}) fingerprint {fingerprint}.")
     if "semantic" in args.methods:
         notes.insert(1, f"knowledge/semantic.py fingerprint {semantic_fingerprint()}.")
     colds = [c for c in (cold, cold_semantic) if c]

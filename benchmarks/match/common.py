@@ -97,8 +97,10 @@ def log(message: str) -> None:
 def knowledge_fingerprint() -> str:
     """A short hash of the matching code, to tell which version a table was measured on."""
     digest = hashlib.sha256()
-    # matcher.py's text handling and calibration moved to text.py and calibration.py
-    for name in ("loader.py", "matcher.py", "schema.py", "text.py", "calibration.py"):
+    # matcher.py's text handling and calibration moved to text.py and calibration.py; what an
+    # ANSWER needs besides the score is evidence.py
+    names = ("loader.py", "matcher.py", "schema.py", "text.py", "calibration.py", "evidence.py")
+    for name in names:
         path = PROJECT_ROOT / "knowledge" / name
         digest.update(path.read_bytes() if path.exists() else b"")
     return digest.hexdigest()[:12]

@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 BUTTON_ROW = re.compile(r"^ {6}\[\d+\] ")
 
 
@@ -76,6 +78,26 @@ def test_a_demo_problem_in_the_customers_own_words_is_resolved(tmp_path: Path) -
     assert "[1] ✅ Yes, it's fixed" in out
     assert "so glad it works again" in out
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("typed", "args", "asked"),
+    [
+        ("it's broken", (), "Did you mean one of these?"),
+        ("my speaker smells like burning plastic", (), "Did you mean one of these?"),
+        ("сломалось", ("--lang", "ru"), "Вы имели в виду что-то из этого?"),
+    ],
+)
+def test_a_message_that_says_too_little_gets_a_question_not_a_fix(
+    tmp_path: Path, typed: str, args: tuple[str, ...], asked: str
+) -> None:
+    """The trial's "it's broken" was shown the cracked-watch fix and asked for an order number
+    for a replacement; now the customer is asked which problem they mean."""
+    result = chat(tmp_path, f"{typed}\n", *args)
+    assert result.returncode == 0, result.stderr
+    messages = bot_messages(result.stdout)
+    assert asked in messages[-1], messages
+    assert not any("order number" in m or "номер заказа" in m for m in messages), messages
 
 
 def test_the_chat_resumes_from_the_database(tmp_path: Path) -> None:

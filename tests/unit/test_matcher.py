@@ -338,3 +338,43 @@ def test_accents_left_out_match_as_well_as_accents_typed(typed: str, written: st
     best, accented = matcher.match(typed).best, matcher.match(written).best
     assert best is not None and accented is not None
     assert best.entry_id == "battery" and best.score == accented.score
+
+
+def gadget(entry_id: str, product: str, *symptoms: str) -> Entry:
+    return Entry(EntryId(entry_id), symptoms[0], product, symptoms, "1. Do the thing.\n")
+
+
+KITCHEN = KnowledgeBase(
+    (
+        gadget("kettle-leaks", "Kettle", "kettle leaks water", "the kettle is leaking"),
+        gadget("kettle-cold", "Kettle", "kettle won't boil", "the kettle stays cold"),
+        gadget(
+            "toaster-burns",
+            "Toaster",
+            "toaster burns the bread",
+            "toast comes out burnt",
+            "the toaster smells of burning plastic",
+        ),
+        gadget("toaster-lever", "Toaster", "toaster lever won't stay down", "the lever pops up"),
+    )
+)
+
+
+def test_another_products_symptom_is_suggested_not_answered() -> None:
+    """Word for word the toaster's, but about the kettle: "Did you mean", never its fix."""
+    matcher = Matcher(KITCHEN)
+    result = matcher.match("my kettle smells of burning plastic")
+    assert result.band is Band.SUGGEST
+    assert result.best is not None and result.best.entry_id == "toaster-burns"
+    assert matcher.match("the toaster smells of burning plastic").band is Band.ANSWER
+    assert matcher.match("smells of burning plastic").band is Band.ANSWER  # no product named
+
+
+def test_one_word_of_one_phrasing_is_suggested_a_word_most_phrasings_share_is_answered() -> None:
+    matcher = Matcher(KITCHEN)
+    burnt = matcher.match("burnt")  # in one of the entry's three phrasings: could be anything
+    assert burnt.band is Band.SUGGEST
+    assert burnt.best is not None and burnt.best.entry_id == "toaster-burns"
+    leaking = matcher.match("leaking")  # what the entry is about
+    assert leaking.band is Band.ANSWER
+    assert leaking.best is not None and leaking.best.entry_id == "kettle-leaks"
