@@ -15,7 +15,11 @@ SUGGEST ("Did you mean ...?") and the customer chooses:
   "dead": any product can be) counts half. One is enough when the text names the entry's
   product, or when the word is the entry's topic (in half its phrasings: "leaking" for "the
   kettle leaks"). An entry whose remedy is a replacement (``kind: replacement``) always needs
-  two: a replacement started from "my watch is broken" is worse than a question.
+  two: a replacement started from "my watch is broken" is worse than a question. It also
+  needs its product named, where the knowledge has words for it: "my phone screen is
+  cracked" names no product the shop knows, and must not start the watch's replacement.
+  The semantic matcher's answers are held to these product rules too (not to the words':
+  it backs paraphrases that share no word with the entry).
 
 All of it comes from the knowledge itself, with each entry's ``product``:
 
@@ -85,16 +89,16 @@ class Evidence:
         self._spread = {t: len(by_product) for t, by_product in holders.items()}
         self._rare = {t for t, by_product in holders.items() if by_product.total() == 1}
         self._product_words = Vocabulary(self._product_of)
+        self._named_products = set(self._product_of.values())  # products words can name
 
     def supports(self, doc: int, query: Iterable[str], shared: Iterable[str]) -> bool:
         """Whether an ANSWER with entry ``doc`` is backed by the text's known words (``query``)
         and those of them the entry holds (``shared``)."""
-        shared = set(shared)
+        query, shared = set(query), set(shared)
+        if not self.products_fit(doc, query, shared):
+            return False
         own = self._products[doc]
-        named = {t: p for t in set(query) if (p := self._product(t)) is not None}
-        other = any(t not in shared and p != own for t, p in named.items())
-        if other and own not in named.values():
-            return False  # another product's words, not the entry's own
+        named = {t: p for t in query if (p := self._product(t)) is not None}
         informative = [t for t in shared if t not in self._product_of and t not in self._common]
         if self._strict[doc]:  # its remedy is a replacement
             needed = _INFORMATIVE_WORDS
@@ -104,6 +108,20 @@ class Evidence:
         # a word said of entries of many products ("stopped", "working", "dead") counts half
         weight = sum(0.5 if self._spread[t] >= _MANY_PRODUCTS else 1.0 for t in informative)
         return weight >= needed
+
+    def products_fit(self, doc: int, query: Iterable[str], shared: Iterable[str]) -> bool:
+        """The products the text names allow an ANSWER with entry ``doc``: none of another
+        product's words without the entry's own, and for a replacement its own product named
+        ("my phone screen is cracked" must not start the watch's replacement). Also asked of
+        the semantic matcher's answers, which paraphrases back but words can't."""
+        shared = set(shared)
+        own = self._products[doc]
+        named = {t: p for t in set(query) if (p := self._product(t)) is not None}
+        other = any(t not in shared and p != own for t, p in named.items())
+        if other and own not in named.values():
+            return False  # another product's words, not the entry's own
+        # a replacement needs its product named (where words can name it)
+        return not self._strict[doc] or own not in self._named_products or own in named.values()
 
     def _product(self, term: str) -> str | None:
         """The product a word of the text names, if any."""

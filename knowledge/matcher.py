@@ -29,7 +29,6 @@ are touched); the character and fuzzy signals only for a short list of the best 
 
 from __future__ import annotations
 
-import bisect
 import heapq
 import math
 import random
@@ -37,7 +36,6 @@ from array import array
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from itertools import repeat
-from operator import mul
 
 from rapidfuzz import fuzz, process
 
@@ -53,6 +51,7 @@ from knowledge.schema import (
     Thresholds,
     band_for,
 )
+from knowledge.scoring import bm25_idf, cosine, holds
 from knowledge.text import MAX_QUERY_CHARS, Vocabulary, char_ngrams, normalise, stem, terms
 
 __all__ = ["DEFAULT_THRESHOLDS", "Matcher", "normalise", "stem"]
@@ -121,9 +120,9 @@ class Matcher:
         df: Counter[str] = Counter()
         for tf in doc_tf:
             df.update(tf.keys())
-        self._idf = {t: _bm25_idf(n, n_docs) for t, n in df.items()}
+        self._idf = {t: bm25_idf(n, n_docs) for t, n in df.items()}
         self._avg_len = avg_len
-        self._unknown_idf = _UNKNOWN_WORD_WEIGHT * _bm25_idf(0, n_docs)
+        self._unknown_idf = _UNKNOWN_WORD_WEIGHT * bm25_idf(0, n_docs)
         postings: dict[str, tuple[array[int], array[float]]] = {}
         for index, (tf, length) in enumerate(zip(doc_tf, lengths, strict=True)):
             norm = _K1 * (1.0 - _B + _B * length / avg_len)
@@ -220,7 +219,7 @@ class Matcher:
             if other != text:
                 counts.update(per_text[other])
         vector, vector_norm = self._char_vector(query)
-        chars = _cosine(vector, vector_norm, self._centroid(counts)) if vector else 0.0
+        chars = cosine(vector, vector_norm, self._centroid(counts)) if vector else 0.0
         closest = 0.0
         for other in range(start, end):
             if other != text:
@@ -266,9 +265,18 @@ class Matcher:
             ordered, texts, scorer=fuzz.ratio, processor=None, score_cutoff=_DUPLICATE
         ):
             return True
-        known = [t for t, _, _ in self._query_terms(query.split()) if t is not None]
-        shared = [t for t in known if _holds(self._postings[t][0], doc)]
+        known, shared = self._known_and_shared(query, doc)
         return self._evidence.supports(doc, known, shared)
+
+    def products_fit(self, text: str, doc: int) -> bool:
+        """Whether the products ``text`` names allow an ANSWER with entry ``doc`` (its place
+        in the knowledge), for the semantic matcher: ``knowledge.evidence``."""
+        query = " ".join(normalise(text[:MAX_QUERY_CHARS]).split()[:_MAX_QUERY_TOKENS])
+        return self._evidence.products_fit(doc, *self._known_and_shared(query, doc))
+
+    def _known_and_shared(self, query: str, doc: int) -> tuple[list[str], list[str]]:
+        known = [t for t, _, _ in self._query_terms(query.split()) if t is not None]
+        return known, [t for t in known if holds(self._postings[t][0], doc)]
 
     def _scores(self, query: str, wanted: int) -> dict[int, float]:
         """Calibrated scores (0..100) of the best entries by words."""
@@ -345,7 +353,7 @@ class Matcher:
         vector, norm = self._char_vector(query)
         if not vector:
             return dict.fromkeys(docs, 0.0)
-        return {doc: _cosine(vector, norm, self._centroids[doc]) for doc in docs}
+        return {doc: cosine(vector, norm, self._centroids[doc]) for doc in docs}
 
     def _fuzzy_similarity(self, query: str, docs: Sequence[int]) -> dict[int, float]:
         """Per entry, 0..1: the best fuzzy similarity of the query to one of its phrasings."""
@@ -374,25 +382,8 @@ class Matcher:
         return best
 
 
-def _holds(docs: array[int], doc: int) -> bool:
-    """Whether a posting's sorted entry numbers hold ``doc``."""
-    position = bisect.bisect_left(docs, doc)
-    return position < len(docs) and docs[position] == doc
-
-
-def _bm25_idf(df: int, n_docs: int) -> float:
-    return math.log(1.0 + (n_docs - df + 0.5) / (df + 0.5))
-
-
 def _combine(words: float, chars: float, closest: float) -> float:
     """The raw score (0..100) from the three signals, each 0..1."""
     near = max(0.0, closest - _NEAR) / (1.0 - _NEAR)
     score = _W_WORDS * words + _W_CHARS * chars + _W_FUZZY * closest + _W_NEAR * near
     return 100.0 * score / (_W_WORDS + _W_CHARS + _W_FUZZY + _W_NEAR)
-
-
-def _cosine(
-    vector: dict[int, float], norm: float, centroid: tuple[array[int], array[float]]
-) -> float:
-    ids, weights = centroid
-    return float(sum(map(mul, map(vector.get, ids, repeat(0.0)), weights))) / norm

@@ -346,10 +346,10 @@ class SemanticMatcher:
         vectors = self._encoder.encode([cut[i] for i in wanted]) if wanted else []
         results = [MatchResult(Band.UNKNOWN, ())] * len(cut)
         for i, vector in zip(wanted, vectors, strict=True):
-            results[i] = self._rank(self.scores(cut[i], vector), limit)
+            results[i] = self._rank(cut[i], self.scores(cut[i], vector), limit)
         return results
 
-    def _rank(self, scores: Any, limit: int) -> MatchResult:
+    def _rank(self, text: str, scores: Any, limit: int) -> MatchResult:
         np = self._np
         keep = min(max(limit, 2), len(scores))
         top = np.argpartition(-scores, keep - 1)[:keep] if keep < len(scores) else np.arange(keep)
@@ -358,7 +358,11 @@ class SemanticMatcher:
             key=lambda item: (-item[0], item[1]),
         )
         candidates = tuple(Candidate(entry_id, score) for score, entry_id in ranked)
-        return MatchResult(band_for(candidates, self._thresholds), candidates[:limit])
+        band = band_for(candidates, self._thresholds)
+        best = self._index_of[candidates[0].entry_id] if candidates else None
+        if band is Band.ANSWER and best is not None and not self._lexical.products_fit(text, best):
+            band = Band.SUGGEST  # another product named, or a replacement's not: see evidence
+        return MatchResult(band, candidates[:limit])
 
     def scores(self, text: str, query: Any = None) -> Any:
         """The fused score (0..100) of every entry, in knowledge order (a numpy array).

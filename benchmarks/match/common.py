@@ -98,8 +98,16 @@ def knowledge_fingerprint() -> str:
     """A short hash of the matching code, to tell which version a table was measured on."""
     digest = hashlib.sha256()
     # matcher.py's text handling and calibration moved to text.py and calibration.py; what an
-    # ANSWER needs besides the score is evidence.py
-    names = ("loader.py", "matcher.py", "schema.py", "text.py", "calibration.py", "evidence.py")
+    # ANSWER needs besides the score is evidence.py; the arithmetic of scores is scoring.py
+    names = (
+        "loader.py",
+        "matcher.py",
+        "schema.py",
+        "text.py",
+        "calibration.py",
+        "evidence.py",
+        "scoring.py",
+    )
     for name in names:
         path = PROJECT_ROOT / "knowledge" / name
         digest.update(path.read_bytes() if path.exists() else b"")

@@ -199,6 +199,41 @@ def test_default_thresholds_on_the_bundled_knowledge() -> None:
 
 
 @needs_semantic
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my phone screen is cracked",  # the shop sells no phones: not the watch's replacement
+        "the screen arrived cracked",  # which product's? The watch's replacement must ask
+        "my speaker smells like burning plastic",  # the charger's symptom, another product
+    ],
+)
+def test_the_demo_answers_with_no_entry_of_another_product_nor_an_unnamed_replacement(
+    text: str,
+) -> None:
+    """The lexical matcher's product rules (``knowledge.evidence``) hold for its answers too:
+    a paraphrase is no reason to start the watch's replacement for a phone ("Did you mean"
+    lets the customer say)."""
+    result = _demo().match(text)
+    assert result.band is not Band.ANSWER, result
+
+
+@needs_semantic
+def test_the_demo_still_answers_a_replacement_that_names_its_product() -> None:
+    result = _demo().match("my new watch arrived with a cracked screen")
+    assert result.band is Band.ANSWER and result.best is not None, result
+    assert result.best.entry_id == "watch-cracked-on-arrival"
+
+
+_DEMO: list[SemanticMatcher] = []
+
+
+def _demo() -> SemanticMatcher:
+    if not _DEMO:
+        _DEMO.append(SemanticMatcher(load_knowledge(default_knowledge_dir())))
+    return _DEMO[0]
+
+
+@needs_semantic
 def test_a_batch_gives_what_one_at_a_time_gives(matcher: SemanticMatcher) -> None:
     texts = ["I can't hear anything", "", "🙂🙂", "the speaker is silent", "x" * 3000]
     batch = matcher.match_many(texts, limit=2)
