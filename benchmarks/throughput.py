@@ -149,7 +149,7 @@ def measure(
                     process.start()
             if "DATABASE_URL" in env:
                 inbox = Inbox(env["DATABASE_URL"])
-            warm_up(fake, ports[0] if ports else None, inbox, timeout)
+            warm_up(fake, ports, inbox, timeout)
             time.sleep(0.5)  # let start-up work settle before the CPU is read
             pids = [p.process.pid for p in processes if p.process is not None]
             cpu_before = sum(cpu_seconds(pid) for pid in pids)

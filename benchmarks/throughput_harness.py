@@ -141,41 +141,45 @@ class Inbox:
 
 # --- before the release: one customer answered ---------------------------------------------
 
-WARM_CHAT = FIRST_CUSTOMER - 1  # not a customer: left out of every figure
+WARM_CHAT = FIRST_CUSTOMER - 1  # and below: not customers, left out of every figure
 
 
-def warm_up(fake: RecordingFake, port: int | None, inbox: Inbox | None, timeout: float) -> None:
-    """One message from ``WARM_CHAT``, answered before the release, as a bot in service has
-    answered many: the backlog's first update then follows a stored one, as it would in
-    service. (In a fresh database, a webhook bot holds its first update ``WEBHOOK_SETTLE``
-    for a predecessor that never comes: Telegram numbers updates on from an id the bot can't
-    know. That made the first customer's reply the run's last but a few, in every run.)
-    ``port``: the webhook's (else the bot polls); ``inbox``: wait until it is handled and its
-    replies sent (else until one reply came: the echo bot)."""
-    update_id = fake.push_text(WARM_CHAT, "hello")
-    if port is not None:
-        request = urllib.request.Request(
-            f"http://127.0.0.1:{port}/telegram/hook",
-            data=json.dumps(fake.pushed_update(update_id)).encode(),
-            headers={
-                "Content-Type": "application/json",
-                "X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET,
-            },
-        )
-        with urllib.request.urlopen(request, timeout=timeout):
-            pass
+def warm_up(fake: RecordingFake, ports: Sequence[int], inbox: Inbox | None, timeout: float) -> None:
+    """A "hello" answered before the release, as a bot in service has answered many: the
+    backlog's first update then follows a stored one, as it would in service. (In a fresh
+    database, a webhook bot holds its first update ``WEBHOOK_SETTLE`` for a predecessor that
+    never comes: Telegram numbers updates on from an id the bot can't know. That made the
+    first customer's reply the run's last but a few, in every run.) ``ports``: the
+    webhooks', one "hello" each, one after the other, so that every replica has served (a
+    replica that had not came up to a second behind the others); none: the bot polls.
+    ``inbox``: wait until each is handled and its replies sent (else until a reply came:
+    the echo bot)."""
     give_up = time.time() + timeout
-    while time.time() < give_up:
-        if inbox is None:
-            done = any(chat == WARM_CHAT for _, chat, _ in fake.sends)
-        else:
-            done = inbox.progress() == (1, 0)
-        if done:
-            if inbox is not None:
-                inbox.since = update_id
-            return
-        time.sleep(0.05)
-    raise RuntimeError(f"the bot did not answer the warm-up message in {timeout:.0f} s")
+    for i, port in enumerate(ports or [None]):
+        update_id = fake.push_text(WARM_CHAT - i, "hello")
+        if port is not None:
+            request = urllib.request.Request(
+                f"http://127.0.0.1:{port}/telegram/hook",
+                data=json.dumps(fake.pushed_update(update_id)).encode(),
+                headers={
+                    "Content-Type": "application/json",
+                    "X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET,
+                },
+            )
+            with urllib.request.urlopen(request, timeout=timeout):
+                pass
+        while True:
+            if inbox is None:
+                done = any(chat == WARM_CHAT - i for _, chat, _ in fake.sends)
+            else:
+                done = inbox.progress() == (i + 1, 0)
+            if done:
+                break
+            if time.time() > give_up:
+                raise RuntimeError(f"the bot did not answer the warm-up in {timeout:.0f} s")
+            time.sleep(0.05)
+    if inbox is not None:
+        inbox.since = update_id  # the release's figures leave the warm-up out
 
 
 # --- Telegram's side of a webhook: the load balancer ----------------------------------------
