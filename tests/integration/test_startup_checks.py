@@ -18,7 +18,7 @@ entries:
     title: The toast comes out burnt
     symptoms: [my toast is always burnt, the toaster burns the bread]
     fix: Turn the browning dial down to 3.
-    tests: [toast comes out black, the weather in rome]
+    tests: [toast comes out black, my parrot sings opera]
   - id: toaster-stuck
     title: The lever does not stay down
     symptoms: [the lever pops straight back up, toaster lever won't stay down]
@@ -38,7 +38,7 @@ def test_a_test_phrasing_that_misses_is_logged_and_the_bot_still_starts(
     assert app.conversations.services.knowledge.get("toast-burns") is not None
     misses = [r.getMessage() for r in caplog.records if "knowledge test misses" in r.getMessage()]
     assert len(misses) == 1, misses
-    assert "toasters.yaml › toast-burns › tests: 'the weather in rome'" in misses[0]
+    assert "toasters.yaml › toast-burns › tests: 'my parrot sings opera'" in misses[0]
     assert "matcher · thresholds: answer" in misses[0]
 
 
