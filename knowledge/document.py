@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import yaml
 
-__all__ = ["Document", "RepeatedKey", "read_document", "what_yaml_read"]
+__all__ = ["Document", "RepeatedKey", "read_document", "repeated_problems", "what_yaml_read"]
 
 # libyaml's C loader when PyYAML was built with it (about 5x faster), else the pure-Python one
 _YamlLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -61,6 +61,15 @@ def read_document(text: str) -> Document:
         return Document(loader.construct_document(node), tuple(repeated))
     finally:
         loader.dispose()
+
+
+def repeated_problems(source: str, document: Document) -> list[str]:
+    """Each repeated key of a document that is not knowledge (the responses and phrases
+    catalogues) as ``source › its › path › key: given twice (lines 3 and 9); keep one``."""
+    return [
+        " › ".join([source, *map(str, found.path), found.key]) + f": {found.message}"
+        for found in document.repeated
+    ]
 
 
 def what_yaml_read(value: object) -> str:

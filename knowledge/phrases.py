@@ -15,6 +15,7 @@ from pathlib import Path
 import yaml
 from rapidfuzz import fuzz, process
 
+from knowledge.document import read_document, repeated_problems
 from knowledge.loader import KnowledgeBaseError
 from knowledge.text import MAX_QUERY_CHARS, normalise
 
@@ -116,9 +117,12 @@ class PhraseBook:
     def load(cls, path: Path = PHRASES_FILE) -> PhraseBook:
         """Read and check the phrases: every language has every intent, and nothing else."""
         try:
-            raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+            document = read_document(path.read_text(encoding="utf-8"))
         except (OSError, yaml.YAMLError) as exc:
             raise KnowledgeBaseError(f"{path}: cannot read the phrases: {exc}") from None
+        if document.repeated:  # YAML keeps the last silently: phrases would be lost
+            raise KnowledgeBaseError("; ".join(repeated_problems(path.name, document)))
+        raw = document.data
         if not isinstance(raw, dict) or not raw:
             raise KnowledgeBaseError(f"{path}: needs one mapping of intents per language")
         problems: list[str] = []

@@ -24,6 +24,7 @@ from typing import Literal
 import yaml
 from babel.dates import format_date, format_skeleton, format_timedelta
 
+from knowledge.document import read_document, repeated_problems
 from knowledge.loader import KnowledgeBaseError
 from knowledge.say import Say as Say  # most callers import it from here
 
@@ -133,9 +134,12 @@ class Responses:
         """One language of a responses file, checked against ``Say``."""
         path = path or default_responses_path()
         try:
-            raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+            document = read_document(path.read_text(encoding="utf-8"))
         except (OSError, yaml.YAMLError) as exc:
             raise ResponsesError(f"{path}: cannot be read: {exc}") from exc
+        if document.repeated:  # YAML keeps the last silently: a sentence would be lost
+            raise ResponsesError("; ".join(repeated_problems(str(path), document)))
+        raw = document.data
         if not isinstance(raw, dict) or not isinstance(raw.get(language), dict):
             raise ResponsesError(f"{path}: needs a top-level '{language}:' mapping of ids")
         return cls(raw[language], language=language, source=str(path))

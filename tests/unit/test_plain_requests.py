@@ -9,7 +9,7 @@ import pytest
 
 from flows.model import MediaKind, Reply, State, TicketStatus
 from knowledge.loader import KnowledgeBaseError
-from knowledge.phrases import Intent, PhraseBook
+from knowledge.phrases import PHRASES_FILE, Intent, PhraseBook
 from knowledge.responses import Say
 
 from .fakes import CATALOGUE, Harness
@@ -129,6 +129,15 @@ def test_every_language_has_every_intent_and_a_gap_is_named(tmp_path: Path) -> N
     assert "phrases.yaml › en › thanks: missing" in message
     assert "phrases.yaml › en › yes: needs a list of phrases" in message
     assert Intent.PERSON.value in {i.value for i in Intent}
+
+
+def test_an_intent_given_twice_is_named_not_half_dropped(tmp_path: Path) -> None:
+    shipped = PHRASES_FILE.read_text(encoding="utf-8")
+    doubled = tmp_path / "phrases.yaml"
+    doubled.write_text(shipped + "  thanks: [merci]\n", encoding="utf-8")  # into the last
+    with pytest.raises(KnowledgeBaseError) as caught:
+        PhraseBook.load(doubled)
+    assert "thanks: given twice (lines" in str(caught.value), caught.value
 
 
 def person_buttons(h: Harness) -> list[str]:

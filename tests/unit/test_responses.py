@@ -101,6 +101,21 @@ def test_a_language_file_with_a_missing_id_stops_the_catalogue(tmp_path: Path) -
     ]
 
 
+def test_a_sentence_given_twice_stops_the_catalogue_naming_both_lines(tmp_path: Path) -> None:
+    """YAML keeps the last of a repeated key and says nothing: a shop that pastes a second
+    ``goodbye:`` to reword it would lose the first without knowing which one is shown."""
+    english = shipped()["en"]
+    text = yaml.safe_dump({"en": english}, allow_unicode=True, sort_keys=False)
+    (tmp_path / "responses.yaml").write_text(text + '  goodbye: "Bye!"\n', encoding="utf-8")
+    with pytest.raises(ResponsesError) as raised:
+        Responses.load(tmp_path / "responses.yaml")
+    message = str(raised.value)
+    assert "responses.yaml › en › goodbye: given twice (lines" in message, message
+    lines = text.splitlines()
+    first = next(n for n, line in enumerate(lines, 1) if line.startswith("  goodbye:"))
+    assert f"lines {first} and {len(lines) + 1})" in message, message
+
+
 @pytest.mark.parametrize(
     ("telegram", "expected"),
     [("ru", "ru"), ("es-MX", "es"), ("pt-br", "en"), (None, "en"), ("", "en"), ("RU", "ru")],
